@@ -1,0 +1,99 @@
+// Row kernels at BERT-base shapes, fast kernel and reference twin side by side.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "backend/optimized/kernels/kernels.hpp"
+#include "backend/reference/reference_ops.hpp"
+
+namespace {
+
+using namespace vecformer;
+
+std::vector<float> random_row(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+template <bool Fast>
+void BM_LayerNorm768(benchmark::State& state) {
+  auto x = random_row(768, 1);
+  const auto delta = random_row(768, 2), gamma = random_row(768, 3), beta = random_row(768, 4);
+  std::vector<float> out(768);
+  for (auto _ : state) {
+    if constexpr (Fast) {
+      detail::kernels::add_layer_norm_row(x.data(), delta.data(), gamma.data(), beta.data(), 1e-12f,
+                                          768, out.data());
+    } else {
+      detail::reference::add_layer_norm_row(x.data(), delta.data(), gamma.data(), beta.data(),
+                                            1e-12f, 768, out.data());
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LayerNorm768<true>);
+BENCHMARK(BM_LayerNorm768<false>);
+
+template <bool Fast>
+void BM_Softmax128(benchmark::State& state) {
+  const auto source = random_row(128, 5);
+  auto x = source;
+  for (auto _ : state) {
+    x = source;
+    if constexpr (Fast) {
+      detail::kernels::softmax(x.data(), 128);
+    } else {
+      detail::reference::softmax(x.data(), 128);
+    }
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Softmax128<true>);
+BENCHMARK(BM_Softmax128<false>);
+
+template <bool Fast>
+void BM_GeluErf3072(benchmark::State& state) {
+  const auto source = random_row(3072, 6);
+  auto x = source;
+  for (auto _ : state) {
+    x = source;
+    if constexpr (Fast) {
+      detail::kernels::activation(x.data(), 3072, Activation::gelu_erf);
+    } else {
+      detail::reference::activation(x.data(), 3072, Activation::gelu_erf);
+    }
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_GeluErf3072<true>);
+BENCHMARK(BM_GeluErf3072<false>);
+
+// One head (dimension 64) over a 128-token sequence: items = tokens.
+template <bool Fast>
+void BM_AttentionHead128(benchmark::State& state) {
+  const int64_t length = 128, hidden = 768, head_dim = 64;
+  const auto qkv = random_row(length * 3 * hidden, 7);
+  std::vector<float> context(length * hidden), scratch(length);
+  for (auto _ : state) {
+    if constexpr (Fast) {
+      detail::kernels::attention_head(qkv.data(), 3 * hidden, hidden, length, head_dim,
+                                      context.data(), hidden, scratch.data());
+    } else {
+      detail::reference::attention_head(qkv.data(), 3 * hidden, hidden, length, head_dim,
+                                        context.data(), hidden);
+    }
+    benchmark::DoNotOptimize(context.data());
+  }
+  state.SetItemsProcessed(state.iterations() * length);
+}
+BENCHMARK(BM_AttentionHead128<true>);
+BENCHMARK(BM_AttentionHead128<false>);
+
+}  // namespace

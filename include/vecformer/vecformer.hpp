@@ -1,0 +1,6 @@
+#pragma once
+
+#include "vecformer/config.hpp"
+#include "vecformer/error.hpp"
+#include "vecformer/model.hpp"
+#include "vecformer/tensor.hpp"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds vecformer (Release) into build/. Extra arguments go to the CMake configure step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build build -j"$(nproc)"

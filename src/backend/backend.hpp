@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "encoder/batch.hpp"
+#include "encoder/weights.hpp"
+#include "vecformer/config.hpp"
+
+namespace vecformer::detail {
+
+// A linear map prepared by a backend for its own use (a copy in its preferred layout, cached primitives).
+class PreparedLinear {
+ public:
+  virtual ~PreparedLinear() = default;
+  virtual int64_t in_features() const = 0;
+  virtual int64_t out_features() const = 0;
+};
+
+// Embedding tables as the embed op reads them.
+struct EmbeddingTables {
+  const Matrix* word = nullptr;
+  const Matrix* position = nullptr;    // null or empty: no positional term
+  const Matrix* token_type = nullptr;  // null or empty: no token-type term
+  int64_t position_offset = 0;
+};
+
+// The ops the encoder graph is written against. Every op reads and writes row-major float32 matrices of
+// packed tokens. Ops are const and keep no state between calls, so one backend serves many threads.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  // Prepares y = act(x · Wᵀ + b) for later calls, taking over the weights; `fused` is applied to the
+  // output when given.
+  virtual std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
+                                                         const Activation* fused) const = 0;
+
+  // y[rows, out] = act(x[rows, in] · Wᵀ + b).
+  virtual void linear(const PreparedLinear& linear, const float* x, int64_t rows,
+                      float* y) const = 0;
+
+  // x[t] = word[id_t] + position[offset + pos_t] + token_type[type_t], for every packed token t.
+  virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const = 0;
+
+  // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values of
+  // every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.
+  virtual void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
+                         int64_t head_dim, float* context) const = 0;
+
+  // x += delta (when delta is not null), then normed = LayerNorm(x). normed may alias x.
+  virtual void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps,
+                              int64_t rows, int64_t cols, float* normed) const = 0;
+
+  // x += delta, elementwise over n values.
+  virtual void add(float* x, const float* delta, int64_t n) const = 0;
+};
+
+std::unique_ptr<Backend> make_reference_backend();
+std::unique_ptr<Backend> make_optimized_backend();
+
+}  // namespace vecformer::detail

@@ -1,0 +1,45 @@
+#pragma once
+
+// Vectorized row kernels of the optimized backend (xsimd). Each function picks the best instruction set
+// of the running CPU (AVX-512, else AVX2) once, at run time; the ISA-specific bodies live in their own
+// translation units compiled with their own flags. Every kernel is single-threaded: the backend spreads
+// rows and attention blocks over OpenMP threads. Each has a plain twin in backend/reference/reference_ops.
+//
+// The choice is made on the first call of any function here, which throws vecformer::Error if the CPU
+// lacks AVX2 and FMA (call selected_isa() early to report that at load time rather than mid-run).
+// Setting the environment variable VECFORMER_ISA to "avx2" or "avx512" before that first call forces
+// that instruction set instead (an unknown name, or avx512 on a CPU without it, throws). The per-ISA
+// implementations are ArchKernels<Arch> in kernels_arch.hpp, which the tests call directly.
+#include <cstdint>
+#include <string_view>
+
+#include "vecformer/config.hpp"
+
+namespace vecformer::detail::kernels {
+
+// The instruction set the kernels run with on this CPU: "avx512" or "avx2".
+std::string_view selected_isa();
+
+// x[i] = act(x[i]) over n values.
+void activation(float* x, int64_t n, Activation act);
+
+// x = softmax(x) over n values (n >= 1).
+void softmax(float* x, int64_t n);
+
+// x += delta (delta may be null), then normed = LayerNorm(x) · gamma + beta over one row of n values.
+// normed may alias x.
+void add_layer_norm_row(float* x, const float* delta, const float* gamma, const float* beta,
+                        float eps, int64_t n, float* normed);
+
+// y[i] += x[i] over n values.
+void add(float* y, const float* x, int64_t n);
+
+// out[i] = a[i] + b[i] (+ c[i] when c is not null) over n values: one embedding row.
+void sum_rows(float* out, const float* a, const float* b, const float* c, int64_t n);
+
+// One head of scaled dot-product attention over one sequence, with the same layout as
+// reference::attention_head. `scratch` holds at least `length` floats.
+void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                    int64_t head_dim, float* context, int64_t context_stride, float* scratch);
+
+}  // namespace vecformer::detail::kernels

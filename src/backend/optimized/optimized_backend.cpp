@@ -1,0 +1,102 @@
+// The optimized backend: oneDNN matmul for every projection, xsimd kernels for everything element-wise,
+// OpenMP over token rows and over (sequence, head) attention blocks. The thread count is the calling
+// thread's OpenMP setting (Model::encode sets it per call).
+#include <algorithm>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/onednn_linear.hpp"
+
+namespace vecformer::detail {
+namespace {
+
+class OptimizedBackend final : public Backend {
+ public:
+  OptimizedBackend() : engine_(dnnl::engine::kind::cpu, 0) { kernels::selected_isa(); }
+
+  std::string_view name() const override { return "optimized"; }
+
+  std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
+                                                 const Activation* fused) const override {
+    return std::make_unique<OneDnnLinear>(engine_, std::move(weights), fused);
+  }
+
+  void linear(const PreparedLinear& prepared, const float* x, int64_t rows,
+              float* y) const override {
+    static_cast<const OneDnnLinear&>(prepared).run(x, rows, y);
+  }
+
+  void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const override {
+    const int64_t hidden = tables.word->cols;
+    const bool has_position = tables.position && !tables.position->empty();
+    const bool has_type = tables.token_type && !tables.token_type->empty();
+    const auto ids = batch.token_ids();
+    const auto types = batch.type_ids();
+    const auto positions = batch.positions();
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < batch.tokens(); ++t) {
+      const float* word = tables.word->row(ids[t]);
+      const float* position =
+          has_position ? tables.position->row(tables.position_offset + positions[t]) : nullptr;
+      const float* type = has_type ? tables.token_type->row(types[t]) : nullptr;
+      float* out = x + t * hidden;
+      if (position) {
+        kernels::sum_rows(out, word, position, type, hidden);
+      } else if (type) {
+        kernels::sum_rows(out, word, type, nullptr, hidden);
+      } else {
+        std::copy(word, word + hidden, out);
+      }
+    }
+  }
+
+  void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
+                 int64_t head_dim, float* context) const override {
+    const int64_t hidden = heads * head_dim;
+    const int64_t sequences = static_cast<int64_t>(offsets.size()) - 1;
+    int64_t longest = 0;
+    for (int64_t s = 0; s < sequences; ++s) longest = std::max(longest, offsets[s + 1] - offsets[s]);
+    // One block per (sequence, head); blocks are independent.
+#pragma omp parallel
+    {
+      std::vector<float> scratch(static_cast<size_t>(longest));
+#pragma omp for collapse(2) schedule(dynamic)
+      for (int64_t s = 0; s < sequences; ++s) {
+        for (int64_t h = 0; h < heads; ++h) {
+          const int64_t begin = offsets[s];
+          kernels::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
+                                  offsets[s + 1] - begin, head_dim,
+                                  context + begin * hidden + h * head_dim, hidden, scratch.data());
+        }
+      }
+    }
+  }
+
+  void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
+                      int64_t cols, float* normed) const override {
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      kernels::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
+                                  norm.gamma.data(), norm.beta.data(), eps, cols,
+                                  normed + r * cols);
+    }
+  }
+
+  void add(float* x, const float* delta, int64_t n) const override {
+    constexpr int64_t kChunk = 4096;
+#pragma omp parallel for schedule(static)
+    for (int64_t begin = 0; begin < n; begin += kChunk) {
+      kernels::add(x + begin, delta + begin, std::min(kChunk, n - begin));
+    }
+  }
+
+ private:
+  dnnl::engine engine_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_optimized_backend() { return std::make_unique<OptimizedBackend>(); }
+
+}  // namespace vecformer::detail

@@ -1,0 +1,109 @@
+// The reference backend: the readable specification of every op. Plain loops, double accumulators, no
+// SIMD, no threads, no oneDNN. Every fast kernel is tested against the op of the same name here.
+#include <cmath>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "backend/reference/reference_ops.hpp"
+
+namespace vecformer::detail {
+namespace {
+
+class ReferenceLinear final : public PreparedLinear {
+ public:
+  ReferenceLinear(LinearWeights weights, const Activation* fused)
+      : weights_(std::move(weights)), has_activation_(fused != nullptr) {
+    if (fused) activation_ = *fused;
+  }
+  int64_t in_features() const override { return weights_.weight.cols; }
+  int64_t out_features() const override { return weights_.weight.rows; }
+
+  const LinearWeights& weights() const { return weights_; }
+  const Activation* activation() const { return has_activation_ ? &activation_ : nullptr; }
+
+ private:
+  LinearWeights weights_;
+  bool has_activation_;
+  Activation activation_ = Activation::relu;
+};
+
+class ReferenceBackend final : public Backend {
+ public:
+  std::string_view name() const override { return "reference"; }
+
+  std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
+                                                 const Activation* fused) const override {
+    return std::make_unique<ReferenceLinear>(std::move(weights), fused);
+  }
+
+  void linear(const PreparedLinear& prepared, const float* x, int64_t rows,
+              float* y) const override {
+    const auto& linear = static_cast<const ReferenceLinear&>(prepared);
+    const Matrix& w = linear.weights().weight;
+    const std::vector<float>& b = linear.weights().bias;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * w.cols;
+      for (int64_t o = 0; o < w.rows; ++o) {
+        const float* wo = w.row(o);
+        double sum = b.empty() ? 0.0 : b[o];
+        for (int64_t i = 0; i < w.cols; ++i) sum += static_cast<double>(xr[i]) * wo[i];
+        y[r * w.rows + o] = static_cast<float>(sum);
+      }
+      if (const Activation* act = linear.activation()) {
+        reference::activation(y + r * w.rows, w.rows, *act);
+      }
+    }
+  }
+
+  void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const override {
+    const int64_t hidden = tables.word->cols;
+    const bool has_position = tables.position && !tables.position->empty();
+    const bool has_type = tables.token_type && !tables.token_type->empty();
+    for (int64_t t = 0; t < batch.tokens(); ++t) {
+      const float* word = tables.word->row(batch.token_ids()[t]);
+      const float* position =
+          has_position ? tables.position->row(tables.position_offset + batch.positions()[t])
+                       : nullptr;
+      const float* type = has_type ? tables.token_type->row(batch.type_ids()[t]) : nullptr;
+      for (int64_t c = 0; c < hidden; ++c) {
+        float v = word[c];
+        if (position) v += position[c];
+        if (type) v += type[c];
+        x[t * hidden + c] = v;
+      }
+    }
+  }
+
+  void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
+                 int64_t head_dim, float* context) const override {
+    const int64_t hidden = heads * head_dim;
+    for (size_t s = 0; s + 1 < offsets.size(); ++s) {
+      const int64_t begin = offsets[s];
+      const int64_t length = offsets[s + 1] - begin;
+      for (int64_t h = 0; h < heads; ++h) {
+        reference::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden,
+                                  hidden, length, head_dim,
+                                  context + begin * hidden + h * head_dim, hidden);
+      }
+    }
+  }
+
+  void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
+                      int64_t cols, float* normed) const override {
+    for (int64_t r = 0; r < rows; ++r) {
+      reference::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
+                                    norm.gamma.data(), norm.beta.data(), eps, cols,
+                                    normed + r * cols);
+    }
+  }
+
+  void add(float* x, const float* delta, int64_t n) const override {
+    for (int64_t i = 0; i < n; ++i) x[i] += delta[i];
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_reference_backend() { return std::make_unique<ReferenceBackend>(); }
+
+}  // namespace vecformer::detail

@@ -1,0 +1,91 @@
+#include "backend/reference/reference_ops.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace vecformer::detail::reference {
+
+namespace {
+constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
+}
+
+void activation(float* x, int64_t n, Activation act) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    switch (act) {
+      case Activation::gelu_erf:
+        x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))));
+        break;
+      case Activation::gelu_tanh:
+        x[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v))));
+        break;
+      case Activation::relu:
+        x[i] = v > 0.0 ? static_cast<float>(v) : 0.0f;
+        break;
+    }
+  }
+}
+
+void softmax(float* x, int64_t n) {
+  double max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, static_cast<double>(x[i]));
+  double sum = 0.0;
+  std::vector<double> e(n);
+  for (int64_t i = 0; i < n; ++i) {
+    e[i] = std::exp(x[i] - max);
+    sum += e[i];
+  }
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(e[i] / sum);
+}
+
+void add_layer_norm_row(float* x, const float* delta, const float* gamma, const float* beta,
+                        float eps, int64_t n, float* normed) {
+  if (delta) {
+    for (int64_t i = 0; i < n; ++i) x[i] += delta[i];
+  }
+  double mean = 0.0;
+  for (int64_t i = 0; i < n; ++i) mean += x[i];
+  mean /= n;
+  double var = 0.0;
+  for (int64_t i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= n;
+  const double inv_std = 1.0 / std::sqrt(var + eps);
+  for (int64_t i = 0; i < n; ++i) {
+    normed[i] = static_cast<float>((x[i] - mean) * inv_std * gamma[i] + beta[i]);
+  }
+}
+
+void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                    int64_t head_dim, float* context, int64_t context_stride) {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  std::vector<float> weights(length);
+  for (int64_t focus = 0; focus < length; ++focus) {
+    // 1. Query: the focus token's query vector.
+    const float* query = qkv + focus * row_stride;
+    for (int64_t other = 0; other < length; ++other) {
+      // 2. Keys: every token's key vector.
+      const float* key = qkv + other * row_stride + key_offset;
+      // 3. Similarity: the query-key dot product, scaled by 1/sqrt(head_dim).
+      double dot = 0.0;
+      for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(query[d]) * key[d];
+      weights[other] = static_cast<float>(dot * scale);
+    }
+    // 4. Softmax over the similarities ...
+    softmax(weights.data(), length);
+    // 5. ... gives the attention weights, which sum to 1.
+    float* value_out = context + focus * context_stride;
+    for (int64_t d = 0; d < head_dim; ++d) {
+      double sum = 0.0;
+      for (int64_t other = 0; other < length; ++other) {
+        const float* value = qkv + other * row_stride + 2 * key_offset;
+        // 6. Scaled values: each token's value vector times its weight;
+        // 7. multiply-and-sum: added up over all tokens ...
+        sum += static_cast<double>(weights[other]) * value[d];
+      }
+      // 8. ... is the attention value of the focus token.
+      value_out[d] = static_cast<float>(sum);
+    }
+  }
+}
+
+}  // namespace vecformer::detail::reference

@@ -1,0 +1,59 @@
+// vecformer command line: one subcommand per file. Every failure ends in exactly one line
+// "vecformer: error: ..." on stderr; exit 1 for bad input, 2 for usage errors.
+#include <iostream>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "vecformer/error.hpp"
+
+namespace {
+
+constexpr int kExitInputError = 1;
+constexpr int kExitUsageError = 2;
+
+// CLI11 messages may span lines; the contract is one line.
+std::string one_line(std::string message) {
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  return message;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vecformer: transformer encoders on CPU", "vecformer"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vecformer 0.1.0");
+
+  std::vector<std::pair<CLI::App*, vecformer::cli::Runner>> commands;
+  const vecformer::cli::Runner run = vecformer::cli::add_run_command(app);
+  commands.emplace_back(app.get_subcommand("run"), run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "vecformer: error: " << one_line(e.what()) << " (see vecformer --help)\n";
+    return kExitUsageError;
+  }
+
+  try {
+    for (auto& [command, runner] : commands) {
+      if (command->parsed()) return runner();
+    }
+  } catch (const vecformer::Error& e) {
+    std::cerr << "vecformer: error: " << one_line(e.what()) << "\n";
+    return kExitInputError;
+  } catch (const std::exception& e) {
+    std::cerr << "vecformer: error: " << one_line(e.what()) << "\n";
+    return kExitInputError;
+  }
+  return kExitUsageError;
+}

@@ -1,0 +1,72 @@
+// The BERT family: Hugging Face BertModel tensor names, with or without the "bert." prefix that
+// BertFor... task checkpoints carry. Tensors the encoder does not use (pooler, heads) are ignored.
+#include <string>
+
+#include "encoder/positional.hpp"
+#include "model/checkpoint_reader.hpp"
+#include "model/family.hpp"
+
+namespace vecformer::detail {
+
+namespace {
+
+// Query, key and value projections stacked into one [3·hidden, hidden] map, so that one GEMM computes
+// all three.
+LinearWeights stacked_qkv(const CheckpointReader& reader, const std::string& self, int64_t hidden) {
+  LinearWeights qkv{Matrix{3 * hidden, hidden, {}}, {}};
+  qkv.weight.data.reserve(3 * hidden * hidden);
+  qkv.bias.reserve(3 * hidden);
+  for (const char* part : {"query", "key", "value"}) {
+    LinearWeights one = reader.linear(self + part, hidden, hidden);
+    qkv.weight.data.insert(qkv.weight.data.end(), one.weight.data.begin(), one.weight.data.end());
+    qkv.bias.insert(qkv.bias.end(), one.bias.begin(), one.bias.end());
+  }
+  return qkv;
+}
+
+}  // namespace
+
+EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& file) {
+  const CheckpointReader reader(
+      file, detect_prefix(file, "embeddings.word_embeddings.weight", "bert."));
+  const int64_t hidden = config.hidden_size;
+  const int64_t inner = config.intermediate_size;
+
+  EncoderWeights w;
+  w.config = config;
+  w.word_embeddings = reader.matrix("embeddings.word_embeddings.weight", config.vocab_size, hidden);
+  switch (config.position_embedding_type) {
+    case PositionEmbedding::learned:
+      w.position_embeddings = reader.matrix("embeddings.position_embeddings.weight",
+                                            config.max_position_embeddings, hidden);
+      break;
+    case PositionEmbedding::sinusoidal:
+      w.position_embeddings = sinusoidal_positions(config.max_position_embeddings, hidden);
+      break;
+    case PositionEmbedding::none:
+      break;
+  }
+  if (config.type_vocab_size > 0 && reader.has("embeddings.token_type_embeddings.weight")) {
+    w.token_type_embeddings = reader.matrix("embeddings.token_type_embeddings.weight",
+                                            config.type_vocab_size, hidden);
+  }
+  w.embedding_norm = reader.norm("embeddings.LayerNorm", hidden, /*optional=*/true);
+
+  for (int64_t l = 0; l < config.num_hidden_layers; ++l) {
+    const std::string layer = "encoder.layer." + std::to_string(l) + ".";
+    LayerWeights lw;
+    lw.qkv = stacked_qkv(reader, layer + "attention.self.", hidden);
+    lw.attention_out = reader.linear(layer + "attention.output.dense", hidden, hidden);
+    lw.attention_norm = reader.norm(layer + "attention.output.LayerNorm", hidden);
+    lw.ffn_in = reader.linear(layer + "intermediate.dense", inner, hidden);
+    lw.ffn_out = reader.linear(layer + "output.dense", hidden, inner);
+    lw.ffn_norm = reader.norm(layer + "output.LayerNorm", hidden);
+    w.layers.push_back(std::move(lw));
+  }
+  if (config.norm_first) {
+    w.final_norm = reader.norm("encoder.LayerNorm", hidden, /*optional=*/true);
+  }
+  return w;
+}
+
+}  // namespace vecformer::detail

@@ -1,0 +1,68 @@
+#include "model/checkpoint_reader.hpp"
+
+#include <cmath>
+
+#include "vecformer/error.hpp"
+
+namespace vecformer::detail {
+
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+}  // namespace
+
+bool CheckpointReader::has(const std::string& name) const {
+  return file_.find(prefix_ + name) != nullptr;
+}
+
+std::vector<float> CheckpointReader::read(const std::string& name,
+                                          const std::vector<int64_t>& shape) const {
+  const std::string full = prefix_ + name;
+  const TensorEntry* entry = file_.find(full);
+  if (!entry) throw Error(file_.path().string() + ": tensor '" + full + "' is missing");
+  if (entry->shape != shape) {
+    throw Error(file_.path().string() + ": tensor '" + full + "' has shape " +
+                shape_text(entry->shape) + ", expected " + shape_text(shape));
+  }
+  std::vector<float> values = file_.to_float(*entry);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw Error(file_.path().string() + ": tensor '" + full + "' holds a non-finite value (" +
+                  std::to_string(values[i]) + ") at element " + std::to_string(i));
+    }
+  }
+  return values;
+}
+
+Matrix CheckpointReader::matrix(const std::string& name, int64_t rows, int64_t cols) const {
+  return Matrix{rows, cols, read(name, {rows, cols})};
+}
+
+std::vector<float> CheckpointReader::vector(const std::string& name, int64_t size) const {
+  return read(name, {size});
+}
+
+Norm CheckpointReader::norm(const std::string& name, int64_t size, bool optional) const {
+  if (optional && !has(name + ".weight")) return {};
+  return Norm{vector(name + ".weight", size), vector(name + ".bias", size)};
+}
+
+LinearWeights CheckpointReader::linear(const std::string& name, int64_t out, int64_t in) const {
+  return LinearWeights{matrix(name + ".weight", out, in), vector(name + ".bias", out)};
+}
+
+std::string detect_prefix(const SafetensorsFile& file, const std::string& probe,
+                          const std::string& prefix) {
+  if (!file.find(probe) && file.find(prefix + probe)) return prefix;
+  return "";
+}
+
+}  // namespace vecformer::detail

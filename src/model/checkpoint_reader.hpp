@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "encoder/weights.hpp"
+#include "io/safetensors.hpp"
+
+namespace vecformer::detail {
+
+// Reads named tensors out of a checkpoint with the shapes a family expects, under an optional name
+// prefix. Every failure (missing tensor, wrong shape, NaN or Inf) throws vecformer::Error naming the file
+// and the tensor.
+class CheckpointReader {
+ public:
+  CheckpointReader(const SafetensorsFile& file, std::string prefix)
+      : file_(file), prefix_(std::move(prefix)) {}
+
+  bool has(const std::string& name) const;
+  Matrix matrix(const std::string& name, int64_t rows, int64_t cols) const;
+  std::vector<float> vector(const std::string& name, int64_t size) const;
+  // A layer norm's weight and bias, or an absent Norm when `optional` and the weight is missing.
+  Norm norm(const std::string& name, int64_t size, bool optional = false) const;
+  LinearWeights linear(const std::string& name, int64_t out, int64_t in) const;
+
+ private:
+  std::vector<float> read(const std::string& name, const std::vector<int64_t>& shape) const;
+  const SafetensorsFile& file_;
+  std::string prefix_;
+};
+
+// "prefix." when the checkpoint's tensors carry it (e.g. "bert." in BertFor... checkpoints), else "".
+std::string detect_prefix(const SafetensorsFile& file, const std::string& probe,
+                          const std::string& prefix);
+
+}  // namespace vecformer::detail

@@ -1,0 +1,28 @@
+#include <array>
+#include <string>
+
+#include "model/family.hpp"
+#include "vecformer/error.hpp"
+
+namespace vecformer::detail {
+
+namespace {
+constexpr std::array kFamilies = {
+    Family{"bert", &load_bert_weights},
+};
+}  // namespace
+
+const Family& find_family(std::string_view model_type, const std::filesystem::path& config_path) {
+  for (const Family& family : kFamilies) {
+    if (family.model_type == model_type) return family;
+  }
+  std::string supported;
+  for (const Family& family : kFamilies) {
+    if (!supported.empty()) supported += ", ";
+    supported += family.model_type;
+  }
+  throw Error(config_path.string() + ": model_type \"" + std::string(model_type) +
+              "\" is not supported (supported: " + supported + ")");
+}
+
+}  // namespace vecformer::detail
