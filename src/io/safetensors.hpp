@@ -17,7 +17,8 @@ size_t dtype_size(DType dtype);
 // The safetensors spelling: "F32", "F16", "BF16".
 std::string_view to_string(DType dtype);
 
-// Exact widenings of one IEEE binary16 (subnormals, infinities and NaN included) and one bfloat16 value.
+// Exact widenings of one IEEE binary16 (subnormals, infinities and NaN included) and one bfloat16
+// value.
 float half_to_float(uint16_t bits);
 float bf16_to_float(uint16_t bits);
 
@@ -31,9 +32,10 @@ struct TensorEntry {
   int64_t numel() const;
 };
 
-// A memory-mapped .safetensors file. Opening validates the whole header against the file size (header
-// length, JSON, dtypes, shapes, offsets in range, not overlapping, size = numel × dtype size) and throws
-// vecformer::Error naming the file and the tensor or field at fault. Move-only; unmaps on destruction.
+// A memory-mapped .safetensors file. Opening validates the whole header against the file size
+// (header length, JSON, dtypes, shapes, offsets in range, not overlapping, size = numel × dtype
+// size) and throws vecformer::Error naming the file and the tensor or field at fault. Move-only;
+// unmaps on destruction.
 class SafetensorsFile {
  public:
   static SafetensorsFile open(const std::filesystem::path& path);

@@ -1,15 +1,17 @@
 #pragma once
 
-// Vectorized row kernels of the optimized backend (xsimd). Each function picks the best instruction set
-// of the running CPU (AVX-512, else AVX2) once, at run time; the ISA-specific bodies live in their own
-// translation units compiled with their own flags. Every kernel is single-threaded: the backend spreads
-// rows and attention blocks over OpenMP threads. Each has a plain twin in backend/reference/reference_ops.
+// Vectorized row kernels of the optimized backend (xsimd). Each function picks the best instruction
+// set of the running CPU (AVX-512, else AVX2) once, at run time; the ISA-specific bodies live in
+// their own translation units compiled with their own flags. Every kernel is single-threaded: the
+// backend spreads rows and attention blocks over OpenMP threads. Each has a plain twin in
+// backend/reference/reference_ops.
 //
-// The choice is made on the first call of any function here, which throws vecformer::Error if the CPU
-// lacks AVX2 and FMA (call selected_isa() early to report that at load time rather than mid-run).
-// Setting the environment variable VECFORMER_ISA to "avx2" or "avx512" before that first call forces
-// that instruction set instead (an unknown name, or avx512 on a CPU without it, throws). The per-ISA
-// implementations are ArchKernels<Arch> in kernels_arch.hpp, which the tests call directly.
+// The choice is made on the first call of any function here, which throws vecformer::Error if the
+// CPU lacks AVX2 and FMA (call selected_isa() early to report that at load time rather than
+// mid-run). Setting the environment variable VECFORMER_ISA to "avx2" or "avx512" before that first
+// call forces that instruction set instead (an unknown name, or avx512 on a CPU without it,
+// throws). The per-ISA implementations are ArchKernels<Arch> in kernels_arch.hpp, which the tests
+// call directly.
 #include <cstdint>
 #include <string_view>
 
@@ -26,8 +28,8 @@ void activation(float* x, int64_t n, Activation act);
 // x = softmax(x) over n values (n >= 1).
 void softmax(float* x, int64_t n);
 
-// x += delta (delta may be null), then normed = LayerNorm(x) · gamma + beta over one row of n values.
-// normed may alias x.
+// x += delta (delta may be null), then normed = LayerNorm(x) · gamma + beta over one row of n
+// values. normed may alias x.
 void add_layer_norm_row(float* x, const float* delta, const float* gamma, const float* beta,
                         float eps, int64_t n, float* normed);
 

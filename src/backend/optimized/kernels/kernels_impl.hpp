@@ -1,0 +1,305 @@
+#pragma once
+
+// The bodies of ArchKernels<Arch>, written once over the xsimd architecture. Include this only from
+// the per-ISA translation units (kernels_avx512.cpp, kernels_avx2.cpp), which are compiled with
+// that ISA's flags and instantiate ArchKernels for it.
+//
+// Everything here is a template over Arch, and the kernels call no non-template inline function (no
+// std::max, std::sqrt, ...): such a function would be emitted in both ISA translation units with
+// different flags, the linker would keep one copy, and an AVX2-only CPU could end up running the
+// AVX-512 one. Scalar work uses plain operators; math goes through xsimd batches.
+#include <cstdint>
+#include <limits>
+
+#include <xsimd/xsimd.hpp>
+
+#include "backend/optimized/kernels/kernels_arch.hpp"
+
+namespace vecformer::detail::kernels {
+
+namespace simd {
+
+template <class Arch>
+using Batch = xsimd::batch<float, Arch>;
+
+template <class Arch>
+inline constexpr int64_t kWidth = static_cast<int64_t>(Batch<Arch>::size);
+
+// Lanes [0, count) from p, the others `fill`. Row tails are processed as whole batches this way, so
+// that exp and erfc need no scalar twin and nothing past the end of a row is read.
+template <class Arch>
+Batch<Arch> load_partial(const float* p, int64_t count, float fill) {
+  alignas(Arch::alignment()) float lanes[kWidth<Arch>];
+  for (int64_t j = 0; j < kWidth<Arch>; ++j) lanes[j] = j < count ? p[j] : fill;
+  return Batch<Arch>::load_aligned(lanes);
+}
+
+// Writes lanes [0, count) of b to p and nothing else.
+template <class Arch>
+void store_partial(float* p, int64_t count, const Batch<Arch>& b) {
+  alignas(Arch::alignment()) float lanes[kWidth<Arch>];
+  b.store_aligned(lanes);
+  for (int64_t j = 0; j < count; ++j) p[j] = lanes[j];
+}
+
+// True in lanes [0, count): keeps padding lanes out of sums whose padding value is not neutral.
+template <class Arch>
+xsimd::batch_bool<float, Arch> lanes_below(int64_t count) {
+  alignas(Arch::alignment()) float index[kWidth<Arch>];
+  for (int64_t j = 0; j < kWidth<Arch>; ++j) index[j] = static_cast<float>(j);
+  return Batch<Arch>::load_aligned(index) < Batch<Arch>(static_cast<float>(count));
+}
+
+// x[i] = op(x[i]) over n values, op taking and returning a batch.
+template <class Arch, class Op>
+void transform_in_place(float* x, int64_t n, Op op) {
+  int64_t i = 0;
+  for (; i + kWidth<Arch> <= n; i += kWidth<Arch>) {
+    op(Batch<Arch>::load_unaligned(x + i)).store_unaligned(x + i);
+  }
+  if (i < n) store_partial<Arch>(x + i, n - i, op(load_partial<Arch>(x + i, n - i, 0.0f)));
+}
+
+template <class Arch>
+float horizontal_max(const Batch<Arch>& b) {
+  alignas(Arch::alignment()) float lanes[kWidth<Arch>];
+  b.store_aligned(lanes);
+  float max = lanes[0];
+  for (int64_t j = 1; j < kWidth<Arch>; ++j) max = lanes[j] > max ? lanes[j] : max;
+  return max;
+}
+
+// q·k over head_dim values: SIMD over whole batches, the rest scalar. One hadd per key rather than
+// blocks of keys summed by xsimd::haddp: in xsimd 8.1 the AVX-512 haddp returns lanes 2-5 and 10-13
+// in the wrong order.
+template <class Arch>
+float dot(const float* a, const float* b, int64_t n) {
+  Batch<Arch> acc(0.0f);
+  int64_t d = 0;
+  for (; d + kWidth<Arch> <= n; d += kWidth<Arch>) {
+    acc = xsimd::fma(Batch<Arch>::load_unaligned(a + d), Batch<Arch>::load_unaligned(b + d), acc);
+  }
+  float sum = xsimd::hadd(acc);
+  for (; d < n; ++d) sum += a[d] * b[d];
+  return sum;
+}
+
+// out[0, g·w) = sum over tokens t of weights[t] · value_t[0, g·w), value_t at value + t·row_stride.
+// The g output batches stay in registers as independent chains while every token is added in.
+template <class Arch, int64_t g>
+void weighted_sum(const float* weights, const float* value, int64_t row_stride, int64_t length,
+                  float* out) {
+  using B = Batch<Arch>;
+  constexpr int64_t w = kWidth<Arch>;
+  B acc[g];
+  for (int64_t k = 0; k < g; ++k) acc[k] = B(0.0f);
+  for (int64_t t = 0; t < length; ++t) {
+    const B weight(weights[t]);
+    const float* v = value + t * row_stride;
+#pragma GCC unroll 4
+    for (int64_t k = 0; k < g; ++k) {
+      acc[k] = xsimd::fma(weight, B::load_unaligned(v + k * w), acc[k]);
+    }
+  }
+  for (int64_t k = 0; k < g; ++k) acc[k].store_unaligned(out + k * w);
+}
+
+// GELU with the exact Gaussian CDF Φ(x) = erfc(-x/√2) / 2 rather than (1 + erf(x/√2)) / 2: erfc
+// keeps full relative precision where Φ is tiny (large negative x), where 1 + erf cancels. For
+// large positive x erfc(-x/√2) is exactly 2, so the result is exactly x; halving x first keeps x
+// near FLT_MAX from overflowing.
+template <class Arch>
+Batch<Arch> gelu_erf(const Batch<Arch>& x) {
+  const Batch<Arch> minus_inv_sqrt2(-0.70710678118654752f);
+  return (Batch<Arch>(0.5f) * x) * xsimd::erfc(x * minus_inv_sqrt2);
+}
+
+// GELU with the tanh approximation, using (1 + tanh(u)) / 2 = 1 / (1 + e^(-2u)): one exp instead of
+// tanh, no cancellation for negative x, and the right limits (e^(-2u) → 0 gives x, → inf gives -0).
+template <class Arch>
+Batch<Arch> gelu_tanh(const Batch<Arch>& x) {
+  const Batch<Arch> minus_two_sqrt_2_over_pi(-1.5957691216057308f);  // -2 · sqrt(2 / pi)
+  const Batch<Arch> cubic(0.044715f);
+  const Batch<Arch> minus_two_u = minus_two_sqrt_2_over_pi * xsimd::fma(cubic * x * x, x, x);
+  return x / (Batch<Arch>(1.0f) + xsimd::exp(minus_two_u));
+}
+
+// max(x, 0) with the reference's treatment of NaN and -0 (both give +0).
+template <class Arch>
+Batch<Arch> relu(const Batch<Arch>& x) {
+  return xsimd::select(x > Batch<Arch>(0.0f), x, Batch<Arch>(0.0f));
+}
+
+}  // namespace simd
+
+template <class Arch>
+void ArchKernels<Arch>::activation(float* x, int64_t n, Activation act) {
+  using B = simd::Batch<Arch>;
+  switch (act) {
+    case Activation::gelu_erf:
+      simd::transform_in_place<Arch>(x, n, [](const B& v) { return simd::gelu_erf<Arch>(v); });
+      break;
+    case Activation::gelu_tanh:
+      simd::transform_in_place<Arch>(x, n, [](const B& v) { return simd::gelu_tanh<Arch>(v); });
+      break;
+    case Activation::relu:
+      simd::transform_in_place<Arch>(x, n, [](const B& v) { return simd::relu<Arch>(v); });
+      break;
+  }
+}
+
+template <class Arch>
+void ArchKernels<Arch>::softmax(float* x, int64_t n) {
+  using B = simd::Batch<Arch>;
+  constexpr int64_t w = simd::kWidth<Arch>;
+  const int64_t full = n - n % w;
+  const int64_t tail = n - full;
+  // -inf pads the tail: it never wins the max and its exp is 0, so it adds nothing to the sum.
+  constexpr float pad = -std::numeric_limits<float>::infinity();
+
+  B max_acc(pad);
+  for (int64_t i = 0; i < full; i += w) max_acc = xsimd::max(max_acc, B::load_unaligned(x + i));
+  if (tail) max_acc = xsimd::max(max_acc, simd::load_partial<Arch>(x + full, tail, pad));
+  // Subtracting the max keeps every exponent <= 0: no overflow, whatever the magnitude of x.
+  const B max(simd::horizontal_max<Arch>(max_acc));
+
+  B sum_acc(0.0f);
+  for (int64_t i = 0; i < full; i += w) {
+    const B e = xsimd::exp(B::load_unaligned(x + i) - max);
+    e.store_unaligned(x + i);
+    sum_acc += e;
+  }
+  if (tail) {
+    const B e = xsimd::exp(simd::load_partial<Arch>(x + full, tail, pad) - max);
+    simd::store_partial<Arch>(x + full, tail, e);
+    sum_acc += e;
+  }
+
+  const B inv_sum = B(1.0f) / B(xsimd::hadd(sum_acc));
+  simd::transform_in_place<Arch>(x, n, [&](const B& e) { return e * inv_sum; });
+}
+
+template <class Arch>
+void ArchKernels<Arch>::add_layer_norm_row(float* x, const float* delta, const float* gamma,
+                                           const float* beta, float eps, int64_t n, float* normed) {
+  using B = simd::Batch<Arch>;
+  constexpr int64_t w = simd::kWidth<Arch>;
+  const int64_t full = n - n % w;
+  const int64_t tail = n - full;
+  if (delta) add(x, delta, n);
+
+  // The statistics are taken of x - pivot, with the row's first value as pivot: the differences are
+  // about as large as the spread of the row, not as its magnitude, so float sums stay accurate for
+  // rows like 1e4 + N(0, 1), whose mean a float cannot even hold to better than 1e-3. The mean
+  // itself is then never formed; centered values are (x - pivot) - mean_shift.
+  const float pivot_value = x[0];
+  const B pivot(pivot_value);
+
+  B shift_acc(0.0f);
+  for (int64_t i = 0; i < full; i += w) shift_acc += B::load_unaligned(x + i) - pivot;
+  // Padding with the pivot makes the padding lanes' differences exactly 0.
+  if (tail) shift_acc += simd::load_partial<Arch>(x + full, tail, pivot_value) - pivot;
+  const B count(static_cast<float>(n));
+  const B mean_shift = B(xsimd::hadd(shift_acc)) / count;
+
+  // Second pass over centered values, not E[x²] - E[x]², which cancels catastrophically.
+  B square_acc(0.0f);
+  for (int64_t i = 0; i < full; i += w) {
+    const B centered = (B::load_unaligned(x + i) - pivot) - mean_shift;
+    square_acc = xsimd::fma(centered, centered, square_acc);
+  }
+  if (tail) {
+    const B centered = xsimd::select(
+        simd::lanes_below<Arch>(tail),
+        (simd::load_partial<Arch>(x + full, tail, pivot_value) - pivot) - mean_shift, B(0.0f));
+    square_acc = xsimd::fma(centered, centered, square_acc);
+  }
+  const B variance = B(xsimd::hadd(square_acc)) / count;
+  const B inv_std = B(1.0f) / xsimd::sqrt(variance + B(eps));
+
+  // Reads x[i..i+w) before writing normed[i..i+w), so normed may alias x.
+  for (int64_t i = 0; i < full; i += w) {
+    const B centered = (B::load_unaligned(x + i) - pivot) - mean_shift;
+    xsimd::fma(centered * inv_std, B::load_unaligned(gamma + i), B::load_unaligned(beta + i))
+        .store_unaligned(normed + i);
+  }
+  if (tail) {
+    const B centered = (simd::load_partial<Arch>(x + full, tail, pivot_value) - pivot) - mean_shift;
+    const B out = xsimd::fma(centered * inv_std, simd::load_partial<Arch>(gamma + full, tail, 0.0f),
+                             simd::load_partial<Arch>(beta + full, tail, 0.0f));
+    simd::store_partial<Arch>(normed + full, tail, out);
+  }
+}
+
+template <class Arch>
+void ArchKernels<Arch>::add(float* y, const float* x, int64_t n) {
+  using B = simd::Batch<Arch>;
+  constexpr int64_t w = simd::kWidth<Arch>;
+  int64_t i = 0;
+  for (; i + w <= n; i += w) {
+    (B::load_unaligned(y + i) + B::load_unaligned(x + i)).store_unaligned(y + i);
+  }
+  for (; i < n; ++i) y[i] += x[i];
+}
+
+template <class Arch>
+void ArchKernels<Arch>::sum_rows(float* out, const float* a, const float* b, const float* c,
+                                 int64_t n) {
+  using B = simd::Batch<Arch>;
+  constexpr int64_t w = simd::kWidth<Arch>;
+  int64_t i = 0;
+  if (c) {
+    for (; i + w <= n; i += w) {
+      (B::load_unaligned(a + i) + B::load_unaligned(b + i) + B::load_unaligned(c + i))
+          .store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] = a[i] + b[i] + c[i];
+  } else {
+    for (; i + w <= n; i += w) {
+      (B::load_unaligned(a + i) + B::load_unaligned(b + i)).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] = a[i] + b[i];
+  }
+}
+
+template <class Arch>
+void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int64_t key_offset,
+                                       int64_t length, int64_t head_dim, float* context,
+                                       int64_t context_stride, float* scratch) {
+  using B = simd::Batch<Arch>;
+  constexpr int64_t w = simd::kWidth<Arch>;
+  const int64_t full = head_dim - head_dim % w;
+  const float scale = (B(1.0f) / xsimd::sqrt(B(static_cast<float>(head_dim)))).get(0);
+  const float* keys = qkv + key_offset;
+  const float* values = qkv + 2 * key_offset;
+  float* weights = scratch;
+
+  for (int64_t focus = 0; focus < length; ++focus) {
+    const float* query = qkv + focus * row_stride;
+    for (int64_t other = 0; other < length; ++other) {
+      weights[other] = simd::dot<Arch>(query, keys + other * row_stride, head_dim) * scale;
+    }
+    softmax(weights, length);
+
+    // Four output batches at a time (then two, then one) to keep four fma chains in flight.
+    float* out = context + focus * context_stride;
+    int64_t d = 0;
+    for (; d + 4 * w <= full; d += 4 * w) {
+      simd::weighted_sum<Arch, 4>(weights, values + d, row_stride, length, out + d);
+    }
+    for (; d + 2 * w <= full; d += 2 * w) {
+      simd::weighted_sum<Arch, 2>(weights, values + d, row_stride, length, out + d);
+    }
+    if (d < full) {
+      simd::weighted_sum<Arch, 1>(weights, values + d, row_stride, length, out + d);
+      d += w;
+    }
+    for (; d < head_dim; ++d) {
+      float sum = 0.0f;
+      for (int64_t t = 0; t < length; ++t) sum += weights[t] * values[t * row_stride + d];
+      out[d] = sum;
+    }
+  }
+}
+
+}  // namespace vecformer::detail::kernels

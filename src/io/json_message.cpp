@@ -1,0 +1,16 @@
+#include "io/json_message.hpp"
+
+#include <string_view>
+
+namespace vecformer::detail {
+
+std::string json_message(const nlohmann::json::exception& e) {
+  std::string_view text = e.what();
+  if (text.starts_with("[json.exception.")) {
+    const size_t end = text.find("] ");
+    if (end != std::string_view::npos) text.remove_prefix(end + 2);
+  }
+  return std::string(text);
+}
+
+}  // namespace vecformer::detail

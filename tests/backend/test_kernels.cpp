@@ -1,0 +1,308 @@
+// The xsimd kernels against their plain twins (backend/reference, or plain loops for add /
+// sum_rows) on random rows whose lengths include 1, odd numbers and non-multiples of every SIMD
+// width. Each ISA's kernels are called directly through ArchKernels<Arch>, so one run on an AVX-512
+// machine checks the AVX-512 and the AVX2 code; the dispatched functions are checked to be the
+// selected ISA's.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/kernels/kernels_arch.hpp"
+#include "backend/reference/reference_ops.hpp"
+#include "vecformer/config.hpp"
+
+using namespace vecformer;
+namespace kernels = vecformer::detail::kernels;
+namespace ref = vecformer::detail::reference;
+using kernels::ArchKernels;
+using kernels::Avx2;
+using kernels::Avx512;
+
+namespace {
+
+const std::vector<int64_t> kSizes = {1, 2, 7, 15, 16, 17, 31, 33, 64, 100, 768, 1023};
+
+// float32 unit roundoff, 2^-24.
+constexpr double kUnitRoundoff = 5.9604644775390625e-8;
+
+std::vector<float> uniform(int64_t n, float lo, float hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<float> normal(int64_t n, float mean, float stddev, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(mean, stddev);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
+    // A NaN difference must fail every tolerance.
+    if (!(d <= worst)) worst = std::isnan(d) ? std::numeric_limits<double>::infinity() : d;
+  }
+  return worst;
+}
+
+const char* name_of(Activation act) {
+  switch (act) {
+    case Activation::gelu_erf:
+      return "gelu_erf";
+    case Activation::gelu_tanh:
+      return "gelu_tanh";
+    case Activation::relu:
+      return "relu";
+  }
+  return "?";
+}
+
+template <class Arch>
+bool cpu_runs() {
+  if (kernels::cpu_supports<Arch>()) return true;
+  WARN("this CPU lacks " << kernels::isa_name<Arch> << ": its kernels are not tested here");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("kernels select avx512 or avx2", "[kernels]") {
+  const std::string_view isa = kernels::selected_isa();
+  CHECK((isa == "avx512" || isa == "avx2"));
+}
+
+TEMPLATE_TEST_CASE("kernel activations match the reference", "[kernels]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  // Random rows of every size, then a dense sweep of [-10, 10] in steps of 2^-10.
+  std::vector<std::vector<float>> inputs;
+  for (int64_t n : kSizes) inputs.push_back(uniform(n, -10.0f, 10.0f, 100 + n));
+  std::vector<float> sweep;
+  for (int i = -10240; i <= 10240; ++i) sweep.push_back(static_cast<float>(i) / 1024.0f);
+  inputs.push_back(sweep);
+
+  for (Activation act : {Activation::gelu_erf, Activation::gelu_tanh, Activation::relu}) {
+    double worst = 0.0;
+    for (const std::vector<float>& input : inputs) {
+      auto expected = input, actual = input;
+      ref::activation(expected.data(), static_cast<int64_t>(expected.size()), act);
+      ArchKernels<TestType>::activation(actual.data(), static_cast<int64_t>(actual.size()), act);
+      const double diff = max_abs_diff(actual, expected);
+      worst = diff > worst ? diff : worst;
+    }
+    CAPTURE(name_of(act), worst);
+    if (act == Activation::relu) {
+      CHECK(worst == 0.0);  // a select: exact
+    } else {
+      // The required bound; about one float ulp (9.5e-7) of the largest outputs, near 10.
+      CHECK(worst <= 1e-6);
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("kernel GELUs reach their limits for large |x|", "[kernels]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  const float huge = std::numeric_limits<float>::max();
+  for (Activation act : {Activation::gelu_erf, Activation::gelu_tanh}) {
+    CAPTURE(name_of(act));
+    std::vector<float> x = {10.0f, 50.0f, 1e4f, huge, -20.0f, -50.0f, -1e4f, -huge, 0.0f};
+    ArchKernels<TestType>::activation(x.data(), static_cast<int64_t>(x.size()), act);
+    // GELU(x) = x·Φ(x): Φ rounds to exactly 1 for these x, and to exactly 0 for these -x.
+    CHECK(x[0] == 10.0f);
+    CHECK(x[1] == 50.0f);
+    CHECK(x[2] == 1e4f);
+    CHECK(x[3] == huge);
+    CHECK(x[4] == 0.0f);
+    CHECK(x[5] == 0.0f);
+    CHECK(x[6] == 0.0f);
+    CHECK(x[7] == 0.0f);
+    CHECK(x[8] == 0.0f);
+  }
+}
+
+TEMPLATE_TEST_CASE("kernel softmax matches the reference", "[kernels]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  for (int64_t n : kSizes) {
+    CAPTURE(n);
+    const auto input = uniform(n, -10.0f, 10.0f, 200 + n);
+    auto expected = input, actual = input;
+    ref::softmax(expected.data(), n);
+    ArchKernels<TestType>::softmax(actual.data(), n);
+
+    double worst_relative = 0.0, sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double relative = std::fabs(static_cast<double>(actual[i]) - expected[i]) / expected[i];
+      worst_relative = relative > worst_relative ? relative : worst_relative;
+      sum += actual[i];
+    }
+    CAPTURE(worst_relative, sum - 1.0);
+    // Per probability: exp's 1-2 ulp, up to 20 ulp from rounding x - max (|x - max| <= 20 scales
+    // it), the float sum's rounding over n / width terms per lane, and the final scaling: 64 ulp is
+    // ample.
+    CHECK(worst_relative <= 64 * kUnitRoundoff);
+    // The required bound: each of the n probabilities is off by well under 1e-6.
+    CHECK(std::fabs(sum - 1.0) <= 1e-6 * static_cast<double>(n));
+  }
+}
+
+TEMPLATE_TEST_CASE("kernel softmax of large-magnitude rows is finite", "[kernels]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  for (int64_t n : kSizes) {
+    CAPTURE(n);
+    const auto input = uniform(n, -1e4f, 1e4f, 300 + n);
+    auto expected = input, actual = input;
+    ref::softmax(expected.data(), n);
+    ArchKernels<TestType>::softmax(actual.data(), n);
+    for (float p : actual) REQUIRE(std::isfinite(p));
+    const double diff = max_abs_diff(actual, expected);
+    CAPTURE(diff);
+    // Nearly all mass sits on the maximum; the largest probability carries a few ulp of 1.
+    CHECK(diff <= 4 * kUnitRoundoff);
+
+    // A row of equal large values is uniform.
+    std::vector<float> flat(n, 1e4f);
+    ArchKernels<TestType>::softmax(flat.data(), n);
+    for (float p : flat)
+      CHECK(p == Approx(1.0 / static_cast<double>(n)).epsilon(4 * kUnitRoundoff));
+  }
+}
+
+TEMPLATE_TEST_CASE("kernel add & layer norm matches the reference", "[kernels]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  struct Scale {
+    float mean, stddev;
+  };
+  // Unit rows; rows around 1e4 with unit spread, where a plain float mean would lose ~1e-3; rows
+  // with a spread of 1e4.
+  for (Scale scale : {Scale{0.0f, 1.0f}, Scale{1e4f, 1.0f}, Scale{0.0f, 1e4f}}) {
+    for (float eps : {1e-12f, 1e-5f}) {
+      for (bool with_delta : {false, true}) {
+        for (bool in_place : {false, true}) {
+          double worst = 0.0;
+          for (int64_t n : kSizes) {
+            const uint32_t seed = 400 + static_cast<uint32_t>(n);
+            // With a delta, x and delta share the spread, so x + delta still has the row's scale.
+            const auto x0 = normal(n, scale.mean, scale.stddev, seed);
+            const auto delta = normal(n, 0.0f, scale.stddev, seed + 1);
+            const auto gamma = uniform(n, 0.5f, 1.5f, seed + 2);
+            const auto beta = uniform(n, -1.0f, 1.0f, seed + 3);
+            const float* d = with_delta ? delta.data() : nullptr;
+
+            auto x_ref = x0;
+            std::vector<float> expected(n);
+            ref::add_layer_norm_row(x_ref.data(), d, gamma.data(), beta.data(), eps, n,
+                                    expected.data());
+            auto x = x0;
+            std::vector<float> separate(n);
+            float* normed = in_place ? x.data() : separate.data();
+            ArchKernels<TestType>::add_layer_norm_row(x.data(), d, gamma.data(), beta.data(), eps,
+                                                      n, normed);
+            const std::vector<float> actual(normed, normed + n);
+            // The residual sum is one float add per value, as in the reference: exact.
+            if (!in_place) REQUIRE(x == x_ref);
+            const double diff = max_abs_diff(actual, expected);
+            worst = diff > worst ? diff : worst;
+          }
+          CAPTURE(scale.mean, scale.stddev, eps, with_delta, in_place, worst);
+          // Outputs are (x - mean)/std·gamma + beta, |.| <= ~8: float sums over n <= 1023 terms
+          // give mean and variance a relative error well under 1e-6 of the spread, whatever the
+          // offset.
+          CHECK(worst <= 2e-6);
+        }
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("kernel add and sum_rows match plain loops", "[kernels]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  for (int64_t n : kSizes) {
+    CAPTURE(n);
+    const uint32_t seed = 500 + static_cast<uint32_t>(n);
+    const auto a = normal(n, 0.0f, 1.0f, seed);
+    const auto b = normal(n, 0.0f, 1.0f, seed + 1);
+    const auto c = normal(n, 0.0f, 1.0f, seed + 2);
+
+    // Same float operations in the same order as the loops: bit-identical.
+    auto y = a, y_expected = a;
+    for (int64_t i = 0; i < n; ++i) y_expected[i] += b[i];
+    ArchKernels<TestType>::add(y.data(), b.data(), n);
+    CHECK(y == y_expected);
+
+    std::vector<float> two(n), two_expected(n), three(n), three_expected(n);
+    for (int64_t i = 0; i < n; ++i) {
+      two_expected[i] = a[i] + b[i];
+      three_expected[i] = a[i] + b[i] + c[i];
+    }
+    ArchKernels<TestType>::sum_rows(two.data(), a.data(), b.data(), nullptr, n);
+    ArchKernels<TestType>::sum_rows(three.data(), a.data(), b.data(), c.data(), n);
+    CHECK(two == two_expected);
+    CHECK(three == three_expected);
+  }
+}
+
+TEMPLATE_TEST_CASE("kernel attention head matches the reference", "[kernels]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  for (int64_t head_dim : {1, 8, 24, 33, 64, 96}) {
+    for (int64_t length : {1, 3, 17, 128}) {
+      CAPTURE(head_dim, length);
+      // Two heads in the packed [q | k | v] rows of a layer, plus 5 floats of padding per row so
+      // that no stride is a multiple of the SIMD width; the test runs head 1.
+      const int64_t hidden = 2 * head_dim;
+      const int64_t row_stride = 3 * hidden + 5;
+      const int64_t head_offset = head_dim;
+      const auto qkv =
+          normal(length * row_stride, 0.0f, 1.0f, 600 + static_cast<uint32_t>(head_dim * length));
+      const float sentinel = -12345.0f;
+
+      std::vector<float> expected(length * hidden, sentinel), actual(length * hidden, sentinel);
+      ref::attention_head(qkv.data() + head_offset, row_stride, hidden, length, head_dim,
+                          expected.data() + head_offset, hidden);
+      std::vector<float> scratch(length);
+      ArchKernels<TestType>::attention_head(qkv.data() + head_offset, row_stride, hidden, length,
+                                            head_dim, actual.data() + head_offset, hidden,
+                                            scratch.data());
+      const double diff = max_abs_diff(actual, expected);
+      CAPTURE(diff);
+      // Scores are float dot products over head_dim <= 96 terms (~1e-6 relative), which perturb the
+      // weights by about as much; outputs are weighted means of N(0, 1) values, |.| < ~5.
+      CHECK(diff <= 1e-5);
+      // Only this head's columns were written (the sentinel survives in head 0's).
+      for (int64_t t = 0; t < length; ++t) CHECK(actual[t * hidden] == sentinel);
+    }
+  }
+}
+
+TEST_CASE("dispatched kernels are the selected ISA's", "[kernels]") {
+  const int64_t n = 100;
+  const auto input = normal(n, 0.0f, 3.0f, 700);
+  const auto gamma = uniform(n, 0.5f, 1.5f, 701);
+  const auto beta = uniform(n, -1.0f, 1.0f, 702);
+  auto dispatched = input, direct = input;
+  auto dispatched_norm = input, direct_norm = input;
+  kernels::softmax(dispatched.data(), n);
+  kernels::add_layer_norm_row(dispatched_norm.data(), nullptr, gamma.data(), beta.data(), 1e-12f, n,
+                              dispatched_norm.data());
+  if (kernels::selected_isa() == kernels::isa_name<Avx512>) {
+    ArchKernels<Avx512>::softmax(direct.data(), n);
+    ArchKernels<Avx512>::add_layer_norm_row(direct_norm.data(), nullptr, gamma.data(), beta.data(),
+                                            1e-12f, n, direct_norm.data());
+  } else {
+    ArchKernels<Avx2>::softmax(direct.data(), n);
+    ArchKernels<Avx2>::add_layer_norm_row(direct_norm.data(), nullptr, gamma.data(), beta.data(),
+                                          1e-12f, n, direct_norm.data());
+  }
+  CHECK(dispatched == direct);
+  CHECK(dispatched_norm == direct_norm);
+}
