@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,16 @@ struct Sequence {
   std::vector<int64_t> token_type_ids;
 };
 
+// How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean times
+// sqrt(length).
+enum class Pooling { none, cls, mean, max, mean_sqrt_len };
+
 struct EncodeOptions {
   int threads = 0;  // 0: every core of the machine
+  // Unset: the model folder's default (sentence-transformers' 1_Pooling and Normalize modules when the
+  // folder has them, otherwise no pooling and no normalization).
+  std::optional<Pooling> pooling;
+  std::optional<bool> normalize;  // L2-normalize each output vector
 };
 
 // Hidden states of the real tokens only: rows offsets[i]..offsets[i+1] of `hidden` ([T, hidden_size])
@@ -47,11 +56,16 @@ class Model {
   const Config& config() const;
   BackendKind backend() const;
 
-  // Last hidden states as [N, Lmax, hidden_size], zero rows past each sequence's end.
+  // With pooling: [N, hidden_size], one vector per sequence. Without: the last hidden states as
+  // [N, Lmax, hidden_size], zero rows past each sequence's end.
   Tensor encode(const std::vector<Sequence>& sequences, const EncodeOptions& options = {}) const;
-  // The same states without padding.
+  // The last hidden states without padding (pooling and normalize do not apply).
   PackedOutput encode_packed(const std::vector<Sequence>& sequences,
                              const EncodeOptions& options = {}) const;
+
+  // The folder's default pooling and normalization (see EncodeOptions).
+  Pooling default_pooling() const;
+  bool default_normalize() const;
 
   ~Model();
   Model(Model&&) noexcept;

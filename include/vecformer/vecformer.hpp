@@ -4,3 +4,4 @@
 #include "vecformer/error.hpp"
 #include "vecformer/model.hpp"
 #include "vecformer/tensor.hpp"
+#include "vecformer/tokenizer.hpp"
