@@ -11,6 +11,18 @@ Python, `make_checkpoint(out_dir, **options)` does the same and returns `(config
 dict, and every tensor as a float64 numpy array holding exactly the value stored in the file (so an F16 or
 BF16 checkpoint's weights are the rounded ones), keyed by its name without the optional "bert." prefix.
 
+Other families (`family=` / `--family`; the size options keep their BERT names for every family):
+
+    --family roberta [--pad-token-id 1]      RobertaModel (or "xlm-roberta": XLMRobertaModel), see below
+    --family distilbert [--sinusoidal-pos-embds]   DistilBertModel, see below
+
+and a sentence-transformers folder (modules.json, the Transformer module at the root or in a subfolder,
+1_Pooling/config.json, optionally 2_Normalize), `make_sentence_transformers(out_dir, pooling=...,
+normalize=..., transformer_subdir=..., **make_checkpoint options)`:
+
+    /usr/bin/python3 tools/make_checkpoint.py OUT_DIR --sentence-transformers mean --normalize \
+        [--transformer-subdir 0_Transformer] [other options as above]
+
 Tensors (H = hidden_size, I = intermediate_size, V = vocab_size, P = max_position_embeddings, N = layer)
 -----------------------------------------------------------------------------------------------------
     embeddings.word_embeddings.weight                  [V, H]
@@ -23,7 +35,7 @@ Tensors (H = hidden_size, I = intermediate_size, V = vocab_size, P = max_positio
     encoder.layer.N.intermediate.dense.weight          [I, H]   and .bias [I]
     encoder.layer.N.output.dense.weight                [H, I]   and .bias [H]
     encoder.layer.N.output.LayerNorm.weight            [H]      and .bias [H]
-    encoder.LayerNorm.weight / .bias                   [H]      optional (final_norm; for norm_first)
+    encoder.LayerNorm.weight / .bias                   [H]      optional (final_norm), after the last layer
     pooler.dense.weight [H, H] / .bias [H]                      optional (pooler; vecformer ignores it)
 
 Every name may carry the prefix "bert." (as BertForX checkpoints do). Linear weights are in PyTorch's
@@ -58,6 +70,42 @@ Pre-norm (norm_first true), per layer:
   then encoder.LayerNorm after the last layer when present.
 The output is x: the last hidden state, [L, H] per sequence.
 
+RoBERTa / XLM-RoBERTa (model_type "roberta" / "xlm-roberta")
+------------------------------------------------------------
+config.json has BERT's keys (RobertaConfig) plus pad_token_id (default 1; here also bos 0, eos 2), and
+usually type_vocab_size 1 and layer_norm_eps 1e-5 (this tool's defaults for the family). Tensors have
+exactly BERT's names, with the optional prefix "roberta." (RobertaForX and XLMRobertaForX checkpoints).
+The one semantic difference: positions are numbered from pad_token_id + 1, as Hugging Face's
+create_position_ids_from_input_ids does for an unpadded sequence, so token p (0-based) adds
+    pos[pad_token_id + 1 + p]
+and the longest sequence is max_position_embeddings - pad_token_id - 1 (rows 0..pad_token_id of the
+table are never used; this tool leaves them random, so an off-by-one shows).
+
+DistilBERT (model_type "distilbert")
+------------------------------------
+config.json keys (DistilBertConfig): dim (= H), n_heads, hidden_dim (= I), n_layers, activation ("gelu"
+or "relu"), vocab_size, max_position_embeddings, sinusoidal_pos_embds; layer_norm_eps is fixed at 1e-12
+and there are no token types. The computation is post-norm BERT; the tensors are renamed:
+    embeddings.word_embeddings.weight, embeddings.position_embeddings.weight, embeddings.LayerNorm.*
+    transformer.layer.N.attention.q_lin / k_lin / v_lin / out_lin .weight/.bias   (query/key/value/output)
+    transformer.layer.N.sa_layer_norm.weight/.bias                               (attention.output.LayerNorm)
+    transformer.layer.N.ffn.lin1 / ffn.lin2 .weight/.bias                        (intermediate / output.dense)
+    transformer.layer.N.output_layer_norm.weight/.bias                           (output.LayerNorm)
+with the optional prefix "distilbert.". The position table is always in the checkpoint; with
+sinusoidal_pos_embds it holds Hugging Face's create_sinusoidal_embeddings values, which equal PE above.
+
+sentence-transformers folders, pooling and normalization
+--------------------------------------------------------
+modules.json lists sentence_transformers.models.Transformer (path "" or a subfolder holding config.json
+and model.safetensors), Pooling (path "1_Pooling", whose config.json has exactly one of
+pooling_mode_{cls_token, mean_tokens, max_tokens, mean_sqrt_len_tokens} true) and optionally Normalize
+("2_Normalize"). For a sequence's last hidden state x [L, H] (`reference_pool`, `reference_normalize`):
+    cls            x[0]
+    mean           sum_p x[p] / L
+    max            max_p x[p]          (element-wise)
+    mean_sqrt_len  sum_p x[p] / sqrt(L)
+    Normalize      v / max(||v||_2, 1e-12)  (applied to each token's vector when there is no pooling)
+
 Random weights are drawn from a seeded numpy Generator and scaled so activations stay O(1) and every part
 of the computation matters: linear weights ~ N(0, 1/fan_in) (query/key a little larger, so attention is
 far from uniform), biases ~ N(0, 0.05²), LayerNorm gammas ~ 1 + N(0, 0.1²) and betas ~ N(0, 0.05²).
@@ -78,6 +126,15 @@ import numpy as np
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 POSITION_TYPES = ("absolute", "sinusoidal")
 DTYPES = ("F32", "F16", "BF16")
+FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert")
+# The prefix Hugging Face's task models (BertForX, RobertaForX, ...) put in front of every tensor name.
+FAMILY_PREFIX = {"bert": "bert.", "roberta": "roberta.", "xlm-roberta": "roberta.",
+                 "distilbert": "distilbert."}
+DISTILBERT_ACTIVATIONS = ("gelu", "relu")
+POOLING_MODES = ("cls", "mean", "max", "mean_sqrt_len")
+_POOLING_KEYS = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens",
+                 "max": "pooling_mode_max_tokens", "mean_sqrt_len": "pooling_mode_mean_sqrt_len_tokens"}
+_ST_PREFIX = "sentence_transformers.models."
 _DTYPE_SIZE = {"F32": 4, "F16": 2, "BF16": 2}
 _TORCH_DTYPE_NAME = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 
@@ -233,12 +290,24 @@ def _random_weights(config: Dict[str, Any], rng: np.random.Generator, embedding_
     return w
 
 
-def make_config(*, hidden_size: int = 64, num_attention_heads: int = 4, intermediate_size: int = 128,
-                num_hidden_layers: int = 2, hidden_act: str = "gelu", layer_norm_eps: float = 1e-12,
-                vocab_size: int = 1000, max_position_embeddings: int = 128, type_vocab_size: int = 2,
+def make_config(*, family: str = "bert", hidden_size: int = 64, num_attention_heads: int = 4,
+                intermediate_size: int = 128, num_hidden_layers: int = 2, hidden_act: str = "gelu",
+                layer_norm_eps: float | None = None, vocab_size: int = 1000,
+                max_position_embeddings: int = 128, type_vocab_size: int | None = None,
                 position_embedding_type: str = "absolute", norm_first: bool = False,
+                pad_token_id: int | None = None, sinusoidal_pos_embds: bool = False,
                 torch_dtype: str = "float32") -> Dict[str, Any]:
-    """A BertConfig-style config.json dict (plus vecformer's norm_first), validated."""
+    """The config.json dict of `family`, validated.
+
+    "bert": BertConfig keys plus vecformer's norm_first. "roberta" / "xlm-roberta": the same keys plus
+    pad_token_id (default 1), bos/eos ids; type_vocab_size defaults to 1 and layer_norm_eps to 1e-5.
+    "distilbert": DistilBertConfig keys (dim, n_heads, hidden_dim, n_layers, activation,
+    sinusoidal_pos_embds, ...) from the same arguments; layer_norm_eps must be 1e-12 (or None), there are
+    no token types, no norm_first, and position_embedding_type must be "absolute" (the table is always in
+    the checkpoint). None means the family's default.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family {family!r} not in {FAMILIES}")
     if hidden_act not in ACTIVATIONS:
         raise ValueError(f"hidden_act {hidden_act!r} not in {ACTIVATIONS}")
     if position_embedding_type not in POSITION_TYPES:
@@ -250,11 +319,59 @@ def make_config(*, hidden_size: int = 64, num_attention_heads: int = 4, intermed
                        ("vocab_size", vocab_size), ("max_position_embeddings", max_position_embeddings)):
         if value <= 0:
             raise ValueError(f"{key} must be positive, got {value}")
+    if sinusoidal_pos_embds and family != "distilbert":
+        raise ValueError("sinusoidal_pos_embds is a distilbert option (use position_embedding_type "
+                         "\"sinusoidal\" for bert)")
+
+    if family == "distilbert":
+        if hidden_act not in DISTILBERT_ACTIVATIONS:
+            raise ValueError(f"distilbert activation {hidden_act!r} not in {DISTILBERT_ACTIVATIONS}")
+        if layer_norm_eps not in (None, 1e-12):
+            raise ValueError(f"distilbert's layer_norm_eps is fixed at 1e-12, got {layer_norm_eps}")
+        if type_vocab_size not in (None, 0):
+            raise ValueError(f"distilbert has no token types, got type_vocab_size {type_vocab_size}")
+        if norm_first:
+            raise ValueError("distilbert layers are post-norm (norm_first must be false)")
+        if position_embedding_type != "absolute":
+            raise ValueError("distilbert always stores its position table: use sinusoidal_pos_embds "
+                             "instead of position_embedding_type")
+        return {
+            "architectures": ["DistilBertModel"],
+            "model_type": "distilbert",
+            "activation": hidden_act,
+            "dim": hidden_size,
+            "n_heads": num_attention_heads,
+            "hidden_dim": intermediate_size,
+            "n_layers": num_hidden_layers,
+            "vocab_size": vocab_size,
+            "max_position_embeddings": max_position_embeddings,
+            "sinusoidal_pos_embds": bool(sinusoidal_pos_embds),
+            "dropout": 0.0,
+            "attention_dropout": 0.0,
+            "initializer_range": 0.02,
+            "pad_token_id": 0 if pad_token_id is None else pad_token_id,
+            "tie_weights_": True,
+            "torch_dtype": torch_dtype,
+        }
+
+    roberta = family in ("roberta", "xlm-roberta")
+    if type_vocab_size is None:
+        type_vocab_size = 1 if roberta else 2
+    if layer_norm_eps is None:
+        layer_norm_eps = 1e-5 if roberta else 1e-12
+    if pad_token_id is None:
+        pad_token_id = 1 if roberta else 0
     if type_vocab_size < 0:
         raise ValueError(f"type_vocab_size must be >= 0, got {type_vocab_size}")
-    return {
-        "architectures": ["BertModel"],
-        "model_type": "bert",
+    if pad_token_id < 0:
+        raise ValueError(f"pad_token_id must be >= 0, got {pad_token_id}")
+    if roberta and max_position_embeddings <= pad_token_id + 1:
+        raise ValueError(f"max_position_embeddings {max_position_embeddings} leaves no positions after "
+                         f"pad_token_id + 1 = {pad_token_id + 1}")
+    config: Dict[str, Any] = {
+        "architectures": [{"bert": "BertModel", "roberta": "RobertaModel",
+                           "xlm-roberta": "XLMRobertaModel"}[family]],
+        "model_type": family,
         "hidden_size": hidden_size,
         "num_attention_heads": num_attention_heads,
         "intermediate_size": intermediate_size,
@@ -268,24 +385,40 @@ def make_config(*, hidden_size: int = 64, num_attention_heads: int = 4, intermed
         "norm_first": norm_first,
         "hidden_dropout_prob": 0.0,
         "attention_probs_dropout_prob": 0.0,
-        "pad_token_id": 0,
+        "pad_token_id": pad_token_id,
         "torch_dtype": torch_dtype,
     }
+    if roberta:
+        config["bos_token_id"] = 0
+        config["eos_token_id"] = 2
+        if not norm_first:  # a real RobertaConfig has no norm_first; vecformer's default applies
+            del config["norm_first"]
+    return config
 
 
 def make_checkpoint(out_dir: str, *, seed: int = 0, dtype: str = "F32", prefix: str = "",
                     embedding_norm: bool = True, final_norm: bool = False, pooler: bool = False,
-                    **config_options: Any) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
+                    family: str = "bert", **config_options: Any) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
     """Writes out_dir/config.json and out_dir/model.safetensors; returns (config, weights).
 
-    config_options are make_config's keyword arguments (hidden_size, num_attention_heads, ...).
-    weights maps each tensor name *without* `prefix` to a float64 array equal to the stored value.
+    config_options are make_config's keyword arguments (hidden_size, num_attention_heads, ...,
+    pad_token_id for roberta, sinusoidal_pos_embds for distilbert); `family` picks the config keys and
+    tensor names (see the module docstring). weights maps each tensor name *without* `prefix` to a float64
+    array equal to the stored value. The same seed and sizes give the same values in every family.
     """
     if dtype not in DTYPES:
         raise ValueError(f"dtype {dtype!r} not in {DTYPES}")
-    config = make_config(torch_dtype=_TORCH_DTYPE_NAME[dtype], **config_options)
+    config = make_config(family=family, torch_dtype=_TORCH_DTYPE_NAME[dtype], **config_options)
     rng = np.random.default_rng(seed)
-    raw = _random_weights(config, rng, embedding_norm, final_norm, pooler)
+    if family == "distilbert":
+        if final_norm or pooler:
+            raise ValueError("distilbert checkpoints have no encoder.LayerNorm and no pooler")
+        raw = distilbert_names(_random_weights(bert_config(config), rng, embedding_norm, False, False))
+        if config["sinusoidal_pos_embds"]:
+            raw["embeddings.position_embeddings.weight"] = sinusoidal_table(
+                config["max_position_embeddings"], config["dim"])
+    else:
+        raw = _random_weights(config, rng, embedding_norm, final_norm, pooler)
     weights = {name: round_to_dtype(values, dtype) for name, values in raw.items()}
 
     os.makedirs(out_dir, exist_ok=True)
@@ -295,6 +428,55 @@ def make_checkpoint(out_dir: str, *, seed: int = 0, dtype: str = "F32", prefix: 
     write_safetensors(os.path.join(out_dir, "model.safetensors"),
                       {prefix + name: (values, dtype) for name, values in weights.items()},
                       metadata={"format": "pt"})
+    return config, weights
+
+
+def make_sentence_transformers(out_dir: str, *, pooling: str | Sequence[str] = "mean",
+                               normalize: bool = False, transformer_subdir: str = "",
+                               **checkpoint_options: Any) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
+    """Writes a sentence-transformers folder; returns make_checkpoint's (config, weights).
+
+    out_dir/modules.json lists the Transformer module (path `transformer_subdir`, "" = out_dir itself,
+    which then holds config.json + model.safetensors written by make_checkpoint(**checkpoint_options)),
+    the Pooling module (out_dir/1_Pooling/config.json with `pooling`'s mode true, every other mode false;
+    a sequence of modes sets several true, which sentence-transformers concatenates and vecformer
+    rejects) and, when `normalize`, the Normalize module (an empty out_dir/2_Normalize, as
+    sentence-transformers saves it).
+    """
+    modes = [pooling] if isinstance(pooling, str) else list(pooling)
+    for mode in modes:
+        if mode not in POOLING_MODES:
+            raise ValueError(f"pooling {mode!r} not in {POOLING_MODES}")
+    if os.path.isabs(transformer_subdir) or ".." in transformer_subdir.split("/"):
+        raise ValueError(f"transformer_subdir {transformer_subdir!r} must be a relative path inside out_dir")
+    transformer_dir = os.path.join(out_dir, transformer_subdir) if transformer_subdir else out_dir
+    config, weights = make_checkpoint(transformer_dir, **checkpoint_options)
+    hidden = bert_config(config)["hidden_size"]
+
+    with open(os.path.join(transformer_dir, "sentence_bert_config.json"), "w") as f:
+        json.dump({"max_seq_length": max_sequence_length(config), "do_lower_case": False}, f, indent=2)
+        f.write("\n")
+    modules = [{"idx": 0, "name": "0", "path": transformer_subdir, "type": _ST_PREFIX + "Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": _ST_PREFIX + "Pooling"}]
+    if normalize:
+        modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": _ST_PREFIX + "Normalize"})
+        os.makedirs(os.path.join(out_dir, "2_Normalize"), exist_ok=True)
+    with open(os.path.join(out_dir, "modules.json"), "w") as f:
+        json.dump(modules, f, indent=2)
+        f.write("\n")
+    # Every key sentence-transformers 2.x writes; the ones vecformer does not support stay false.
+    pooling_config: Dict[str, Any] = {"word_embedding_dimension": hidden}
+    for mode, key in _POOLING_KEYS.items():
+        pooling_config[key] = mode in modes
+    pooling_config.update({"pooling_mode_weightedmean_tokens": False, "pooling_mode_lasttoken": False,
+                           "include_prompt": True})
+    os.makedirs(os.path.join(out_dir, "1_Pooling"), exist_ok=True)
+    with open(os.path.join(out_dir, "1_Pooling", "config.json"), "w") as f:
+        json.dump(pooling_config, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out_dir, "config_sentence_transformers.json"), "w") as f:
+        json.dump({"__version__": {"sentence_transformers": "2.2.2"}}, f, indent=2)
+        f.write("\n")
     return config, weights
 
 
@@ -326,17 +508,114 @@ def strip_prefix(weights: Dict[str, np.ndarray], prefix: str = "bert.") -> Dict[
     return {(k[len(prefix):] if k.startswith(prefix) else k): v for k, v in weights.items()}
 
 
+def model_family(config: Dict[str, Any]) -> str:
+    family = config.get("model_type", "bert")
+    if family not in FAMILIES:
+        raise ValueError(f"model_type {family!r} not in {FAMILIES}")
+    return family
+
+
+# DistilBERT's per-layer tensor names and their BERT equivalents (suffixes after the layer prefix).
+_DISTILBERT_LAYER_NAMES = (
+    ("attention.q_lin", "attention.self.query"),
+    ("attention.k_lin", "attention.self.key"),
+    ("attention.v_lin", "attention.self.value"),
+    ("attention.out_lin", "attention.output.dense"),
+    ("sa_layer_norm", "attention.output.LayerNorm"),
+    ("ffn.lin1", "intermediate.dense"),
+    ("ffn.lin2", "output.dense"),
+    ("output_layer_norm", "output.LayerNorm"),
+)
+
+
+def _rename_layers(weights: Dict[str, np.ndarray], source_prefix: str, target_prefix: str,
+                   pairs: Sequence[Tuple[str, str]]) -> Dict[str, np.ndarray]:
+    out: Dict[str, np.ndarray] = {}
+    for name, value in weights.items():
+        new_name = name
+        if name.startswith(source_prefix):
+            n, rest = name[len(source_prefix):].split(".", 1)
+            for source, target in pairs:
+                if rest.startswith(source + "."):
+                    new_name = f"{target_prefix}{n}.{target}{rest[len(source):]}"
+                    break
+            else:
+                raise ValueError(f"tensor {name!r} has no counterpart in the other layout")
+        out[new_name] = value
+    return out
+
+
+def distilbert_names(weights: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """BERT-named (unprefixed) tensors renamed to DistilBERT's names; embeddings keep theirs."""
+    if "embeddings.token_type_embeddings.weight" in weights or "encoder.LayerNorm.weight" in weights:
+        raise ValueError("distilbert has no token-type table and no encoder.LayerNorm")
+    return _rename_layers(weights, "encoder.layer.", "transformer.layer.",
+                          [(bert, distilbert) for distilbert, bert in _DISTILBERT_LAYER_NAMES])
+
+
+def bert_names(weights: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """Inverse of distilbert_names."""
+    return _rename_layers(weights, "transformer.layer.", "encoder.layer.", _DISTILBERT_LAYER_NAMES)
+
+
+def bert_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """Any family's config.json dict as the BERT keys reference_forward computes with (a copy).
+
+    DistilBERT's keys are translated (layer_norm_eps 1e-12, type_vocab_size 0, a learned table, which
+    holds the sinusoids when sinusoidal_pos_embds); BERT's and RoBERTa's are already BERT keys.
+    """
+    if model_family(config) != "distilbert":
+        return dict(config)
+    return {
+        "model_type": "distilbert",
+        "hidden_size": config["dim"],
+        "num_attention_heads": config["n_heads"],
+        "intermediate_size": config["hidden_dim"],
+        "num_hidden_layers": config["n_layers"],
+        "hidden_act": config.get("activation", "gelu"),
+        "layer_norm_eps": 1e-12,
+        "vocab_size": config["vocab_size"],
+        "max_position_embeddings": config["max_position_embeddings"],
+        "type_vocab_size": 0,
+        "position_embedding_type": "absolute",
+        "norm_first": False,
+    }
+
+
+def position_offset(config: Dict[str, Any]) -> int:
+    """Row of the position table used by a sequence's first token: pad_token_id + 1 for RoBERTa."""
+    if model_family(config) in ("roberta", "xlm-roberta"):
+        return int(config.get("pad_token_id", 1)) + 1
+    return 0
+
+
+def max_sequence_length(config: Dict[str, Any]) -> int:
+    """The longest sequence the model takes: max_position_embeddings - position_offset(config)."""
+    return int(config["max_position_embeddings"]) - position_offset(config)
+
+
+def bert_weights(weights: Dict[str, np.ndarray], config: Dict[str, Any]) -> Dict[str, np.ndarray]:
+    """Any family's tensors (family prefix tolerated) under BERT's unprefixed names."""
+    family = model_family(config)
+    unprefixed = strip_prefix(weights, FAMILY_PREFIX[family])
+    return bert_names(unprefixed) if family == "distilbert" else unprefixed
+
+
 def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
                       sequences: Iterable[Any]) -> List[np.ndarray]:
     """The last hidden state of each sequence as a float64 [L, H] numpy array.
 
     Plain torch float64 ops, one sequence at a time (so no padding and no mask); see the module docstring
-    for the semantics. `weights` as returned by make_checkpoint (a "bert." prefix is tolerated).
+    for the semantics. `weights` and `config` as returned by make_checkpoint for any family (the family's
+    prefix, e.g. "bert.", is tolerated); the family is config["model_type"] (default "bert").
     """
     import torch
     import torch.nn.functional as F
 
-    w = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in strip_prefix(weights).items()}
+    w = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in bert_weights(weights, config).items()}
+    offset = position_offset(config)
+    longest = max_sequence_length(config)
+    config = bert_config(config)
     H = config["hidden_size"]
     heads = config["num_attention_heads"]
     head_dim = H // heads
@@ -379,10 +658,10 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
     for sequence in sequences:
         ids, type_ids = _sequence_ids(sequence)
         L = len(ids)
-        if L == 0 or L > config["max_position_embeddings"]:
-            raise ValueError(f"sequence length {L} outside 1..{config['max_position_embeddings']}")
+        if L == 0 or L > longest:
+            raise ValueError(f"sequence length {L} outside 1..{longest}")
         x = w["embeddings.word_embeddings.weight"][torch.as_tensor(ids, dtype=torch.long)]
-        x = x + positions[:L]
+        x = x + positions[offset:offset + L]
         if config["type_vocab_size"] > 0:
             t = torch.as_tensor(type_ids if type_ids else [0] * L, dtype=torch.long)
             x = x + w["embeddings.token_type_embeddings.weight"][t]
@@ -396,10 +675,48 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
             else:
                 x = norm(x + attention(x, p), p + "attention.output.LayerNorm")
                 x = norm(x + ffn(x, p), p + "output.LayerNorm")
-        if config.get("norm_first", False) and "encoder.LayerNorm.weight" in w:
+        if "encoder.LayerNorm.weight" in w:
             x = norm(x, "encoder.LayerNorm")
         outputs.append(x.numpy())
     return outputs
+
+
+def reference_normalize(x: np.ndarray) -> np.ndarray:
+    """Each row (last axis) divided by max(its L2 norm, 1e-12), in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def reference_pool(hidden_states: Sequence[np.ndarray], pooling: str) -> np.ndarray:
+    """[N, H] float64: each [L, H] hidden state pooled by `pooling` (one of POOLING_MODES)."""
+    pooled = []
+    for x in hidden_states:
+        x = np.asarray(x, dtype=np.float64)
+        if pooling == "cls":
+            pooled.append(x[0])
+        elif pooling == "mean":
+            pooled.append(x.sum(axis=0) / x.shape[0])
+        elif pooling == "max":
+            pooled.append(x.max(axis=0))
+        elif pooling == "mean_sqrt_len":
+            pooled.append(x.sum(axis=0) / math.sqrt(x.shape[0]))
+        else:
+            raise ValueError(f"pooling {pooling!r} not in {POOLING_MODES}")
+    return np.stack(pooled)
+
+
+def reference_embed(weights: Dict[str, np.ndarray], config: Dict[str, Any], sequences: Iterable[Any],
+                    pooling: str = "none", normalize: bool = False) -> np.ndarray | List[np.ndarray]:
+    """reference_forward followed by pooling and normalization, as `vecformer run` does.
+
+    pooling "none": the list of [L, H] hidden states (each token's vector normalized when `normalize`);
+    otherwise the pooled [N, H] array (each row normalized when `normalize`).
+    """
+    hidden = reference_forward(weights, config, sequences)
+    if pooling == "none":
+        return [reference_normalize(h) for h in hidden] if normalize else hidden
+    pooled = reference_pool(hidden, pooling)
+    return reference_normalize(pooled) if normalize else pooled
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -408,17 +725,22 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
 
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write a random BertModel checkpoint folder "
-                                                 "(config.json + model.safetensors).")
+                                                 "(config.json + model.safetensors), or a RoBERTa / "
+                                                 "DistilBERT one, or a sentence-transformers folder.")
     parser.add_argument("out_dir")
+    parser.add_argument("--family", choices=FAMILIES, default="bert",
+                        help="config keys and tensor names (the size options keep their BERT names)")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--intermediate", type=int, default=128)
     parser.add_argument("--vocab", type=int, default=1000)
     parser.add_argument("--max-positions", type=int, default=128)
-    parser.add_argument("--type-vocab", type=int, default=2)
+    parser.add_argument("--type-vocab", type=int, default=None,
+                        help="type_vocab_size (default 2; roberta 1; distilbert has none)")
     parser.add_argument("--act", choices=ACTIVATIONS, default="gelu")
-    parser.add_argument("--eps", type=float, default=1e-12, help="layer_norm_eps")
+    parser.add_argument("--eps", type=float, default=None,
+                        help="layer_norm_eps (default 1e-12; roberta 1e-5; fixed for distilbert)")
     parser.add_argument("--position", choices=POSITION_TYPES, default="absolute",
                         help="position_embedding_type")
     parser.add_argument("--norm-first", action="store_true", help="pre-norm layers")
@@ -427,23 +749,50 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--final-norm", action="store_true", help="add encoder.LayerNorm")
     parser.add_argument("--pooler", action="store_true", help="add pooler.dense (ignored by vecformer)")
     parser.add_argument("--prefix", default="", help='prefix every tensor name, e.g. "bert."')
+    parser.add_argument("--pad-token-id", type=int, default=None,
+                        help="pad_token_id (roberta: positions start at pad_token_id + 1; default 1)")
+    parser.add_argument("--sinusoidal-pos-embds", action="store_true",
+                        help="distilbert: fill the position table with sinusoids")
+    parser.add_argument("--sentence-transformers", choices=POOLING_MODES, metavar="POOLING",
+                        help="write a sentence-transformers folder with this pooling mode "
+                             f"({', '.join(POOLING_MODES)})")
+    parser.add_argument("--normalize", action="store_true",
+                        help="with --sentence-transformers: add the Normalize module")
+    parser.add_argument("--transformer-subdir", default="",
+                        help="with --sentence-transformers: the Transformer module's subfolder "
+                             "(default: the folder itself)")
     parser.add_argument("--dtype", choices=DTYPES, default="F32")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if (args.normalize or args.transformer_subdir) and not args.sentence_transformers:
+        parser.error("--normalize and --transformer-subdir need --sentence-transformers")
+    options: Dict[str, Any] = dict(
+        seed=args.seed, dtype=args.dtype, prefix=args.prefix, family=args.family,
+        embedding_norm=not args.no_embedding_norm, final_norm=args.final_norm, pooler=args.pooler,
+        hidden_size=args.hidden, num_attention_heads=args.heads, intermediate_size=args.intermediate,
+        num_hidden_layers=args.layers, hidden_act=args.act, layer_norm_eps=args.eps,
+        vocab_size=args.vocab, max_position_embeddings=args.max_positions,
+        type_vocab_size=args.type_vocab, position_embedding_type=args.position,
+        norm_first=args.norm_first, pad_token_id=args.pad_token_id,
+        sinusoidal_pos_embds=args.sinusoidal_pos_embds)
+    transformer_dir = args.out_dir
     try:
-        config, weights = make_checkpoint(
-            args.out_dir, seed=args.seed, dtype=args.dtype, prefix=args.prefix,
-            embedding_norm=not args.no_embedding_norm, final_norm=args.final_norm, pooler=args.pooler,
-            hidden_size=args.hidden, num_attention_heads=args.heads, intermediate_size=args.intermediate,
-            num_hidden_layers=args.layers, hidden_act=args.act, layer_norm_eps=args.eps,
-            vocab_size=args.vocab, max_position_embeddings=args.max_positions,
-            type_vocab_size=args.type_vocab, position_embedding_type=args.position,
-            norm_first=args.norm_first)
+        if args.sentence_transformers:
+            config, weights = make_sentence_transformers(
+                args.out_dir, pooling=args.sentence_transformers, normalize=args.normalize,
+                transformer_subdir=args.transformer_subdir, **options)
+            transformer_dir = os.path.join(args.out_dir, args.transformer_subdir)
+        else:
+            config, weights = make_checkpoint(args.out_dir, **options)
     except ValueError as e:
         print(f"make_checkpoint.py: error: {e}", file=sys.stderr)
         return 2
-    size = os.path.getsize(os.path.join(args.out_dir, "model.safetensors"))
-    print(f"wrote {args.out_dir}: {len(weights)} tensors, {size} bytes of safetensors")
+    size = os.path.getsize(os.path.join(transformer_dir, "model.safetensors"))
+    what = f"{config['model_type']}"
+    if args.sentence_transformers:
+        what += f", sentence-transformers {args.sentence_transformers} pooling" + \
+            (" + Normalize" if args.normalize else "")
+    print(f"wrote {args.out_dir} ({what}): {len(weights)} tensors, {size} bytes of safetensors")
     return 0
 
 

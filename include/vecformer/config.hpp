@@ -28,8 +28,12 @@ struct Config {
   int64_t type_vocab_size = 0;
   PositionEmbedding position_embedding_type = PositionEmbedding::learned;
   bool norm_first = false;
+  // Position id of each sequence's first token (RoBERTa: pad_token_id + 1; others 0).
+  int64_t position_offset = 0;
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  // The longest sequence the position table can take.
+  int64_t max_length() const { return max_position_embeddings - position_offset; }
 };
 
 std::string_view to_string(Activation activation);

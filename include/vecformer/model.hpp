@@ -47,6 +47,14 @@ struct PackedOutput {
   std::vector<int64_t> offsets;
 };
 
+// What was loaded, for reports (`vecformer info`).
+struct ModelInfo {
+  std::string model_type;
+  int64_t parameters = 0;     // weights the encoder uses (embedding tables, layers, norms)
+  std::string weights_dtype;  // as stored: "F32", "F16", "BF16", or "mixed"
+  std::filesystem::path transformer_folder;  // where config.json and model.safetensors were read
+};
+
 // A loaded encoder. Loading validates the folder and prepares the weights for the chosen backend once;
 // afterwards a Model is immutable and `encode` may be called from many threads at once.
 class Model {
@@ -54,6 +62,7 @@ class Model {
   static Model load(const std::filesystem::path& folder, const LoadOptions& options = {});
 
   const Config& config() const;
+  const ModelInfo& info() const;
   BackendKind backend() const;
 
   // With pooling: [N, hidden_size], one vector per sequence. Without: the last hidden states as

@@ -9,5 +9,8 @@ namespace vecformer::cli {
 using Runner = std::function<int()>;
 
 Runner add_run_command(CLI::App& app);
+Runner add_tokenize_command(CLI::App& app);
+Runner add_info_command(CLI::App& app);
+Runner add_bench_command(CLI::App& app);
 
 }  // namespace vecformer::cli

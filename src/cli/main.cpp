@@ -28,8 +28,17 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "vecformer 0.1.0");
 
   std::vector<std::pair<CLI::App*, vecformer::cli::Runner>> commands;
-  const vecformer::cli::Runner run = vecformer::cli::add_run_command(app);
-  commands.emplace_back(app.get_subcommand("run"), run);
+  using Adder = vecformer::cli::Runner (*)(CLI::App&);
+  const std::pair<const char*, Adder> subcommands[] = {
+      {"run", &vecformer::cli::add_run_command},
+      {"tokenize", &vecformer::cli::add_tokenize_command},
+      {"info", &vecformer::cli::add_info_command},
+      {"bench", &vecformer::cli::add_bench_command},
+  };
+  for (const auto& [name, add] : subcommands) {
+    vecformer::cli::Runner runner = add(app);
+    commands.emplace_back(app.get_subcommand(name), std::move(runner));
+  }
 
   try {
     app.parse(argc, argv);

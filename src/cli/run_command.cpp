@@ -1,118 +1,235 @@
-// `vecformer run`: token ids in (file or stdin), last hidden states out (.npy or JSON Lines on stdout).
+// `vecformer run`: token ids or text in (file or stdin), hidden states or pooled embeddings out (.npy,
+// .jsonl, or JSON Lines on stdout).
 #include <omp.h>
 
-#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "io/atomic_file.hpp"
 #include "io/npy.hpp"
 #include "io/token_input.hpp"
 #include "vecformer/error.hpp"
 #include "vecformer/model.hpp"
+#include "vecformer/tokenizer.hpp"
 
 namespace vecformer::cli {
 
 namespace {
+
+// Sequences per encode call: bounds scratch memory on long inputs and paces the progress bar.
+constexpr size_t kChunk = 64;
 
 struct RunOptions {
   std::string model;
   std::string input;
   std::string output;
   std::string backend = "optimized";
+  std::string pooling;
   int threads = 0;
+  size_t max_length = 0;
+  bool text = false;
+  bool normalize = false;
   bool quiet = false;
 };
 
-std::vector<Sequence> read_input(const std::string& input, const Config& config) {
-  if (input == "-") return detail::read_token_input(std::cin, "<stdin>", config);
-  std::ifstream file(input, std::ios::binary);
-  if (!file) throw Error(input + ": cannot open input file");
-  return detail::read_token_input(file, input, config);
+std::optional<Pooling> parse_pooling(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  if (name == "none") return Pooling::none;
+  if (name == "cls") return Pooling::cls;
+  if (name == "mean") return Pooling::mean;
+  if (name == "max") return Pooling::max;
+  return Pooling::mean_sqrt_len;
 }
 
-void append_float(std::string& out, float value) {
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, result.ptr);
-}
-
-// One JSON object per sequence: {"length": L, "hidden": [[...], ...]}, floats in shortest round-trip form.
-void write_json_lines(std::ostream& out, const PackedOutput& packed, int64_t hidden) {
+// Text input: one sentence per non-empty line, tokenized with the model folder's vocabulary.
+std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source,
+                                     const Model& model, size_t max_length) {
+  const Tokenizer tokenizer = Tokenizer::load(model.info().transformer_folder);
+  std::vector<Sequence> sequences;
   std::string line;
-  for (size_t i = 0; i + 1 < packed.offsets.size(); ++i) {
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    Sequence s;
+    try {
+      s.input_ids = tokenizer.encode(line, max_length);
+    } catch (const Error& e) {
+      throw Error(source + ":" + std::to_string(number) + ": " + e.what());
+    }
+    if (static_cast<int64_t>(s.input_ids.size()) > model.config().max_length()) {
+      throw Error(source + ":" + std::to_string(number) + ": text is " +
+                  std::to_string(s.input_ids.size()) + " tokens, more than the model's maximum " +
+                  std::to_string(model.config().max_length()) + " (use --max-length to truncate)");
+    }
+    sequences.push_back(std::move(s));
+  }
+  return sequences;
+}
+
+std::vector<Sequence> read_input(const RunOptions& options, const Model& model) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  const std::string source = options.input == "-" ? "<stdin>" : options.input;
+  if (options.input != "-") {
+    file.open(options.input, std::ios::binary);
+    if (!file) throw Error(options.input + ": cannot open input file");
+    in = &file;
+  }
+  if (options.text) return tokenize_lines(*in, source, model, options.max_length);
+  return detail::read_token_input(*in, source, model.config());
+}
+
+// The encoded result of every sequence: pooled vectors, or each sequence's own rows of hidden states.
+struct Result {
+  bool pooled = false;
+  int64_t hidden = 0;
+  std::vector<float> values;      // pooled: [N, hidden]; else the real rows of every sequence
+  std::vector<int64_t> lengths;   // tokens per sequence
+};
+
+Result encode_all(const Model& model, const std::vector<Sequence>& sequences,
+                  const EncodeOptions& options) {
+  Result result;
+  result.hidden = model.config().hidden_size;
+  result.pooled = options.pooling.value_or(model.default_pooling()) != Pooling::none;
+  Progress progress(static_cast<int64_t>(sequences.size()), "sequences");
+  for (size_t begin = 0; begin < sequences.size(); begin += kChunk) {
+    const std::vector<Sequence> chunk(
+        sequences.begin() + begin, sequences.begin() + std::min(sequences.size(), begin + kChunk));
+    const Tensor out = model.encode(chunk, options);
+    if (result.pooled) {
+      result.values.insert(result.values.end(), out.data.begin(), out.data.end());
+    } else {
+      const int64_t padded = out.shape[1];
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        const auto length = static_cast<int64_t>(chunk[i].input_ids.size());
+        const auto first = out.data.begin() + static_cast<int64_t>(i) * padded * result.hidden;
+        result.values.insert(result.values.end(), first, first + length * result.hidden);
+      }
+    }
+    for (const Sequence& s : chunk) result.lengths.push_back(static_cast<int64_t>(s.input_ids.size()));
+    progress.advance(static_cast<int64_t>(begin + chunk.size()));
+  }
+  return result;
+}
+
+// [N, hidden] when pooled, else [N, Lmax, hidden].
+std::vector<int64_t> output_shape(const Result& result) {
+  const auto n = static_cast<int64_t>(result.lengths.size());
+  if (result.pooled) return {n, result.hidden};
+  int64_t longest = 0;
+  for (int64_t length : result.lengths) longest = std::max(longest, length);
+  return {n, longest, result.hidden};
+}
+
+Tensor to_tensor(const Result& result) {
+  Tensor t;
+  t.shape = output_shape(result);
+  if (result.pooled) {
+    t.data = result.values;
+    return t;
+  }
+  const int64_t n = t.shape[0], longest = t.shape[1];
+  t.data.assign(static_cast<size_t>(n * longest * result.hidden), 0.0f);
+  int64_t row = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy(result.values.begin() + row * result.hidden,
+              result.values.begin() + (row + result.lengths[i]) * result.hidden,
+              t.data.begin() + i * longest * result.hidden);
+    row += result.lengths[i];
+  }
+  return t;
+}
+
+void append_vector(std::string& line, const float* values, int64_t n) {
+  line += '[';
+  for (int64_t c = 0; c < n; ++c) {
+    if (c) line += ", ";
+    append_float(line, values[c]);
+  }
+  line += ']';
+}
+
+// One JSON object per sequence: {"embedding": [...]} when pooled, else {"length": L, "hidden": [[...]]}.
+template <class Sink>
+void write_json_lines(const Result& result, Sink&& sink) {
+  std::string line;
+  int64_t row = 0;
+  for (size_t i = 0; i < result.lengths.size(); ++i) {
     line.clear();
-    line += "{\"length\": " + std::to_string(packed.offsets[i + 1] - packed.offsets[i]) +
-            ", \"hidden\": [";
-    for (int64_t t = packed.offsets[i]; t < packed.offsets[i + 1]; ++t) {
-      if (t != packed.offsets[i]) line += ", ";
-      line += '[';
-      for (int64_t c = 0; c < hidden; ++c) {
-        if (c) line += ", ";
-        append_float(line, packed.hidden.data[t * hidden + c]);
+    if (result.pooled) {
+      line += "{\"embedding\": ";
+      append_vector(line, result.values.data() + i * result.hidden, result.hidden);
+    } else {
+      line += "{\"length\": " + std::to_string(result.lengths[i]) + ", \"hidden\": [";
+      for (int64_t t = 0; t < result.lengths[i]; ++t) {
+        if (t) line += ", ";
+        append_vector(line, result.values.data() + (row + t) * result.hidden, result.hidden);
       }
       line += ']';
+      row += result.lengths[i];
     }
-    line += "]}\n";
-    out << line;
+    line += "}\n";
+    sink(line);
   }
-  out.flush();
-  if (!out) throw Error("cannot write to standard output");
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
+void write_output(const RunOptions& options, const Result& result) {
+  if (options.output.empty()) {
+    write_json_lines(result, [](const std::string& line) { std::cout << line; });
+    std::cout.flush();
+    if (!std::cout) throw Error("cannot write to standard output");
+  } else if (options.output.ends_with(".npy")) {
+    detail::write_npy(options.output, to_tensor(result));
+  } else {
+    detail::AtomicFile file(options.output);
+    write_json_lines(result, [&](const std::string& line) { file.write(line); });
+    file.commit();
+  }
 }
 
 int run(const RunOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
   LoadOptions load;
-  load.backend = options.backend == "reference" ? BackendKind::reference : BackendKind::optimized;
+  load.backend = parse_backend(options.backend);
   const Model model = Model::load(options.model, load);
-  const std::vector<Sequence> sequences = read_input(options.input, model.config());
-  const auto loaded = std::chrono::steady_clock::now();
+  const std::vector<Sequence> sequences = read_input(options, model);
+  const auto loaded = clock::now();
 
   EncodeOptions encode;
   encode.threads = options.threads;
-  std::vector<int64_t> shape;
-  std::vector<float> first_values;
-  int64_t tokens = 0;
-  std::chrono::steady_clock::time_point encoded;
-  if (options.output.empty()) {
-    const PackedOutput packed = model.encode_packed(sequences, encode);
-    encoded = std::chrono::steady_clock::now();
-    write_json_lines(std::cout, packed, model.config().hidden_size);
-    shape = packed.hidden.shape;
-    tokens = packed.hidden.shape[0];
-    first_values.assign(packed.hidden.data.begin(),
-                        packed.hidden.data.begin() + std::min<size_t>(4, packed.hidden.data.size()));
-  } else {
-    const Tensor padded = model.encode(sequences, encode);
-    encoded = std::chrono::steady_clock::now();
-    detail::write_npy(options.output, padded);
-    shape = padded.shape;
-    for (const Sequence& s : sequences) tokens += static_cast<int64_t>(s.input_ids.size());
-    first_values.assign(padded.data.begin(),
-                        padded.data.begin() + std::min<size_t>(4, padded.data.size()));
-  }
+  encode.pooling = parse_pooling(options.pooling);
+  if (options.normalize) encode.normalize = true;
+  const Result result = encode_all(model, sequences, encode);
+  const auto encoded = clock::now();
+  write_output(options, result);
 
   if (!options.quiet) {
     using ms = std::chrono::duration<double, std::milli>;
+    int64_t tokens = 0;
+    for (int64_t length : result.lengths) tokens += length;
     std::string first;
-    for (float v : first_values) {
-      if (!first.empty()) first += ", ";
-      append_float(first, v);
+    for (size_t i = 0; i < std::min<size_t>(4, result.values.size()); ++i) {
+      if (i) first += ", ";
+      append_float(first, result.values[i]);
     }
+    const std::string threads = model.backend() == BackendKind::reference
+                                    ? "1 thread"
+                                    : std::to_string(options.threads > 0 ? options.threads
+                                                                         : omp_get_num_procs()) +
+                                          " threads";
     std::cerr << "vecformer: " << sequences.size() << " sequences, " << tokens << " tokens -> "
-              << (options.output.empty() ? "stdout (packed " : options.output + " (") << "shape "
-              << shape_text(shape) << "); first values [" << first << "]; load "
-              << ms(loaded - start).count() << " ms, encode " << ms(encoded - loaded).count()
-              << " ms (" << options.backend << ", "
-              << (options.threads > 0 ? options.threads : omp_get_num_procs()) << " threads)\n";
+              << (options.output.empty() ? "stdout" : options.output) << " shape "
+              << shape_text(output_shape(result)) << (result.pooled ? " (pooled)" : "")
+              << "; first values [" << first << "]; load " << ms(loaded - start).count()
+              << " ms, encode " << ms(encoded - loaded).count() << " ms (" << options.backend
+              << ", " << threads << ")\n";
   }
   return 0;
 }
@@ -121,25 +238,34 @@ int run(const RunOptions& options) {
 
 Runner add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
-  CLI::App* run_app = app.add_subcommand("run", "Encode token ids and write the last hidden states");
-  run_app->add_option("--model", options->model, "Model folder (config.json + model.safetensors)")
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Encode token ids (or text) and write hidden states or pooled embeddings");
+  cmd->add_option("--model", options->model,
+                  "Model folder: Hugging Face (config.json + model.safetensors) or "
+                  "sentence-transformers")
       ->required();
-  run_app
-      ->add_option("--input", options->input,
-                   "Token ids: one sequence per line (ids separated by spaces, or a JSON object "
-                   "with input_ids and token_type_ids); - for stdin")
+  cmd->add_option("--input", options->input,
+                  "One sequence per line: token ids separated by spaces, a JSON object with "
+                  "input_ids and token_type_ids, or text with --text; - for stdin")
       ->required();
-  run_app->add_option("--output", options->output,
-                      "Write float32 [N, Lmax, hidden] to this .npy file (default: JSON Lines on "
-                      "stdout)");
-  run_app->add_option("--backend", options->backend, "reference or optimized")
-      ->check(CLI::IsMember({"reference", "optimized"}));
-  run_app->add_option("--threads", options->threads, "Threads (default: every core)")
-      ->check(CLI::Range(1, 1024));
-  run_app->add_flag("--quiet", options->quiet, "Do not print the summary line on stderr");
+  cmd->add_flag("--text", options->text, "Input lines are text, tokenized with the model's vocabulary");
+  cmd->add_option("--max-length", options->max_length,
+                  "With --text: truncate to N tokens including [CLS] and [SEP]")
+      ->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--output", options->output,
+                  "Write to FILE.npy (float32, [N, Lmax, hidden] or pooled [N, hidden]) or "
+                  "FILE.jsonl (default: JSON Lines on stdout)");
+  add_engine_options(*cmd, options->backend, options->threads);
+  cmd->add_option("--pooling", options->pooling,
+                  "none, cls, mean, max or mean_sqrt_len (default: the folder's "
+                  "sentence-transformers pooling, else none)")
+      ->check(CLI::IsMember({"none", "cls", "mean", "max", "mean_sqrt_len"}));
+  cmd->add_flag("--normalize", options->normalize, "L2-normalize each output vector");
+  cmd->add_flag("--quiet", options->quiet, "Do not print the summary line on stderr");
   return [options] {
-    if (!options->output.empty() && !options->output.ends_with(".npy")) {
-      throw Error(options->output + ": unsupported output format (use a .npy file name)");
+    const std::string& out = options->output;
+    if (!out.empty() && !out.ends_with(".npy") && !out.ends_with(".jsonl")) {
+      throw Error(out + ": unsupported output format (use a .npy or .jsonl file name)");
     }
     return run(*options);
   };

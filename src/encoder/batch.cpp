@@ -28,9 +28,9 @@ Batch Batch::pack(std::span<const Sequence> sequences, const Config& config) {
     const Sequence& s = sequences[i];
     const size_t length = s.input_ids.size();
     if (length == 0) reject(i, "is empty");
-    if (static_cast<int64_t>(length) > config.max_position_embeddings) {
-      reject(i, "has " + std::to_string(length) + " tokens, more than max_position_embeddings (" +
-                    std::to_string(config.max_position_embeddings) + ")");
+    if (static_cast<int64_t>(length) > config.max_length()) {
+      reject(i, "has " + std::to_string(length) + " tokens, more than the model's maximum (" +
+                    std::to_string(config.max_length()) + ")");
     }
     if (!s.token_type_ids.empty() && s.token_type_ids.size() != length) {
       reject(i, "has " + std::to_string(s.token_type_ids.size()) + " token_type_ids for " +

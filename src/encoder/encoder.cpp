@@ -17,7 +17,7 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
       word_embeddings_(std::move(weights.word_embeddings)),
       position_embeddings_(std::move(weights.position_embeddings)),
       token_type_embeddings_(std::move(weights.token_type_embeddings)),
-      position_offset_(weights.position_offset),
+      position_offset_(weights.config.position_offset),
       embedding_norm_(std::move(weights.embedding_norm)),
       final_norm_(std::move(weights.final_norm)) {
   const Activation activation = config_.hidden_act;

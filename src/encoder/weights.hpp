@@ -47,10 +47,9 @@ struct EncoderWeights {
   Matrix word_embeddings;        // [vocab, hidden]
   Matrix position_embeddings;    // [max_positions, hidden]; computed for sinusoidal; empty for none
   Matrix token_type_embeddings;  // [type_vocab, hidden]; empty when the checkpoint has none
-  int64_t position_offset = 0;   // position id of a sequence's first token (RoBERTa: pad_token_id + 1)
   Norm embedding_norm;           // optional
   std::vector<LayerWeights> layers;
-  Norm final_norm;  // pre-norm models only, optional: applied after the last layer
+  Norm final_norm;  // optional: applied after the last layer
 };
 
 }  // namespace vecformer::detail

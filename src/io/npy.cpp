@@ -11,6 +11,7 @@
 #include <string>
 #include <system_error>
 
+#include "io/atomic_file.hpp"
 #include "vecformer/error.hpp"
 
 namespace vecformer::detail {
@@ -67,67 +68,13 @@ std::string npy_header(const std::filesystem::path& path, const Tensor& tensor) 
   return header + dict;
 }
 
-// A file created next to the target and renamed over it on commit; removed if never committed.
-class TempFile {
- public:
-  explicit TempFile(const std::filesystem::path& target) : target_(target) {
-    std::random_device random;
-    const uint64_t tag = (static_cast<uint64_t>(random()) << 32) ^ random();
-    char suffix[64];
-    std::snprintf(suffix, sizeof suffix, ".tmp-%ld-%016llx", static_cast<long>(::getpid()),
-                  static_cast<unsigned long long>(tag));
-    temp_ = target.string() + suffix;
-    // O_EXCL: never write through a file (or symlink) that someone else put there.
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd_ < 0) fail(target_, std::string("cannot create: ") + std::strerror(errno));
-  }
-
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
-  }
-
-  void write(const void* data, size_t size) {
-    const auto* bytes = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t written = ::write(fd_, bytes, size);
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        fail(target_, std::string("cannot write: ") + std::strerror(errno));
-      }
-      bytes += written;
-      size -= static_cast<size_t>(written);
-    }
-  }
-
-  void commit() {
-    // fsync before rename, or a crash could leave the new name pointing at an empty file.
-    if (::fsync(fd_) != 0) fail(target_, std::string("cannot write: ") + std::strerror(errno));
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail(target_, std::string("cannot write: ") + std::strerror(errno));
-    std::error_code ec;
-    std::filesystem::rename(temp_, target_, ec);
-    if (ec) fail(target_, "cannot rename the finished file into place: " + ec.message());
-    committed_ = true;
-  }
-
- private:
-  std::filesystem::path target_;
-  std::string temp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 }  // namespace
 
 void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
   check_shape(path, tensor);
   const std::string header = npy_header(path, tensor);
-  TempFile file(path);
+  AtomicFile file(path);
   file.write(header.data(), header.size());
   file.write(tensor.data.data(), tensor.data.size() * sizeof(float));
   file.commit();

@@ -8,27 +8,16 @@
 
 namespace vecformer::detail {
 
-namespace {
-
-// Query, key and value projections stacked into one [3·hidden, hidden] map, so that one GEMM computes
-// all three.
-LinearWeights stacked_qkv(const CheckpointReader& reader, const std::string& self, int64_t hidden) {
-  LinearWeights qkv{Matrix{3 * hidden, hidden, {}}, {}};
-  qkv.weight.data.reserve(3 * hidden * hidden);
-  qkv.bias.reserve(3 * hidden);
-  for (const char* part : {"query", "key", "value"}) {
-    LinearWeights one = reader.linear(self + part, hidden, hidden);
-    qkv.weight.data.insert(qkv.weight.data.end(), one.weight.data.begin(), one.weight.data.end());
-    qkv.bias.insert(qkv.bias.end(), one.bias.begin(), one.bias.end());
-  }
-  return qkv;
-}
-
-}  // namespace
+Config read_bert_family_config(const ConfigReader& reader) { return read_bert_config(reader); }
 
 EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& file) {
-  const CheckpointReader reader(
-      file, detect_prefix(file, "embeddings.word_embeddings.weight", "bert."));
+  return load_bert_layout(config, file,
+                          detect_prefix(file, "embeddings.word_embeddings.weight", "bert."));
+}
+
+EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& file,
+                                const std::string& prefix) {
+  const CheckpointReader reader(file, prefix);
   const int64_t hidden = config.hidden_size;
   const int64_t inner = config.intermediate_size;
 
@@ -55,7 +44,8 @@ EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& fi
   for (int64_t l = 0; l < config.num_hidden_layers; ++l) {
     const std::string layer = "encoder.layer." + std::to_string(l) + ".";
     LayerWeights lw;
-    lw.qkv = stacked_qkv(reader, layer + "attention.self.", hidden);
+    const std::string self = layer + "attention.self.";
+    lw.qkv = reader.stacked_linear({self + "query", self + "key", self + "value"}, hidden, hidden);
     lw.attention_out = reader.linear(layer + "attention.output.dense", hidden, hidden);
     lw.attention_norm = reader.norm(layer + "attention.output.LayerNorm", hidden);
     lw.ffn_in = reader.linear(layer + "intermediate.dense", inner, hidden);
@@ -63,9 +53,8 @@ EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& fi
     lw.ffn_norm = reader.norm(layer + "output.LayerNorm", hidden);
     w.layers.push_back(std::move(lw));
   }
-  if (config.norm_first) {
-    w.final_norm = reader.norm("encoder.LayerNorm", hidden, /*optional=*/true);
-  }
+  // Hugging Face BERT checkpoints have none; converted PyTorch encoders (pre- or post-norm) may.
+  w.final_norm = reader.norm("encoder.LayerNorm", hidden, /*optional=*/true);
   return w;
 }
 

@@ -59,6 +59,21 @@ LinearWeights CheckpointReader::linear(const std::string& name, int64_t out, int
   return LinearWeights{matrix(name + ".weight", out, in), vector(name + ".bias", out)};
 }
 
+LinearWeights CheckpointReader::stacked_linear(const std::vector<std::string>& names, int64_t out,
+                                               int64_t in) const {
+  const auto parts = static_cast<int64_t>(names.size());
+  LinearWeights stacked{Matrix{parts * out, in, {}}, {}};
+  stacked.weight.data.reserve(parts * out * in);
+  stacked.bias.reserve(parts * out);
+  for (const std::string& name : names) {
+    const LinearWeights one = linear(name, out, in);
+    stacked.weight.data.insert(stacked.weight.data.end(), one.weight.data.begin(),
+                               one.weight.data.end());
+    stacked.bias.insert(stacked.bias.end(), one.bias.begin(), one.bias.end());
+  }
+  return stacked;
+}
+
 std::string detect_prefix(const SafetensorsFile& file, const std::string& probe,
                           const std::string& prefix) {
   if (!file.find(probe) && file.find(prefix + probe)) return prefix;

@@ -23,6 +23,9 @@ class CheckpointReader {
   // A layer norm's weight and bias, or an absent Norm when `optional` and the weight is missing.
   Norm norm(const std::string& name, int64_t size, bool optional = false) const;
   LinearWeights linear(const std::string& name, int64_t out, int64_t in) const;
+  // Several [out, in] linear maps stacked into one [parts·out, in] map (e.g. query, key and value, so
+  // that one GEMM computes all three).
+  LinearWeights stacked_linear(const std::vector<std::string>& names, int64_t out, int64_t in) const;
 
  private:
   std::vector<float> read(const std::string& name, const std::vector<int64_t>& shape) const;

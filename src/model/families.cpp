@@ -8,7 +8,10 @@ namespace vecformer::detail {
 
 namespace {
 constexpr std::array kFamilies = {
-    Family{"bert", &load_bert_weights},
+    Family{"bert", &read_bert_family_config, &load_bert_weights},
+    Family{"roberta", &read_roberta_config, &load_roberta_weights},
+    Family{"xlm-roberta", &read_roberta_config, &load_roberta_weights},
+    Family{"distilbert", &read_distilbert_config, &load_distilbert_weights},
 };
 }  // namespace
 

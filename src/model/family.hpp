@@ -4,20 +4,32 @@
 #include <string_view>
 
 #include "encoder/weights.hpp"
+#include "io/config_json.hpp"
 #include "io/safetensors.hpp"
 
 namespace vecformer::detail {
 
-// A model family maps its checkpoint's tensor names (and, later, config keys) onto EncoderWeights.
-// Each family lives in one file under src/model/ and registers itself in families.cpp.
+// A model family maps its config keys and its checkpoint's tensor names onto Config and EncoderWeights.
+// Each family lives in one file under src/model/ and is listed in families.cpp.
 struct Family {
   std::string_view model_type;
+  Config (*read_config)(const ConfigReader& reader);
   EncoderWeights (*load_weights)(const Config& config, const SafetensorsFile& file);
 };
 
-// The family for config.model_type; throws vecformer::Error naming the supported ones.
+// The family for a model_type; throws vecformer::Error naming the file and the supported types.
 const Family& find_family(std::string_view model_type, const std::filesystem::path& config_path);
 
+Config read_bert_family_config(const ConfigReader& reader);
 EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& file);
+Config read_roberta_config(const ConfigReader& reader);
+EncoderWeights load_roberta_weights(const Config& config, const SafetensorsFile& file);
+Config read_distilbert_config(const ConfigReader& reader);
+EncoderWeights load_distilbert_weights(const Config& config, const SafetensorsFile& file);
+
+// The BERT tensor layout under a given name prefix (shared by BERT and RoBERTa, which differ only in
+// prefix and position numbering).
+EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& file,
+                                const std::string& prefix);
 
 }  // namespace vecformer::detail

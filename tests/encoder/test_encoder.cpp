@@ -54,7 +54,7 @@ TEST_CASE("optimized encoder matches the reference on random configurations", "[
       spec.positions = positions[(i / 2 + norm_first) % positions.size()];
       spec.norm_first = norm_first;
       spec.embedding_norm = !norm_first;
-      spec.final_norm = norm_first;
+      spec.final_norm = norm_first || i % 2 == 0;  // a final norm after post-norm layers too
       const auto weights = test::random_weights(spec, seed++);
       std::mt19937 rng(seed++);
       const auto seqs = test::random_sequences(rng, {1, 7, 16, 33, 2}, spec.vocab, spec.type_vocab);
@@ -161,7 +161,7 @@ TEST_CASE("batch packing rejects invalid sequences naming them", "[encoder][batc
   check({Sequence{{1, -1}, {}}}, "id -1");
   check({Sequence{{1, 2}, {0}}}, "1 token_type_ids for 2 input_ids");
   check({Sequence{{1, 2}, {0, 2}}}, "type id 2");
-  check({Sequence{std::vector<int64_t>(65, 1), {}}}, "more than max_position_embeddings");
+  check({Sequence{std::vector<int64_t>(65, 1), {}}}, "more than the model's maximum (64)");
   const auto batch = detail::Batch::pack(std::vector<Sequence>{Sequence{{3, 4, 5}, {}}, Sequence{{6}, {1}}}, config);
   CHECK(batch.tokens() == 4);
   CHECK(batch.offsets()[1] == 3);

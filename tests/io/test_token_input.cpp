@@ -84,7 +84,7 @@ TEST_CASE("token input: ids and lengths are checked against the config", "[io][t
       read("1\n2\n1 2 40000\n", bert),
       "tokens.txt:3: token 3 (id 40000) is outside the vocabulary (vocab_size 30522)");
   CHECK_THROWS_WITH(read("1 2 3 4 5 6 7 8 9\n"),
-                    "tokens.txt:1: sequence has 9 tokens, more than max_position_embeddings 8");
+                    "tokens.txt:1: sequence has 9 tokens, more than the model's maximum 8");
   CHECK_THROWS_WITH(read("{\"input_ids\": [1, 2, 3, 4, 5, 6, 7, 8, 9]}\n"),
                     Catch::Contains("tokens.txt:1: sequence has 9 tokens"));
 }

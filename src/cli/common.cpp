@@ -1,0 +1,51 @@
+#include "cli/common.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+
+namespace vecformer::cli {
+
+void add_engine_options(CLI::App& command, std::string& backend, int& threads) {
+  command.add_option("--backend", backend, "reference (plain loops, the specification) or optimized")
+      ->check(CLI::IsMember({"reference", "optimized"}));
+  command.add_option("--threads", threads, "Threads (default: every core)")
+      ->check(CLI::Range(1, 1024));
+}
+
+BackendKind parse_backend(const std::string& name) {
+  return name == "reference" ? BackendKind::reference : BackendKind::optimized;
+}
+
+void append_float(std::string& out, float value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, result.ptr);
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+Progress::Progress(int64_t total, const char* what)
+    : total_(total), what_(what), enabled_(::isatty(STDERR_FILENO) == 1 && total >= 256) {}
+
+Progress::~Progress() {
+  if (enabled_) std::fprintf(stderr, "\r\033[K");
+}
+
+void Progress::advance(int64_t done) {
+  if (!enabled_) return;
+  constexpr int kWidth = 30;
+  const int filled = static_cast<int>(kWidth * done / std::max<int64_t>(total_, 1));
+  std::string bar(filled, '#');
+  bar.resize(kWidth, '.');
+  std::fprintf(stderr, "\r[%s] %lld/%lld %s", bar.c_str(), static_cast<long long>(done),
+               static_cast<long long>(total_), what_);
+  std::fflush(stderr);
+}
+
+}  // namespace vecformer::cli

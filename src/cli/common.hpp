@@ -1,0 +1,34 @@
+#pragma once
+
+// Pieces shared by the subcommands: option parsing helpers, number formatting, progress reporting.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vecformer/model.hpp"
+
+namespace vecformer::cli {
+
+// Adds --backend (reference|optimized) and --threads (1..1024) to a subcommand.
+void add_engine_options(CLI::App& command, std::string& backend, int& threads);
+BackendKind parse_backend(const std::string& name);
+
+// The shortest decimal text that reads back as the same float.
+void append_float(std::string& out, float value);
+std::string shape_text(const std::vector<int64_t>& shape);
+
+// A progress bar on stderr, drawn only when stderr is a terminal and the work is long enough to matter.
+class Progress {
+ public:
+  Progress(int64_t total, const char* what);
+  ~Progress();
+  void advance(int64_t done);
+
+ private:
+  int64_t total_;
+  const char* what_;
+  bool enabled_;
+};
+
+}  // namespace vecformer::cli

@@ -1,0 +1,59 @@
+// `vecformer info`: what a model folder holds and what this machine will run it with.
+#include <dnnl.hpp>
+#include <iostream>
+
+#include "backend/optimized/kernels/kernels.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "vecformer/model.hpp"
+
+#include <omp.h>
+
+namespace vecformer::cli {
+
+namespace {
+
+std::string_view pooling_name(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::none: return "none";
+    case Pooling::cls: return "cls";
+    case Pooling::mean: return "mean";
+    case Pooling::max: return "max";
+    case Pooling::mean_sqrt_len: return "mean_sqrt_len";
+  }
+  return "none";
+}
+
+}  // namespace
+
+Runner add_info_command(CLI::App& app) {
+  auto model_dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("info", "Describe a model folder and the machine that runs it");
+  cmd->add_option("--model", *model_dir, "Model folder")->required();
+  return [model_dir] {
+    const Model model = Model::load(*model_dir);
+    const Config& c = model.config();
+    const ModelInfo& info = model.info();
+    const dnnl_version_t* onednn = dnnl_version();
+    std::cout << "model          " << *model_dir << "\n"
+              << "family         " << info.model_type << "\n"
+              << "layers         " << c.num_hidden_layers << (c.norm_first ? " (pre-norm)" : " (post-norm)") << "\n"
+              << "hidden         " << c.hidden_size << " (" << c.num_attention_heads << " heads of "
+              << c.head_dim() << ")\n"
+              << "intermediate   " << c.intermediate_size << " (" << to_string(c.hidden_act) << ")\n"
+              << "vocabulary     " << c.vocab_size << " tokens, " << c.type_vocab_size << " token types\n"
+              << "positions      " << to_string(c.position_embedding_type) << ", up to "
+              << c.max_length() << " tokens\n"
+              << "parameters     " << info.parameters << "\n"
+              << "dtype          " << info.weights_dtype << " (computed in float32)\n"
+              << "pooling        " << pooling_name(model.default_pooling())
+              << (model.default_normalize() ? ", normalized" : "") << "\n"
+              << "isa            " << detail::kernels::selected_isa() << "\n"
+              << "oneDNN         " << onednn->major << "." << onednn->minor << "." << onednn->patch
+              << "\n"
+              << "threads        " << omp_get_num_procs() << "\n";
+    return 0;
+  };
+}
+
+}  // namespace vecformer::cli

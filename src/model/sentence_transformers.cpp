@@ -1,0 +1,75 @@
+#include "model/sentence_transformers.hpp"
+
+#include <string>
+#include <vector>
+
+#include "io/config_json.hpp"
+#include "vecformer/error.hpp"
+
+namespace vecformer::detail {
+
+namespace {
+
+constexpr std::string_view kModulePrefix = "sentence_transformers.models.";
+
+Pooling read_pooling(const std::filesystem::path& path) {
+  const json root = read_json_object(path);
+  const ConfigReader reader(path, root);
+  // sentence-transformers concatenates every enabled mode; vecformer supports one at a time.
+  const std::vector<std::pair<const char*, Pooling>> modes = {
+      {"pooling_mode_cls_token", Pooling::cls},
+      {"pooling_mode_mean_tokens", Pooling::mean},
+      {"pooling_mode_max_tokens", Pooling::max},
+      {"pooling_mode_mean_sqrt_len_tokens", Pooling::mean_sqrt_len},
+  };
+  std::vector<Pooling> enabled;
+  for (const auto& [key, mode] : modes) {
+    if (reader.boolean(key, false)) enabled.push_back(mode);
+  }
+  if (enabled.size() != 1) {
+    reader.fail("exactly one of pooling_mode_cls_token, pooling_mode_mean_tokens, "
+                "pooling_mode_max_tokens, pooling_mode_mean_sqrt_len_tokens must be true (" +
+                std::to_string(enabled.size()) + " are)");
+  }
+  return enabled.front();
+}
+
+}  // namespace
+
+ModelLayout read_model_layout(const std::filesystem::path& folder) {
+  ModelLayout layout{folder, Pooling::none, false};
+  const std::filesystem::path modules_path = folder / "modules.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(modules_path, ec)) return layout;
+
+  const json modules = read_json_file(modules_path);
+  if (!modules.is_array()) throw Error(modules_path.string() + ": must hold a JSON array of modules");
+  for (size_t i = 0; i < modules.size(); ++i) {
+    const json& module = modules[i];
+    const std::string where = modules_path.string() + ": module " + std::to_string(i);
+    if (!module.is_object() || !module.contains("type") || !module["type"].is_string() ||
+        !module.contains("path") || !module["path"].is_string()) {
+      throw Error(where + " must be an object with string fields 'type' and 'path'");
+    }
+    const std::string type = module["type"].get<std::string>();
+    const std::filesystem::path path = folder / module["path"].get<std::string>();
+    if (!type.starts_with(kModulePrefix)) {
+      throw Error(where + " has type \"" + type + "\", which is not a sentence-transformers module");
+    }
+    const std::string_view name = std::string_view(type).substr(kModulePrefix.size());
+    if (name == "Transformer") {
+      layout.transformer_folder = path;
+    } else if (name == "Pooling") {
+      layout.pooling = read_pooling(path / "config.json");
+    } else if (name == "Normalize") {
+      layout.normalize = true;
+    } else {
+      throw Error(where + " has type \"" + type +
+                  "\", which vecformer does not support (supported: Transformer, Pooling, "
+                  "Normalize)");
+    }
+  }
+  return layout;
+}
+
+}  // namespace vecformer::detail
