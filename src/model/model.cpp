@@ -114,6 +114,11 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   const detail::Family& family =
       detail::find_family(reader.string("model_type", "bert"), config_path);
   const Config config = family.read_config(reader);
+  if (layout.pooling_dimension != 0 && layout.pooling_dimension != config.hidden_size) {
+    throw Error(layout.pooling_config.string() + ": field 'word_embedding_dimension' is " +
+                std::to_string(layout.pooling_dimension) + ", but the transformer's hidden size is " +
+                std::to_string(config.hidden_size));
+  }
 
   ModelInfo info;
   info.model_type = std::string(family.model_type);

@@ -1,5 +1,6 @@
 #include "model/sentence_transformers.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,10 @@ namespace {
 
 constexpr std::string_view kModulePrefix = "sentence_transformers.models.";
 
-Pooling read_pooling(const std::filesystem::path& path) {
+Pooling read_pooling(const std::filesystem::path& path, int64_t& dimension) {
   const json root = read_json_object(path);
   const ConfigReader reader(path, root);
+  dimension = reader.non_negative_int("word_embedding_dimension", 0, max_dimension);
   // sentence-transformers concatenates every enabled mode; vecformer supports one at a time.
   const std::vector<std::pair<const char*, Pooling>> modes = {
       {"pooling_mode_cls_token", Pooling::cls},
@@ -22,6 +24,16 @@ Pooling read_pooling(const std::filesystem::path& path) {
       {"pooling_mode_max_tokens", Pooling::max},
       {"pooling_mode_mean_sqrt_len_tokens", Pooling::mean_sqrt_len},
   };
+  // Any other mode (weightedmean, lasttoken, ...) would change the output; refuse rather than ignore.
+  for (const auto& [key, value] : root.items()) {
+    const bool known = std::any_of(modes.begin(), modes.end(),
+                                   [&](const auto& mode) { return key == mode.first; });
+    if (key.starts_with("pooling_mode_") && !known && value.is_boolean() && value.get<bool>()) {
+      reader.fail(ConfigReader::field(key) +
+                  " is true, which vecformer does not support (supported: cls_token, mean_tokens, "
+                  "max_tokens, mean_sqrt_len_tokens)");
+    }
+  }
   std::vector<Pooling> enabled;
   for (const auto& [key, mode] : modes) {
     if (reader.boolean(key, false)) enabled.push_back(mode);
@@ -37,7 +49,8 @@ Pooling read_pooling(const std::filesystem::path& path) {
 }  // namespace
 
 ModelLayout read_model_layout(const std::filesystem::path& folder) {
-  ModelLayout layout{folder, Pooling::none, false};
+  ModelLayout layout;
+  layout.transformer_folder = folder;
   const std::filesystem::path modules_path = folder / "modules.json";
   std::error_code ec;
   if (!std::filesystem::exists(modules_path, ec)) return layout;
@@ -60,7 +73,8 @@ ModelLayout read_model_layout(const std::filesystem::path& folder) {
     if (name == "Transformer") {
       layout.transformer_folder = path;
     } else if (name == "Pooling") {
-      layout.pooling = read_pooling(path / "config.json");
+      layout.pooling_config = path / "config.json";
+      layout.pooling = read_pooling(layout.pooling_config, layout.pooling_dimension);
     } else if (name == "Normalize") {
       layout.normalize = true;
     } else {

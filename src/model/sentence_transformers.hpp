@@ -12,6 +12,8 @@ struct ModelLayout {
   std::filesystem::path transformer_folder;  // config.json + model.safetensors (+ vocabulary)
   Pooling pooling = Pooling::none;
   bool normalize = false;
+  std::filesystem::path pooling_config;  // the Pooling module's config.json, when there is one
+  int64_t pooling_dimension = 0;         // its word_embedding_dimension (0: not given)
 };
 
 // Reads modules.json (when the folder has one) and the Pooling module's config.json. A plain Hugging

@@ -138,12 +138,12 @@ WordPiece::WordPiece(WordPieceConfig config)
     (token.normalized ? normalized_patterns_ : raw_patterns_).push_back(std::move(pattern));
   }
 
-  unk_id_ = token_to_id(config_.unk_token);
-  cls_id_ = token_to_id(config_.cls_token);
-  sep_id_ = token_to_id(config_.sep_token);
   for (const std::string* name : {&config_.unk_token, &config_.cls_token, &config_.sep_token}) {
     if (token_to_id(*name) < 0) throw Error("the vocabulary has no " + *name + " token");
   }
+  unk_id_ = token_to_id(config_.unk_token);
+  cls_id_ = token_to_id(config_.cls_token);
+  sep_id_ = token_to_id(config_.sep_token);
 }
 
 int64_t WordPiece::token_to_id(std::string_view token) const {

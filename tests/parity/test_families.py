@@ -749,8 +749,31 @@ def error_cases(suite: Suite) -> None:
         suite.expect_error(case, ["--model", model_dir, "--input", token_path],
                            [os.path.join("1_Pooling", "config.json")])
 
+    def pooling_config_edit(edit, expected):
+        def check(case: Case, folder: str) -> None:
+            model_dir = os.path.join(folder, "st")
+            mc.make_sentence_transformers(model_dir, pooling="mean", seed=82, **BERT_SMALL)
+            path = os.path.join(model_dir, "1_Pooling", "config.json")
+            with open(path) as f:
+                pooling = json.load(f)
+            pooling.update(edit)
+            with open(path, "w") as f:
+                json.dump(pooling, f)
+            token_path = os.path.join(folder, "tokens.txt")
+            with open(token_path, "w") as f:
+                f.write("1 2 3\n")
+            suite.expect_error(case, ["--model", model_dir, "--input", token_path],
+                               [os.path.join("1_Pooling", "config.json")] + expected)
+        return check
+
     suite.run_case("error_unknown_model_type", unknown_model_type)
     suite.run_case("error_st_two_pooling_modes", two_pooling_modes)
+    # sentence-transformers would concatenate a second pooling: refusing beats silently dropping it.
+    suite.run_case("error_st_unsupported_pooling_mode",
+                   pooling_config_edit({"pooling_mode_weightedmean_tokens": True},
+                                       ["pooling_mode_weightedmean_tokens"]))
+    suite.run_case("error_st_pooling_dimension",
+                   pooling_config_edit({"word_embedding_dimension": 99}, ["word_embedding_dimension"]))
 
 
 def binary_cases(suite: Suite) -> None:
