@@ -55,6 +55,13 @@ struct ModelInfo {
   std::filesystem::path transformer_folder;  // where config.json and model.safetensors were read
 };
 
+// One layer's attention as a forward pass computed it, for inspection (`vecformer explain`).
+struct AttentionCapture {
+  Tensor qkv;      // [L, 3·hidden]: each token's query, key and value (heads side by side in each)
+  Tensor context;  // [L, hidden]: each token's attention value (the heads' outputs side by side)
+  Tensor hidden;   // [L, hidden]: the sequence's last hidden states from the same forward
+};
+
 // A loaded encoder. Loading validates the folder and prepares the weights for the chosen backend once;
 // afterwards a Model is immutable and `encode` may be called from many threads at once.
 class Model {
@@ -71,6 +78,11 @@ class Model {
   // The last hidden states without padding (pooling and normalize do not apply).
   PackedOutput encode_packed(const std::vector<Sequence>& sequences,
                              const EncodeOptions& options = {}) const;
+
+  // Runs one sequence and returns layer `layer`'s attention inputs and outputs (0-based layer index;
+  // vecformer::Error when out of range).
+  AttentionCapture capture_attention(const Sequence& sequence, int64_t layer,
+                                     const EncodeOptions& options = {}) const;
 
   // The folder's default pooling and normalization (see EncodeOptions).
   Pooling default_pooling() const;

@@ -51,7 +51,8 @@ void Encoder::feed_forward(const PreparedLayer& layer, const float* x, int64_t t
   backend_->linear(*layer.ffn_out, ws.inner.data(), tokens, ws.delta.data());
 }
 
-void Encoder::forward(const Batch& batch, float* x, Workspace& ws) const {
+void Encoder::forward(const Batch& batch, float* x, Workspace& ws,
+                      const AttentionObserver& observer) const {
   const Backend& be = *backend_;
   const int64_t tokens = batch.tokens();
   const int64_t hidden = config_.hidden_size;
@@ -63,10 +64,15 @@ void Encoder::forward(const Batch& batch, float* x, Workspace& ws) const {
   be.embed(tables, batch, x);
   if (embedding_norm_.present()) be.add_layer_norm(x, nullptr, embedding_norm_, eps, tokens, hidden, x);
 
-  for (const PreparedLayer& layer : layers_) {
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const PreparedLayer& layer = layers_[l];
+    auto observe = [&] {
+      if (observer) observer(static_cast<int64_t>(l), ws.qkv.data(), ws.context.data());
+    };
     if (!config_.norm_first) {
       // Post-norm (BERT): x = LN_a(x + attention(x)); x = LN_f(x + ffn(x)).
       attention_block(layer, x, batch, ws);
+      observe();
       be.add_layer_norm(x, ws.delta.data(), layer.attention_norm, eps, tokens, hidden, x);
       feed_forward(layer, x, tokens, ws);
       be.add_layer_norm(x, ws.delta.data(), layer.ffn_norm, eps, tokens, hidden, x);
@@ -74,6 +80,7 @@ void Encoder::forward(const Batch& batch, float* x, Workspace& ws) const {
       // Pre-norm: x = x + attention(LN_a(x)); x = x + ffn(LN_f(x)).
       be.add_layer_norm(x, nullptr, layer.attention_norm, eps, tokens, hidden, ws.normed.data());
       attention_block(layer, ws.normed.data(), batch, ws);
+      observe();
       be.add_layer_norm(x, ws.delta.data(), layer.ffn_norm, eps, tokens, hidden, ws.normed.data());
       feed_forward(layer, ws.normed.data(), tokens, ws);
       be.add(x, ws.delta.data(), tokens * hidden);

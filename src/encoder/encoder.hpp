@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct Workspace {
   void reserve_for(int64_t tokens, const Config& config);
 };
 
+// Called once per layer, after attention, with the layer's packed qkv [T, 3·hidden] and attention
+// context [T, hidden]: a window for inspection (vecformer explain), not a way to change the forward.
+using AttentionObserver =
+    std::function<void(int64_t layer, const float* qkv, const float* context)>;
+
 // The encoder graph, written once: embed, then L × (attention, add & norm, feed-forward, add & norm),
 // post-norm or pre-norm. Every op goes through the Backend, which prepares the weights at construction.
 class Encoder {
@@ -30,7 +36,8 @@ class Encoder {
   const Backend& backend() const { return *backend_; }
 
   // hidden[T, hidden_size] = the last hidden states of the batch's packed tokens.
-  void forward(const Batch& batch, float* hidden, Workspace& workspace) const;
+  void forward(const Batch& batch, float* hidden, Workspace& workspace,
+               const AttentionObserver& observer = nullptr) const;
 
  private:
   struct PreparedLayer {

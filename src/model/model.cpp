@@ -78,6 +78,31 @@ class ModelImpl {
   const ModelLayout& layout() const { return layout_; }
   BackendKind backend() const { return kind_; }
 
+  AttentionCapture capture_attention(const Sequence& sequence, int64_t layer,
+                                     const EncodeOptions& options) const {
+    if (layer < 0 || layer >= config().num_hidden_layers) {
+      throw Error("layer " + std::to_string(layer) + " is out of range: the model has " +
+                  std::to_string(config().num_hidden_layers) + " layers (0 to " +
+                  std::to_string(config().num_hidden_layers - 1) + ")");
+    }
+    const Batch batch = Batch::pack(std::span(&sequence, 1), config());
+    const int64_t tokens = batch.tokens(), hidden = config().hidden_size;
+    AttentionCapture capture;
+    capture.qkv.shape = {tokens, 3 * hidden};
+    capture.context.shape = {tokens, hidden};
+    capture.hidden.shape = {tokens, hidden};
+    capture.hidden.data.resize(static_cast<size_t>(tokens * hidden));
+    const ThreadScope threads(options.threads);
+    Workspace workspace;
+    encoder_.forward(batch, capture.hidden.data.data(), workspace,
+                     [&](int64_t l, const float* qkv, const float* context) {
+                       if (l != layer) return;
+                       capture.qkv.data.assign(qkv, qkv + tokens * 3 * hidden);
+                       capture.context.data.assign(context, context + tokens * hidden);
+                     });
+    return capture;
+  }
+
   PackedOutput encode_packed(const std::vector<Sequence>& sequences,
                              const EncodeOptions& options) const {
     const Batch batch = Batch::pack(sequences, config());
@@ -148,6 +173,11 @@ bool Model::default_normalize() const { return impl_->layout().normalize; }
 PackedOutput Model::encode_packed(const std::vector<Sequence>& sequences,
                                   const EncodeOptions& options) const {
   return impl_->encode_packed(sequences, options);
+}
+
+AttentionCapture Model::capture_attention(const Sequence& sequence, int64_t layer,
+                                          const EncodeOptions& options) const {
+  return impl_->capture_attention(sequence, layer, options);
 }
 
 Tensor Model::encode(const std::vector<Sequence>& sequences, const EncodeOptions& options) const {
