@@ -8,6 +8,7 @@
 #include "encoder/batch.hpp"
 #include "encoder/weights.hpp"
 #include "vecformer/config.hpp"
+#include "vecformer/model.hpp"
 
 namespace vecformer::detail {
 
@@ -60,6 +61,6 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_reference_backend();
-std::unique_ptr<Backend> make_optimized_backend();
+std::unique_ptr<Backend> make_optimized_backend(ComputeType dtype = ComputeType::f32);
 
 }  // namespace vecformer::detail

@@ -52,11 +52,9 @@ std::vector<int64_t> sequence_lengths(const BenchOptions& o, std::mt19937& rng) 
 }
 
 int bench(const BenchOptions& o) {
-  if (o.dtype != "f32") {
-    throw Error("--dtype " + o.dtype + ": only f32 is implemented in this version");
-  }
   LoadOptions load;
   load.backend = parse_backend(o.backend);
+  load.dtype = parse_dtype(o.dtype);
   const Model model = Model::load(o.model, load);
   if (o.seq > model.config().max_length()) {
     throw Error("--seq " + std::to_string(o.seq) + " is longer than the model's maximum " +
@@ -114,7 +112,7 @@ Runner add_bench_command(CLI::App& app) {
   cmd->add_option("--seq", o->seq, "Tokens per sequence (the longest, with padding)")
       ->check(CLI::Range(1, 1 << 16));
   add_engine_options(*cmd, o->backend, o->threads);
-  cmd->add_option("--dtype", o->dtype, "f32")->check(CLI::IsMember({"f32", "bf16", "int8"}));
+  add_dtype_option(*cmd, o->dtype);
   cmd->add_option("--iters", o->iters, "Timed iterations")->check(CLI::Range(1, 100000));
   cmd->add_option("--padding-fraction", o->padding_fraction,
                   "Fraction of the batch × seq slots that are padding (sequences shortened)")

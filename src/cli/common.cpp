@@ -18,6 +18,18 @@ BackendKind parse_backend(const std::string& name) {
   return name == "reference" ? BackendKind::reference : BackendKind::optimized;
 }
 
+void add_dtype_option(CLI::App& command, std::string& dtype) {
+  command
+      .add_option("--dtype", dtype,
+                  "f32, or bf16 (optimized backend: bfloat16 weights and GEMM inputs, float32 "
+                  "accumulation)")
+      ->check(CLI::IsMember({"f32", "bf16"}));
+}
+
+ComputeType parse_dtype(const std::string& name) {
+  return name == "bf16" ? ComputeType::bf16 : ComputeType::f32;
+}
+
 void append_float(std::string& out, float value) {
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);

@@ -29,6 +29,7 @@ struct RunOptions {
   std::string input;
   std::string output;
   std::string backend = "optimized";
+  std::string dtype = "f32";
   std::string pooling;
   int threads = 0;
   size_t max_length = 0;
@@ -198,6 +199,7 @@ int run(const RunOptions& options) {
   const auto start = clock::now();
   LoadOptions load;
   load.backend = parse_backend(options.backend);
+  load.dtype = parse_dtype(options.dtype);
   const Model model = Model::load(options.model, load);
   const std::vector<Sequence> sequences = read_input(options, model);
   const auto loaded = clock::now();
@@ -229,7 +231,7 @@ int run(const RunOptions& options) {
               << shape_text(output_shape(result)) << (result.pooled ? " (pooled)" : "")
               << "; first values [" << first << "]; load " << ms(loaded - start).count()
               << " ms, encode " << ms(encoded - loaded).count() << " ms (" << options.backend
-              << ", " << threads << ")\n";
+              << ", " << options.dtype << ", " << threads << ")\n";
   }
   return 0;
 }
@@ -256,6 +258,7 @@ Runner add_run_command(CLI::App& app) {
                   "Write to FILE.npy (float32, [N, Lmax, hidden] or pooled [N, hidden]) or "
                   "FILE.jsonl (default: JSON Lines on stdout)");
   add_engine_options(*cmd, options->backend, options->threads);
+  add_dtype_option(*cmd, options->dtype);
   cmd->add_option("--pooling", options->pooling,
                   "none, cls, mean, max or mean_sqrt_len (default: the folder's "
                   "sentence-transformers pooling, else none)")

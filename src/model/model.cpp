@@ -66,12 +66,13 @@ std::string stored_dtype(const SafetensorsFile& file) {
 
 class ModelImpl {
  public:
-  ModelImpl(EncoderWeights weights, BackendKind kind, ModelInfo info, ModelLayout layout)
-      : kind_(kind),
+  ModelImpl(EncoderWeights weights, const LoadOptions& options, ModelInfo info, ModelLayout layout)
+      : kind_(options.backend),
         info_(std::move(info)),
         layout_(std::move(layout)),
-        encoder_(std::move(weights), kind == BackendKind::reference ? make_reference_backend()
-                                                                     : make_optimized_backend()) {}
+        encoder_(std::move(weights), options.backend == BackendKind::reference
+                                         ? make_reference_backend()
+                                         : make_optimized_backend(options.dtype)) {}
 
   const Config& config() const { return encoder_.config(); }
   const ModelInfo& info() const { return info_; }
@@ -128,6 +129,9 @@ class ModelImpl {
 }  // namespace detail
 
 Model Model::load(const std::filesystem::path& folder, const LoadOptions& options) {
+  if (options.backend == BackendKind::reference && options.dtype != ComputeType::f32) {
+    throw Error("the reference backend computes in float32 only (bf16 needs the optimized backend)");
+  }
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) {
     throw Error(folder.string() + ": model folder not found (or not a directory)");
@@ -155,7 +159,7 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
     return family.load_weights(config, file);
   }();
   info.parameters = detail::count_parameters(weights);
-  return Model(std::make_shared<const detail::ModelImpl>(std::move(weights), options.backend,
+  return Model(std::make_shared<const detail::ModelImpl>(std::move(weights), options,
                                                          std::move(info), std::move(layout)));
 }
 

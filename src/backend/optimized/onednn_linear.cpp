@@ -29,15 +29,19 @@ dnnl::algorithm eltwise_for(Activation activation) {
 
 }  // namespace
 
+memory::data_type OneDnnLinear::input_type() const {
+  return dtype_ == ComputeType::bf16 ? dt::bf16 : dt::f32;
+}
+
 OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
-                           const Activation* fused, bool fuse_activation)
-    : engine_(engine), in_(weights.weight.cols), out_(weights.weight.rows) {
+                           const Activation* fused, ComputeType dtype, bool fuse_activation)
+    : engine_(engine), in_(weights.weight.cols), out_(weights.weight.rows), dtype_(dtype) {
   if (fused) activation_ = *fused;
   activation_in_post_op_ = activation_.has_value() && fuse_activation;
 
   // PyTorch's [out, in] weight is the matmul's [in, out] operand stored transposed (format "ba").
   const memory::desc plain_md({in_, out_}, dt::f32, tag::ba);
-  const memory::desc any_md({in_, out_}, dt::f32, tag::any);
+  const memory::desc any_md({in_, out_}, input_type(), tag::any);
   const auto probe = [&] {
     try {
       return describe(kLayoutProbeRows, any_md);
@@ -59,7 +63,7 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
 
 dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows,
                                                     const memory::desc& weights) const {
-  const memory::desc src({rows, in_}, dt::f32, tag::ab);
+  const memory::desc src({rows, in_}, input_type(), tag::ab);
   const memory::desc bias({1, out_}, dt::f32, tag::ab);
   const memory::desc dst({rows, out_}, dt::f32, tag::ab);
   dnnl::primitive_attr attr;
@@ -77,7 +81,12 @@ const OneDnnLinear::Primitive& OneDnnLinear::primitive_for(int64_t rows) const {
   auto it = primitives_.find(rows);
   if (it == primitives_.end()) {
     auto pd = describe(rows, weights_.get_desc());
-    it = primitives_.emplace(rows, Primitive{pd, dnnl::matmul(pd)}).first;
+    dnnl::reorder to_input_type;
+    if (dtype_ == ComputeType::bf16) {
+      to_input_type = dnnl::reorder(dnnl::reorder::primitive_desc(
+          engine_, memory::desc({rows, in_}, dt::f32, tag::ab), engine_, pd.src_desc()));
+    }
+    it = primitives_.emplace(rows, Primitive{pd, dnnl::matmul(pd), to_input_type}).first;
   }
   // std::map never moves its nodes, so the reference stays valid while other rows are added.
   return it->second;
@@ -87,10 +96,18 @@ void OneDnnLinear::run(const float* x, int64_t rows, float* y) const {
   const Primitive& primitive = primitive_for(rows);
   const dnnl::matmul::primitive_desc& pd = primitive.desc;
   std::vector<uint8_t> scratch(pd.scratchpad_desc().get_size());
+  dnnl::stream stream(engine_);
   memory src(pd.src_desc(), engine_, const_cast<float*>(x));
+  std::vector<uint16_t> converted;
+  if (dtype_ == ComputeType::bf16) {
+    // The GEMM reads bf16 rows: convert this call's float32 input once.
+    converted.resize(static_cast<size_t>(rows * in_));
+    memory f32_src(memory::desc({rows, in_}, dt::f32, tag::ab), engine_, const_cast<float*>(x));
+    src = memory(pd.src_desc(), engine_, converted.data());
+    primitive.to_input_type.execute(stream, f32_src, src);
+  }
   memory dst(pd.dst_desc(), engine_, y);
   memory scratchpad(pd.scratchpad_desc(), engine_, scratch.data());
-  dnnl::stream stream(engine_);
   primitive.matmul.execute(stream, {{DNNL_ARG_SRC, src},
                                     {DNNL_ARG_WEIGHTS, weights_},
                              {DNNL_ARG_BIAS, bias_},

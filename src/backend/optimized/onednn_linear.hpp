@@ -20,7 +20,7 @@ namespace vecformer::detail {
 class OneDnnLinear final : public PreparedLinear {
  public:
   OneDnnLinear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused,
-               bool fuse_activation = true);
+               ComputeType dtype = ComputeType::f32, bool fuse_activation = true);
 
   int64_t in_features() const override { return in_; }
   int64_t out_features() const override { return out_; }
@@ -31,14 +31,17 @@ class OneDnnLinear final : public PreparedLinear {
   struct Primitive {
     dnnl::matmul::primitive_desc desc;
     dnnl::matmul matmul;
+    dnnl::reorder to_input_type;  // float32 rows to bf16 (bf16 only)
   };
 
+  dnnl::memory::data_type input_type() const;
   dnnl::matmul::primitive_desc describe(int64_t rows, const dnnl::memory::desc& weights) const;
   const Primitive& primitive_for(int64_t rows) const;
 
   dnnl::engine engine_;
   int64_t in_ = 0;
   int64_t out_ = 0;
+  ComputeType dtype_ = ComputeType::f32;
   std::optional<Activation> activation_;
   bool activation_in_post_op_ = false;
   dnnl::memory weights_;

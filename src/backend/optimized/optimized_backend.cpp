@@ -13,13 +13,15 @@ namespace {
 
 class OptimizedBackend final : public Backend {
  public:
-  OptimizedBackend() : engine_(dnnl::engine::kind::cpu, 0) { kernels::selected_isa(); }
+  explicit OptimizedBackend(ComputeType dtype) : engine_(dnnl::engine::kind::cpu, 0), dtype_(dtype) {
+    kernels::selected_isa();
+  }
 
   std::string_view name() const override { return "optimized"; }
 
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
-    return std::make_unique<OneDnnLinear>(engine_, std::move(weights), fused);
+    return std::make_unique<OneDnnLinear>(engine_, std::move(weights), fused, dtype_);
   }
 
   void linear(const PreparedLinear& prepared, const float* x, int64_t rows,
@@ -93,10 +95,13 @@ class OptimizedBackend final : public Backend {
 
  private:
   dnnl::engine engine_;
+  ComputeType dtype_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_optimized_backend() { return std::make_unique<OptimizedBackend>(); }
+std::unique_ptr<Backend> make_optimized_backend(ComputeType dtype) {
+  return std::make_unique<OptimizedBackend>(dtype);
+}
 
 }  // namespace vecformer::detail
