@@ -19,12 +19,13 @@ class ModelImpl;
 enum class BackendKind { reference, optimized };
 
 // Number format of the optimized backend's matrix products. bf16: weights and GEMM inputs in bfloat16
-// with float32 accumulation; layer norm, softmax and everything element-wise stay float32.
-enum class ComputeType { f32, bf16 };
+// with float32 accumulation. int8: weights quantized symmetrically per output row, inputs per token at
+// run time, int32 accumulation. Layer norm, softmax and everything element-wise stay float32.
+enum class ComputeType { f32, bf16, int8 };
 
 struct LoadOptions {
   BackendKind backend = BackendKind::optimized;
-  ComputeType dtype = ComputeType::f32;  // bf16 needs the optimized backend
+  ComputeType dtype = ComputeType::f32;  // bf16 and int8 need the optimized backend
 };
 
 // One input sequence. token_type_ids is either empty (all zeros) or as long as input_ids.

@@ -21,13 +21,14 @@ BackendKind parse_backend(const std::string& name) {
 void add_dtype_option(CLI::App& command, std::string& dtype) {
   command
       .add_option("--dtype", dtype,
-                  "f32, or bf16 (optimized backend: bfloat16 weights and GEMM inputs, float32 "
-                  "accumulation)")
-      ->check(CLI::IsMember({"f32", "bf16"}));
+                  "f32, bf16 or int8 (the last two on the optimized backend: bfloat16 GEMMs, or "
+                  "8-bit weights and per-token 8-bit inputs)")
+      ->check(CLI::IsMember({"f32", "bf16", "int8"}));
 }
 
 ComputeType parse_dtype(const std::string& name) {
-  return name == "bf16" ? ComputeType::bf16 : ComputeType::f32;
+  if (name == "bf16") return ComputeType::bf16;
+  return name == "int8" ? ComputeType::int8 : ComputeType::f32;
 }
 
 void append_float(std::string& out, float value) {

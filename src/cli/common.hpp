@@ -13,7 +13,7 @@ namespace vecformer::cli {
 // Adds --backend (reference|optimized) and --threads (1..1024) to a subcommand.
 void add_engine_options(CLI::App& command, std::string& backend, int& threads);
 BackendKind parse_backend(const std::string& name);
-// Adds --dtype (f32|bf16) to a subcommand.
+// Adds --dtype (f32|bf16|int8) to a subcommand.
 void add_dtype_option(CLI::App& command, std::string& dtype);
 ComputeType parse_dtype(const std::string& name);
 

@@ -130,7 +130,8 @@ class ModelImpl {
 
 Model Model::load(const std::filesystem::path& folder, const LoadOptions& options) {
   if (options.backend == BackendKind::reference && options.dtype != ComputeType::f32) {
-    throw Error("the reference backend computes in float32 only (bf16 needs the optimized backend)");
+    throw Error(
+        "the reference backend computes in float32 only (bf16 and int8 need the optimized backend)");
   }
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) {

@@ -98,14 +98,14 @@ def main() -> int:
         check(cut.returncode == 0 and cut.stdout.decode().count("\n") == 2, "--max-length truncates instead")
 
         # --dtype bf16: the optimized backend's bfloat16 GEMMs, close to float32; not on the reference.
-        from_bf16 = os.path.join(work, "bf16.npy")
-        r3 = run(binary, ["run", "--model", model, "--input", ids_path, "--output", from_bf16, "--quiet",
-                          "--dtype", "bf16"])
-        check(r3.returncode == 0, f"run --dtype bf16 succeeds ({r3.stderr.decode().strip()})")
-        if r3.returncode == 0:
-            c = np.load(from_bf16)
-            cosines = (c * b).sum(axis=1)  # both are unit vectors (Normalize)
-            check(bool(cosines.min() >= 0.999), f"bf16 embeddings have cosine >= 0.999 with f32: {cosines}")
+        for dtype, bound in (("bf16", 0.999), ("int8", 0.99)):  # the targets
+            reduced = os.path.join(work, dtype + ".npy")
+            r3 = run(binary, ["run", "--model", model, "--input", ids_path, "--output", reduced, "--quiet",
+                              "--dtype", dtype])
+            check(r3.returncode == 0, f"run --dtype {dtype} succeeds ({r3.stderr.decode().strip()})")
+            if r3.returncode == 0:
+                cosines = (np.load(reduced) * b).sum(axis=1)  # both are unit vectors (Normalize)
+                check(bool(cosines.min() >= bound), f"{dtype} embeddings: cosine >= {bound} with f32: {cosines}")
         r4 = run(binary, ["run", "--model", model, "--input", ids_path, "--backend", "reference",
                           "--dtype", "bf16"])
         err = r4.stderr.decode()

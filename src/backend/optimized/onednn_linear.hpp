@@ -12,12 +12,18 @@
 
 namespace vecformer::detail {
 
+// A linear map the optimized backend runs: y[rows, out] = act(x[rows, in] · Wᵀ + b).
+class OptimizedLinear : public PreparedLinear {
+ public:
+  virtual void run(const float* x, int64_t rows, float* y) const = 0;
+};
+
 // y = act(x · Wᵀ + b) as one oneDNN matmul. The weights are reordered once, at preparation, into the
 // layout oneDNN prefers; bias and activation are fused as post-ops (when oneDNN cannot fuse the
 // activation, or `fuse_activation` is false, the xsimd activation kernel runs after the matmul). A primitive is created the first time
 // a row count is seen and reused afterwards. Scratchpads are supplied per call (user mode), so one
 // prepared linear serves many threads at once.
-class OneDnnLinear final : public PreparedLinear {
+class OneDnnLinear final : public OptimizedLinear {
  public:
   OneDnnLinear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused,
                ComputeType dtype = ComputeType::f32, bool fuse_activation = true);
@@ -25,7 +31,7 @@ class OneDnnLinear final : public PreparedLinear {
   int64_t in_features() const override { return in_; }
   int64_t out_features() const override { return out_; }
 
-  void run(const float* x, int64_t rows, float* y) const;
+  void run(const float* x, int64_t rows, float* y) const override;
 
  private:
   struct Primitive {

@@ -6,6 +6,7 @@
 
 #include "backend/backend.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
 
 namespace vecformer::detail {
@@ -21,12 +22,15 @@ class OptimizedBackend final : public Backend {
 
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
+    if (dtype_ == ComputeType::int8) {
+      return std::make_unique<OneDnnInt8Linear>(engine_, std::move(weights), fused);
+    }
     return std::make_unique<OneDnnLinear>(engine_, std::move(weights), fused, dtype_);
   }
 
   void linear(const PreparedLinear& prepared, const float* x, int64_t rows,
               float* y) const override {
-    static_cast<const OneDnnLinear&>(prepared).run(x, rows, y);
+    static_cast<const OptimizedLinear&>(prepared).run(x, rows, y);
   }
 
   void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const override {

@@ -1,0 +1,99 @@
+#include "backend/optimized/onednn_int8_linear.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "backend/optimized/kernels/kernels.hpp"
+
+namespace vecformer::detail {
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+constexpr int64_t kLayoutProbeRows = 128;
+
+}  // namespace
+
+float quantize_row(const float* x, int64_t n, int8_t* q) {
+  float max_abs = 0.0f;
+  for (int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::abs(x[i]));
+  const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  const float inverse = 1.0f / scale;
+  for (int64_t i = 0; i < n; ++i) {
+    q[i] = static_cast<int8_t>(std::clamp(std::nearbyint(x[i] * inverse), -127.0f, 127.0f));
+  }
+  return scale;
+}
+
+OneDnnInt8Linear::OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights weights,
+                                   const Activation* fused)
+    : engine_(engine),
+      in_(weights.weight.cols),
+      out_(weights.weight.rows),
+      weight_scales_(static_cast<size_t>(out_)),
+      bias_(std::move(weights.bias)) {
+  if (fused) activation_ = *fused;
+  std::vector<int8_t> quantized(static_cast<size_t>(out_ * in_));
+  for (int64_t o = 0; o < out_; ++o) {
+    weight_scales_[o] = quantize_row(weights.weight.row(o), in_, quantized.data() + o * in_);
+  }
+  // PyTorch's [out, in] layout is the matmul's [in, out] operand stored transposed ("ba").
+  memory plain(memory::desc({in_, out_}, dt::s8, tag::ba), engine_, quantized.data());
+  const auto probe = describe(kLayoutProbeRows, memory::desc({in_, out_}, dt::s8, tag::any));
+  weights_ = memory(probe.weights_desc(), engine_);
+  dnnl::stream stream(engine_);
+  dnnl::reorder(plain, weights_).execute(stream, plain, weights_);
+  stream.wait();
+}
+
+dnnl::matmul::primitive_desc OneDnnInt8Linear::describe(int64_t rows,
+                                                        const memory::desc& weights) const {
+  const memory::desc src({rows, in_}, dt::s8, tag::ab);
+  const memory::desc dst({rows, out_}, dt::f32, tag::ab);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  attr.set_output_scales(1 << 1, weight_scales_);  // one scale per output column
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr, engine_);
+}
+
+const OneDnnInt8Linear::Primitive& OneDnnInt8Linear::primitive_for(int64_t rows) const {
+  std::lock_guard lock(mutex_);
+  auto it = primitives_.find(rows);
+  if (it == primitives_.end()) {
+    auto pd = describe(rows, weights_.get_desc());
+    it = primitives_.emplace(rows, Primitive{pd, dnnl::matmul(pd)}).first;
+  }
+  return it->second;  // std::map nodes never move
+}
+
+void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y) const {
+  const Primitive& primitive = primitive_for(rows);
+  std::vector<int8_t> quantized(static_cast<size_t>(rows * in_));
+  std::vector<float> token_scales(static_cast<size_t>(rows));
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    token_scales[r] = quantize_row(x + r * in_, in_, quantized.data() + r * in_);
+  }
+  std::vector<uint8_t> scratch(primitive.desc.scratchpad_desc().get_size());
+  dnnl::stream stream(engine_);
+  memory src(primitive.desc.src_desc(), engine_, quantized.data());
+  memory dst(primitive.desc.dst_desc(), engine_, y);
+  memory scratchpad(primitive.desc.scratchpad_desc(), engine_, scratch.data());
+  primitive.matmul.execute(stream, {{DNNL_ARG_SRC, src},
+                                    {DNNL_ARG_WEIGHTS, weights_},
+                                    {DNNL_ARG_DST, dst},
+                                    {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  stream.wait();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y + r * out_;
+    const float scale = token_scales[r];
+    for (int64_t o = 0; o < out_; ++o) row[o] = row[o] * scale + bias_[o];
+    if (activation_) kernels::activation(row, out_, *activation_);
+  }
+}
+
+}  // namespace vecformer::detail

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <dnnl.hpp>
+
+#include "backend/optimized/onednn_linear.hpp"
+
+namespace vecformer::detail {
+
+// y = act(x · Wᵀ + b) with 8-bit integer products: weights quantized once, symmetric, with one scale per
+// output row (max |w| / 127); each call quantizes its input rows the same way with one scale per token
+// (dynamic). oneDNN multiplies s8 × s8 into int32 (VNNI where the CPU has it) and applies the weight
+// scales; the token scales, bias and activation are applied afterwards in float32.
+class OneDnnInt8Linear final : public OptimizedLinear {
+ public:
+  OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused);
+
+  int64_t in_features() const override { return in_; }
+  int64_t out_features() const override { return out_; }
+  void run(const float* x, int64_t rows, float* y) const override;
+
+ private:
+  struct Primitive {
+    dnnl::matmul::primitive_desc desc;
+    dnnl::matmul matmul;
+  };
+
+  dnnl::matmul::primitive_desc describe(int64_t rows, const dnnl::memory::desc& weights) const;
+  const Primitive& primitive_for(int64_t rows) const;
+
+  dnnl::engine engine_;
+  int64_t in_ = 0;
+  int64_t out_ = 0;
+  std::optional<Activation> activation_;
+  std::vector<float> weight_scales_;  // per output row
+  std::vector<float> bias_;
+  dnnl::memory weights_;
+
+  mutable std::mutex mutex_;
+  mutable std::map<int64_t, Primitive> primitives_;
+};
+
+// Symmetric per-row quantization: q = round(x / s) with s = max |x| / 127 (1 for an all-zero row).
+// Returns s. Also the plain twin the int8 tests check against.
+float quantize_row(const float* x, int64_t n, int8_t* q);
+
+}  // namespace vecformer::detail

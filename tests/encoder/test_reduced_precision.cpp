@@ -1,0 +1,111 @@
+// bf16 and int8 GEMMs against float32 on the same weights: the accuracy targets of each compute type.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "backend/optimized/onednn_int8_linear.hpp"
+#include "encoder/encoder.hpp"
+#include "encoder/pooling.hpp"
+#include "support/random_model.hpp"
+
+using namespace vecformer;
+
+namespace {
+
+std::vector<float> forward(const detail::EncoderWeights& weights, ComputeType dtype,
+                           const detail::Batch& batch) {
+  const detail::Encoder encoder(weights, detail::make_optimized_backend(dtype));
+  std::vector<float> hidden(batch.tokens() * weights.config.hidden_size);
+  detail::Workspace ws;
+  encoder.forward(batch, hidden.data(), ws);
+  return hidden;
+}
+
+double cosine(const float* a, const float* b, int64_t n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+}  // namespace
+
+namespace {
+
+test::RandomModelSpec bert_base_like() {
+  test::RandomModelSpec spec;
+  spec.heads = 12;
+  spec.head_dim = 64;
+  spec.intermediate = 3072;
+  spec.layers = 2;
+  spec.vocab = 1000;
+  spec.max_positions = 128;
+  return spec;
+}
+
+std::vector<double> pooled_cosines(const std::vector<float>& a, const std::vector<float>& b,
+                                   const detail::Batch& batch, int64_t hidden) {
+  const auto n = static_cast<size_t>(batch.sequences());
+  std::vector<float> pa(n * hidden), pb(n * hidden);
+  detail::pool(a.data(), batch.offsets(), hidden, Pooling::mean, pa.data());
+  detail::pool(b.data(), batch.offsets(), hidden, Pooling::mean, pb.data());
+  std::vector<double> cosines;
+  for (size_t s = 0; s < n; ++s) cosines.push_back(cosine(pa.data() + s * hidden, pb.data() + s * hidden, hidden));
+  return cosines;
+}
+
+}  // namespace
+
+TEST_CASE("bf16 compute stays within the stated tolerances of float32", "[encoder][bf16]") {
+  const auto spec = bert_base_like();
+  const auto weights = test::random_weights(spec, 5);
+  std::mt19937 rng(6);
+  const auto seqs = test::random_sequences(rng, {128, 37, 1, 64}, spec.vocab, spec.type_vocab);
+  const auto batch = detail::Batch::pack(seqs, weights.config);
+
+  const auto f32 = forward(weights, ComputeType::f32, batch);
+  const auto bf16 = forward(weights, ComputeType::bf16, batch);
+  const float error = test::max_abs_diff(f32, bf16);
+  // bf16 keeps 8 bits of mantissa (relative rounding 2^-9 ≈ 2e-3) on every GEMM input; through two
+  // layers of layer-normed, O(1) states the issue allows 5e-2 absolute.
+  INFO("max abs error bf16 vs f32: " << error);
+  CHECK(error <= 5e-2f);
+  CHECK(error > 0.0f);  // the bf16 path really ran in bf16
+
+  for (double c : pooled_cosines(f32, bf16, batch, weights.config.hidden_size)) {
+    INFO("pooled cosine " << c);
+    CHECK(c >= 0.999);
+  }
+}
+
+TEST_CASE("int8 compute keeps pooled embeddings within the stated cosine of float32",
+          "[encoder][int8]") {
+  const auto spec = bert_base_like();
+  const auto weights = test::random_weights(spec, 7);
+  std::mt19937 rng(8);
+  const auto seqs = test::random_sequences(rng, {128, 37, 1, 64}, spec.vocab, spec.type_vocab);
+  const auto batch = detail::Batch::pack(seqs, weights.config);
+  const auto f32 = forward(weights, ComputeType::f32, batch);
+  const auto int8 = forward(weights, ComputeType::int8, batch);
+  INFO("max abs error int8 vs f32: " << test::max_abs_diff(f32, int8));
+  CHECK(test::max_abs_diff(f32, int8) > 0.0f);  // the int8 path really ran
+  // The issue's target for int8: pooled cosine with float32 of at least 0.99.
+  for (double c : pooled_cosines(f32, int8, batch, weights.config.hidden_size)) {
+    INFO("pooled cosine " << c);
+    CHECK(c >= 0.99);
+  }
+}
+
+TEST_CASE("per-row symmetric quantization", "[int8]") {
+  const std::vector<float> x = {0.5f, -1.27f, 0.01f, 1.0f};
+  std::vector<int8_t> q(4);
+  const float scale = detail::quantize_row(x.data(), 4, q.data());
+  CHECK(scale == Approx(0.01f));
+  CHECK(q == std::vector<int8_t>{50, -127, 1, 100});
+  std::vector<float> zeros(3, 0.0f);
+  std::vector<int8_t> qz(3, 5);
+  CHECK(detail::quantize_row(zeros.data(), 3, qz.data()) == 1.0f);
+  CHECK(qz == std::vector<int8_t>{0, 0, 0});
+}
