@@ -33,6 +33,7 @@ std::vector<float> CheckpointReader::read(const std::string& name,
                 shape_text(entry->shape) + ", expected " + shape_text(shape));
   }
   std::vector<float> values = file_.to_float(*entry);
+  file_.release(*entry);
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
       throw Error(file_.path().string() + ": tensor '" + full + "' holds a non-finite value (" +
