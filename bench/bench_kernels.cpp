@@ -80,7 +80,8 @@ template <bool Fast>
 void BM_AttentionHead128(benchmark::State& state) {
   const int64_t length = 128, hidden = 768, head_dim = 64;
   const auto qkv = random_row(length * 3 * hidden, 7);
-  std::vector<float> context(length * hidden), scratch(length);
+  std::vector<float> context(length * hidden),
+      scratch(detail::kernels::attention_scratch_floats(length, head_dim));
   for (auto _ : state) {
     if constexpr (Fast) {
       detail::kernels::attention_head(qkv.data(), 3 * hidden, hidden, length, head_dim,

@@ -269,7 +269,7 @@ TEMPLATE_TEST_CASE("kernel attention head matches the reference", "[kernels]", A
       std::vector<float> expected(length * hidden, sentinel), actual(length * hidden, sentinel);
       ref::attention_head(qkv.data() + head_offset, row_stride, hidden, length, head_dim,
                           expected.data() + head_offset, hidden);
-      std::vector<float> scratch(length);
+      std::vector<float> scratch(kernels::attention_scratch_floats(length, head_dim));
       ArchKernels<TestType>::attention_head(qkv.data() + head_offset, row_stride, hidden, length,
                                             head_dim, actual.data() + head_offset, hidden,
                                             scratch.data());

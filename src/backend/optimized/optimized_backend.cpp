@@ -66,7 +66,8 @@ class OptimizedBackend final : public Backend {
     // One block per (sequence, head); blocks are independent.
 #pragma omp parallel
     {
-      std::vector<float> scratch(static_cast<size_t>(longest));
+      std::vector<float> scratch(
+          static_cast<size_t>(kernels::attention_scratch_floats(longest, head_dim)));
 #pragma omp for collapse(2) schedule(dynamic)
       for (int64_t s = 0; s < sequences; ++s) {
         for (int64_t h = 0; h < heads; ++h) {

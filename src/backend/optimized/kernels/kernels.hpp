@@ -40,7 +40,13 @@ void add(float* y, const float* x, int64_t n);
 void sum_rows(float* out, const float* a, const float* b, const float* c, int64_t n);
 
 // One head of scaled dot-product attention over one sequence, with the same layout as
-// reference::attention_head. `scratch` holds at least `length` floats.
+// reference::attention_head. `scratch` holds at least attention_scratch_floats(length, head_dim) floats.
+// Scratch one attention_head call needs: the weights row and the head's keys transposed, each row
+// padded to a multiple of 16 floats.
+inline int64_t attention_scratch_floats(int64_t length, int64_t head_dim) {
+  return (head_dim + 1) * ((length + 15) / 16 * 16);
+}
+
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                     int64_t head_dim, float* context, int64_t context_stride, float* scratch);
 

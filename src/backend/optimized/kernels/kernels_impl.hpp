@@ -69,21 +69,6 @@ float horizontal_max(const Batch<Arch>& b) {
   return max;
 }
 
-// q·k over head_dim values: SIMD over whole batches, the rest scalar. One hadd per key rather than
-// blocks of keys summed by xsimd::haddp: in xsimd 8.1 the AVX-512 haddp returns lanes 2-5 and 10-13
-// in the wrong order.
-template <class Arch>
-float dot(const float* a, const float* b, int64_t n) {
-  Batch<Arch> acc(0.0f);
-  int64_t d = 0;
-  for (; d + kWidth<Arch> <= n; d += kWidth<Arch>) {
-    acc = xsimd::fma(Batch<Arch>::load_unaligned(a + d), Batch<Arch>::load_unaligned(b + d), acc);
-  }
-  float sum = xsimd::hadd(acc);
-  for (; d < n; ++d) sum += a[d] * b[d];
-  return sum;
-}
-
 // out[0, g·w) = sum over tokens t of weights[t] · value_t[0, g·w), value_t at value + t·row_stride.
 // The g output batches stay in registers as independent chains while every token is added in.
 template <class Arch, int64_t g>
@@ -272,12 +257,45 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
   const float scale = (B(1.0f) / xsimd::sqrt(B(static_cast<float>(head_dim)))).get(0);
   const float* keys = qkv + key_offset;
   const float* values = qkv + 2 * key_offset;
+  // Padded to 16 floats (a multiple of every width) so that score batches never need a tail.
+  const int64_t padded = (length + 15) / 16 * 16;
   float* weights = scratch;
+  float* keys_t = scratch + padded;  // [head_dim][padded]: column j is token j's key
+
+  // Transposed once per head, the keys let every query's similarities be computed as broadcast-FMAs
+  // over contiguous rows, many tokens per instruction, instead of one horizontal sum per key (and
+  // without xsimd 8.1's AVX-512 haddp, which returns lanes 2-5 and 10-13 in the wrong order).
+  for (int64_t d = 0; d < head_dim; ++d) {
+    float* row = keys_t + d * padded;
+    for (int64_t t = 0; t < length; ++t) row[t] = keys[t * row_stride + d];
+    for (int64_t t = length; t < padded; ++t) row[t] = 0.0f;
+  }
 
   for (int64_t focus = 0; focus < length; ++focus) {
     const float* query = qkv + focus * row_stride;
-    for (int64_t other = 0; other < length; ++other) {
-      weights[other] = simd::dot<Arch>(query, keys + other * row_stride, head_dim) * scale;
+    int64_t j = 0;
+    // Four batches of tokens at a time keep four FMA chains in flight.
+    for (; j + 4 * w <= padded; j += 4 * w) {
+      B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
+      for (int64_t d = 0; d < head_dim; ++d) {
+        const B q(query[d]);
+        const float* k = keys_t + d * padded + j;
+        a0 = xsimd::fma(q, B::load_unaligned(k), a0);
+        a1 = xsimd::fma(q, B::load_unaligned(k + w), a1);
+        a2 = xsimd::fma(q, B::load_unaligned(k + 2 * w), a2);
+        a3 = xsimd::fma(q, B::load_unaligned(k + 3 * w), a3);
+      }
+      (a0 * B(scale)).store_unaligned(weights + j);
+      (a1 * B(scale)).store_unaligned(weights + j + w);
+      (a2 * B(scale)).store_unaligned(weights + j + 2 * w);
+      (a3 * B(scale)).store_unaligned(weights + j + 3 * w);
+    }
+    for (; j < padded; j += w) {
+      B a(0.0f);
+      for (int64_t d = 0; d < head_dim; ++d) {
+        a = xsimd::fma(B(query[d]), B::load_unaligned(keys_t + d * padded + j), a);
+      }
+      (a * B(scale)).store_unaligned(weights + j);
     }
     softmax(weights, length);
 

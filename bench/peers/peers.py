@@ -1,0 +1,1093 @@
+#!/usr/bin/python3
+"""vecformer against PyTorch and ONNX Runtime on the same weights and shapes; writes docs/PERFORMANCE.md.
+
+Run through bench/peers/run_peers.sh, which installs what this needs and passes the paths below. Steps:
+
+1. Model folders (tools/make_checkpoint.py, BERT-base sizes, seed 1): one layer and twelve layers, cached.
+2. The same weights as a float32 PyTorch module (bench/peers/torch_bert.py) and as ONNX exported from it.
+3. Correctness: `vecformer run` on a few sequences against the PyTorch module, ONNX Runtime and the
+   float64 reference of tools/make_checkpoint.py (max abs error <= 1e-3, else stop).
+4. Timing: R rounds; in each round every case runs on every engine, one after the other, the engine order
+   rotating between rounds. Each measurement is a median over N iterations after a warm-up; a case's
+   figure is the median over rounds, and each ratio is the median of the per-round ratios (the engines
+   of one round ran seconds apart, so the ratio cancels most of the machine's drift).
+5. Extras in the same run: an fp32 matmul measured through PyTorch (OpenBLAS and oneDNN), DNNL_VERBOSE
+   matmul times inside one vecformer forward, ONNX Runtime's own profile of the same forward.
+6. docs/PERFORMANCE.md, SVG plots and the raw results as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import glob
+import hashlib
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import make_checkpoint  # noqa: E402
+
+ENGINES = ("vecformer", "onnxruntime", "pytorch")
+ENGINE_LABEL = {"vecformer": "vecformer", "onnxruntime": "ONNX Runtime", "pytorch": "PyTorch"}
+ENGINE_COLOR = {"vecformer": "#d62728", "onnxruntime": "#1f77b4", "pytorch": "#ff7f0e"}
+TOLERANCE = 1e-3
+
+# BERT-base sizes; --seed 1 as the issue asks.
+MODEL_ARGS = ["--hidden", "768", "--heads", "12", "--intermediate", "3072", "--vocab", "30522",
+              "--max-positions", "512", "--seed", "1"]
+MODELS = {"l1": 1, "l12": 12}
+
+
+@dataclass
+class Case:
+    id: str
+    title: str
+    model: str
+    batch: int
+    seq: int
+    threads: int
+    padding: float
+    iters: int
+
+
+CASES = [
+    Case("layer_1x128", "1 layer, 1×128", "l1", 1, 128, 2, 0.0, 40),
+    Case("layer_8x128", "1 layer, 8×128", "l1", 8, 128, 2, 0.0, 8),
+    Case("bert12_1x128", "12 layers, 1×128", "l12", 1, 128, 2, 0.0, 8),
+    Case("layer_8x128_pad", "1 layer, 8×128, half padding", "l1", 8, 128, 2, 0.5, 10),
+    Case("layer_1x128_t1", "1 layer, 1×128, 1 thread", "l1", 1, 128, 1, 0.0, 20),
+    Case("layer_1x32", "1 layer, 1×32", "l1", 1, 32, 2, 0.0, 100),
+    Case("layer_1x64", "1 layer, 1×64", "l1", 1, 64, 2, 0.0, 60),
+    Case("layer_1x256", "1 layer, 1×256", "l1", 1, 256, 2, 0.0, 20),
+    Case("layer_1x512", "1 layer, 1×512", "l1", 1, 512, 2, 0.0, 10),
+]
+SEQ_CURVE = [("layer_1x32", 32), ("layer_1x64", 64), ("layer_1x128", 128), ("layer_1x256", 256),
+             ("layer_1x512", 512)]
+THREAD_CURVE = [("layer_1x128_t1", 1), ("layer_1x128", 2)]
+
+# (target id, description, case or quantity, limit)
+TARGETS = [
+    ("layer_1x128", "fp32 one layer 1×128 (T=2): vecformer / ORT", "ratio_ort", "layer_1x128", 0.85),
+    ("layer_8x128", "fp32 one layer 8×128 (T=2): vecformer / ORT", "ratio_ort", "layer_8x128", 0.85),
+    ("bert12_1x128", "fp32 12 layers 1×128 (T=2): vecformer / ORT", "ratio_ort", "bert12_1x128", 0.85),
+    ("padding", "half-padded 8×128 / full 8×128 (vecformer time)", "padding", None, 0.60),
+    ("threads", "1 → 2 threads, tokens/s gain (vecformer, 1 layer 1×128)", "threads", None, 1.8),
+]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The bench command's sequence lengths (src/cli/bench_command.cpp), reproduced so PyTorch and ONNX Runtime
+# get the same lengths in their padded batch: std::mt19937(1234), then std::uniform_real_distribution
+# <double>(0.5, 1.5) per sequence (libstdc++ generate_canonical: two 32-bit draws).
+
+
+class Mt19937:
+    def __init__(self, seed: int):
+        self.mt = [0] * 624
+        self.mt[0] = seed & 0xFFFFFFFF
+        for i in range(1, 624):
+            self.mt[i] = (1812433253 * (self.mt[i - 1] ^ (self.mt[i - 1] >> 30)) + i) & 0xFFFFFFFF
+        self.index = 624
+
+    def __call__(self) -> int:
+        if self.index >= 624:
+            for i in range(624):
+                y = (self.mt[i] & 0x80000000) | (self.mt[(i + 1) % 624] & 0x7FFFFFFF)
+                self.mt[i] = self.mt[(i + 397) % 624] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
+            self.index = 0
+        y = self.mt[self.index]
+        self.index += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C5680
+        y ^= (y << 15) & 0xEFC60000
+        y ^= y >> 18
+        return y
+
+
+def _uniform(rng: Mt19937, a: float, b: float) -> float:
+    total = float(rng()) + float(rng()) * 4294967296.0
+    r = total / 18446744073709551616.0
+    if r >= 1.0:
+        r = math.nextafter(1.0, 0.0)
+    return r * (b - a) + a
+
+
+def _llround(x: float) -> int:
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+def bench_lengths(batch: int, seq: int, padding_fraction: float) -> List[int]:
+    total = _llround((1.0 - padding_fraction) * batch * seq)
+    lengths = [seq] * batch
+    if padding_fraction == 0.0:
+        return lengths
+    rng = Mt19937(1234)
+    weights = [_uniform(rng, 0.5, 1.5) for _ in range(batch)]
+    s = sum(weights)
+    assigned = 0
+    for i in range(batch):
+        lengths[i] = min(max(_llround(total * weights[i] / s), 1), seq)
+        assigned += lengths[i]
+    i = 0
+    while assigned != total and i < 4 * batch:
+        j = i % batch
+        if assigned < total and lengths[j] < seq:
+            lengths[j] += 1
+            assigned += 1
+        if assigned > total and lengths[j] > 1:
+            lengths[j] -= 1
+            assigned -= 1
+        i += 1
+    return lengths
+
+
+def padded_inputs(case: Case, vocab: int) -> Tuple[List[List[int]], List[List[int]], List[int]]:
+    lengths = bench_lengths(case.batch, case.seq, case.padding)
+    rng = np.random.default_rng(1234 + case.batch * 1000 + case.seq)
+    ids = rng.integers(0, vocab, size=(case.batch, case.seq))
+    mask = np.zeros((case.batch, case.seq), dtype=np.int64)
+    for i, n in enumerate(lengths):
+        mask[i, :n] = 1
+    ids = np.where(mask == 1, ids, 0)  # pad_token_id 0 in the padding slots
+    return ids.tolist(), mask.tolist(), lengths
+
+
+# ---------------------------------------------------------------------------------------------------
+# processes
+
+
+def log(message: str) -> None:
+    print(f"[peers {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class JsonWorker:
+    """A child process answering one JSON object per request line."""
+
+    def __init__(self, name: str, argv: List[str], env: Dict[str, str]):
+        self.name = name
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env, cwd=ROOT)
+
+    def ask(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.name} worker exited (status {self.proc.poll()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"{self.name} worker: {answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def run(argv: List[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, check=True, text=True, capture_output=True, cwd=ROOT, **kwargs)
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NCPU = os.cpu_count() or 1
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds every process on the machine has spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
+def _process_cpu_s(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (every thread)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class ForeignLoad:
+    """The share of the machine's CPU time spent by processes other than this run's, over an interval:
+    (busy CPU seconds of the machine - ours) / (wall seconds x CPUs). Ours: this process, its finished
+    children (the vecformer runs) and the long-lived workers."""
+
+    def __init__(self, worker_pids: Sequence[int]):
+        self.pids = list(worker_pids)
+
+    def _ours(self) -> float:
+        import resource
+        me = os.times()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (me.user + me.system + children.ru_utime + children.ru_stime
+                + sum(_process_cpu_s(p) for p in self.pids))
+
+    def start(self) -> Tuple[float, float, float]:
+        return time.monotonic(), _machine_busy_s(), self._ours()
+
+    def share(self, start: Tuple[float, float, float]) -> float:
+        t0, busy0, ours0 = start
+        wall = time.monotonic() - t0
+        foreign = (_machine_busy_s() - busy0) - (self._ours() - ours0)
+        return max(0.0, foreign) / (wall * NCPU) if wall > 0 else 0.0
+
+    def wait_quiet(self, limit: float, max_wait_s: float) -> Tuple[float, float]:
+        """Samples 2 s windows until the foreign share is below limit or max_wait_s passes."""
+        waited = 0.0
+        while True:
+            start = self.start()
+            time.sleep(2.0)
+            share = self.share(start)
+            waited += 2.0
+            if share <= limit or waited >= max_wait_s:
+                return share, waited
+
+
+def vecformer_bench(binary: str, model_dir: str, case: Case, iters: int,
+                    env: Optional[Dict[str, str]] = None) -> Tuple[Dict[str, Any], str]:
+    argv = [binary, "bench", "--model", model_dir, "--batch", str(case.batch), "--seq", str(case.seq),
+            "--threads", str(case.threads), "--json", "--iters", str(iters)]
+    if case.padding:
+        argv += ["--padding-fraction", str(case.padding)]
+    out = run(argv, env=env)
+    text = out.stdout + out.stderr
+    for line in reversed(out.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line), text
+    raise RuntimeError(f"no JSON from {' '.join(argv)}:\n{text}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# setup
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ensure_models(cache: str) -> Dict[str, str]:
+    """Model folders, regenerated when the generator or its arguments change."""
+    generator = os.path.join(ROOT, "tools", "make_checkpoint.py")
+    stamp_base = {"generator_sha256": sha256_file(generator)}
+    dirs = {}
+    for key, layers in MODELS.items():
+        d = os.path.join(cache, "models", f"bert-base-{layers}l")
+        argv = ["/usr/bin/python3", "tools/make_checkpoint.py", d, "--layers", str(layers)] + MODEL_ARGS
+        stamp = dict(stamp_base, argv=argv[2:])
+        stamp_path = os.path.join(d, "peers_stamp.json")
+        current = None
+        if os.path.exists(stamp_path):
+            with open(stamp_path) as f:
+                current = json.load(f)
+        if current != stamp or not os.path.exists(os.path.join(d, "model.safetensors")):
+            log(f"generating {d}")
+            run(argv)
+            with open(stamp_path, "w") as f:
+                json.dump(stamp, f)
+        dirs[key] = d
+    return dirs
+
+
+def ensure_onnx(model_dirs: Dict[str, str], env: Dict[str, str]) -> Dict[str, str]:
+    exporter = os.path.join(HERE, "torch_bert.py")
+    paths = {}
+    for key, d in model_dirs.items():
+        path = os.path.join(d, "model.onnx")
+        stamp = {"exporter_sha256": sha256_file(exporter),
+                 "weights_mtime": os.path.getmtime(os.path.join(d, "model.safetensors"))}
+        stamp_path = os.path.join(d, "onnx_stamp.json")
+        current = None
+        if os.path.exists(stamp_path):
+            with open(stamp_path) as f:
+                current = json.load(f)
+        if current != stamp or not os.path.exists(path):
+            log(f"exporting {path}")
+            run(["/usr/bin/python3", exporter, "export", d, path], env=env)
+            with open(stamp_path, "w") as f:
+                json.dump(stamp, f)
+        paths[key] = path
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------------
+# machine and versions
+
+
+def lscpu() -> Dict[str, str]:
+    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    info = {}
+    for line in out.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            info[k.strip()] = v.strip()
+    return info
+
+
+NOTABLE_FLAGS = ["avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni",
+                 "avx512_bf16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8"]
+
+
+def machine_info() -> Dict[str, Any]:
+    cpu = lscpu()
+    flags = set(cpu.get("Flags", "").split())
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    debian = ""
+    if os.path.exists("/etc/debian_version"):
+        with open("/etc/debian_version") as f:
+            debian = f.read().strip()
+    return {
+        "model_name": cpu.get("Model name", "?"),
+        "cpus": cpu.get("CPU(s)", "?"),
+        "threads_per_core": cpu.get("Thread(s) per core", "?"),
+        "cores_per_socket": cpu.get("Core(s) per socket", "?"),
+        "sockets": cpu.get("Socket(s)", "?"),
+        "hypervisor": cpu.get("Hypervisor vendor", ""),
+        "l1d": cpu.get("L1d cache", "?"), "l2": cpu.get("L2 cache", "?"), "l3": cpu.get("L3 cache", "?"),
+        "flags_present": [f for f in NOTABLE_FLAGS if f in flags],
+        "flags_absent": [f for f in NOTABLE_FLAGS if f not in flags],
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "debian": debian,
+    }
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def git_state() -> Dict[str, Any]:
+    def git(*args: str) -> str:
+        r = subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT)
+        return r.stdout.strip() if r.returncode == 0 else ""
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line]
+    changed = [c for c in changed if not c.startswith(("bench/peers/", "docs/PERFORMANCE.md"))]
+    return {"commit": git("rev-parse", "--short=12", "HEAD"), "changed": changed}
+
+
+def versions(binary: str, torch_info: Dict[str, Any], ort_info: Dict[str, Any],
+             openblas_version: str) -> Dict[str, str]:
+    v: Dict[str, str] = {}
+    r = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    v["vecformer"] = (r.stdout or r.stderr).strip()
+    cache = os.path.join(os.path.dirname(binary), "CMakeCache.txt")
+    if os.path.exists(cache):
+        with open(cache) as f:
+            m = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", f.read(), re.M)
+        if m:
+            v["vecformer"] += f" ({m.group(1) or 'no'} build, {os.path.relpath(binary, ROOT)})"
+    dpkg = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libdnnl-dev"], capture_output=True,
+                          text=True)
+    v["oneDNN"] = f"{dpkg.stdout.strip()} (Debian libdnnl-dev)" if dpkg.returncode == 0 else "?"
+    v["compiler"] = subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout \
+        .splitlines()[0] if shutil.which("g++") else "?"
+    v["PyTorch"] = f"{torch_info['torch']} (Debian python3-torch), numpy {torch_info['numpy']}"
+    v["PyTorch BLAS"] = (f"OpenBLAS {openblas_version} (Debian libopenblas0-openmp, "
+                         f"{torch_info['blas']})" if "openblas" in torch_info["blas"]
+                         else torch_info["blas"] or "?")
+    v["ONNX Runtime"] = f"{ort_info['versions'].get('node', '?')} (npm onnxruntime-node, CPU EP)"
+    v["Node.js"] = ort_info["node"]
+    v["Python"] = platform.python_version()
+    return v
+
+
+# ---------------------------------------------------------------------------------------------------
+# correctness
+
+
+def correctness(binary: str, model_dirs: Dict[str, str], onnx: Dict[str, str], torch_w: JsonWorker,
+                ort_w: JsonWorker, work: str) -> List[Dict[str, Any]]:
+    rows = []
+    lengths = [7, 32, 1, 19]
+    for key, d in model_dirs.items():
+        with open(os.path.join(d, "config.json")) as f:
+            config = json.load(f)
+        rng = np.random.default_rng(7)
+        seqs = [rng.integers(0, config["vocab_size"], size=n).tolist() for n in lengths]
+        token_file = os.path.join(work, f"check_{key}.txt")
+        with open(token_file, "w") as f:
+            for s in seqs:
+                f.write(" ".join(map(str, s)) + "\n")
+        vf_path = os.path.join(work, f"check_{key}_vecformer.npy")
+        run([binary, "run", "--model", d, "--input", token_file, "--output", vf_path, "--threads", "2",
+             "--quiet"])
+        vf = np.load(vf_path)
+        L = max(lengths)
+        ids = [s + [0] * (L - len(s)) for s in seqs]
+        mask = [[1] * len(s) + [0] * (L - len(s)) for s in seqs]
+        pt_path = os.path.join(work, f"check_{key}_torch.npy")
+        torch_w.ask({"op": "forward", "model": d, "input_ids": ids, "attention_mask": mask, "out": pt_path})
+        pt = np.load(pt_path)
+        ort_path = os.path.join(work, f"check_{key}_ort.bin")
+        dims = ort_w.ask({"op": "forward", "onnx": onnx[key], "threads": 2, "input_ids": ids,
+                          "attention_mask": mask, "out": ort_path})["dims"]
+        ort = np.fromfile(ort_path, dtype="<f4").reshape(dims)
+        raw, _, _ = make_checkpoint.read_safetensors(os.path.join(d, "model.safetensors"))
+        ref = make_checkpoint.reference_forward(raw, config, seqs)
+        del raw
+
+        def err(a: np.ndarray, b) -> float:
+            return max(float(np.abs(np.asarray(a[i, :n], np.float64) - np.asarray(b[i][:n])).max())
+                       for i, n in enumerate(lengths))
+        row = {"model": key, "layers": MODELS[key], "lengths": lengths,
+               "vecformer_vs_pytorch": err(vf, pt), "vecformer_vs_ort": err(vf, ort),
+               "ort_vs_pytorch": err(ort, pt), "vecformer_vs_f64": err(vf, ref),
+               "pytorch_vs_f64": err(pt, ref), "ort_vs_f64": err(ort, ref)}
+        row["ok"] = all(v <= TOLERANCE for k, v in row.items() if k.endswith(("_pytorch", "_ort", "_f64")))
+        rows.append(row)
+        log(f"check {key}: " + ", ".join(f"{k} {v:.2e}" for k, v in row.items() if isinstance(v, float)))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# DNNL_VERBOSE: matmul time inside one forward
+
+
+def parse_dnnl_verbose(text: str, timed_iters: int) -> Dict[str, Any]:
+    execs = []
+    for line in text.splitlines():
+        if not line.startswith(("onednn_verbose,", "dnnl_verbose,")):
+            continue
+        parts = line.split(",")
+        if len(parts) < 6 or "exec" not in parts[1:3]:
+            continue
+        kind = next((p for p in parts[2:6] if p in ("matmul", "inner_product", "reorder", "eltwise",
+                                                        "softmax", "layer_normalization", "binary",
+                                                        "sum", "convolution")), "other")
+        try:
+            ms = float(parts[-1])
+        except ValueError:
+            continue
+        execs.append((kind, parts[-2], ms))
+    keys = [(k, d) for k, d, _ in execs]
+    period = 0
+    for p in range(1, len(keys) // 3 + 1):
+        if keys[-p:] == keys[-2 * p:-p] == keys[-3 * p:-2 * p]:
+            period = p
+            break
+    if not period:
+        return {"error": f"no repeating forward in {len(execs)} oneDNN exec lines"}
+    chunks = []
+    end = len(execs)
+    while end - period >= 0 and keys[end - period:end] == keys[-period:]:
+        chunks.append(execs[end - period:end])
+        end -= period
+    chunks.reverse()
+    timed = chunks[-timed_iters:] if len(chunks) >= timed_iters else chunks
+    per_forward = [sum(ms for _, _, ms in c) for c in timed]
+    matmul = [sum(ms for k, _, ms in c if k in ("matmul", "inner_product")) for c in timed]
+    shapes: Dict[str, List[float]] = {}
+    order: List[str] = []
+    for c in timed:
+        sums: Dict[str, float] = {}
+        for k, d, ms in c:
+            if k in ("matmul", "inner_product"):
+                sums[d] = sums.get(d, 0.0) + ms
+        for d, ms in sums.items():
+            if d not in shapes:
+                order.append(d)
+            shapes.setdefault(d, []).append(ms)
+    counts: Dict[str, int] = {}
+    for k, d, _ in chunks[-1]:
+        if k in ("matmul", "inner_product"):
+            counts[d] = counts.get(d, 0) + 1
+    return {
+        "forwards_seen": len(chunks), "timed_forwards": len(timed), "primitives_per_forward": period,
+        "onednn_ms": statistics.median(per_forward), "matmul_ms": statistics.median(matmul),
+        "kinds": sorted({k for k, _, _ in chunks[-1]}),
+        "shapes": [{"desc": d, "calls": counts.get(d, 0), "ms": statistics.median(shapes[d])}
+                   for d in order],
+    }
+
+
+def matmul_flop(desc: str) -> float:
+    """2·M·K·N from a oneDNN matmul problem descriptor such as 128x768:768x2304:128x2304."""
+    dims = [list(map(int, re.findall(r"\d+", part))) for part in desc.split(":")[:2]]
+    if len(dims) == 2 and len(dims[0]) >= 2 and len(dims[1]) >= 2:
+        src, wei = dims
+        batch = math.prod(src[:-2]) if len(src) > 2 else 1
+        return 2.0 * batch * src[-2] * src[-1] * wei[-1]
+    return float("nan")
+
+
+def layer_flop(tokens_per_seq: Sequence[int], hidden: int = 768, inter: int = 3072) -> float:
+    """Multiply-adds ×2 of one BERT layer: the four projections, the FFN and the two attention products."""
+    t = sum(tokens_per_seq)
+    dense = 2.0 * t * (4 * hidden * hidden + 2 * hidden * inter)
+    attention = sum(2.0 * 2 * n * n * hidden for n in tokens_per_seq)
+    return dense + attention
+
+
+# ---------------------------------------------------------------------------------------------------
+# SVG
+
+
+def _nice_ticks(vmax: float, count: int = 5) -> List[float]:
+    if vmax <= 0:
+        return [0.0, 1.0]
+    raw = vmax / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    ticks = [0.0]
+    while ticks[-1] < vmax:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def _fmt_tick(v: float) -> str:
+    if v >= 1000:
+        return f"{v / 1000:g}k"
+    return f"{v:g}"
+
+
+def svg_chart(title: str, xlabel: str, ylabel: str, xs: List[float], series: List[Dict[str, Any]],
+              log2x: bool = False, note: str = "") -> str:
+    """A line chart: series = [{"name", "color", "values": [y per x], "dash": bool}]."""
+    W, H = 720, 440
+    left, right, top, bottom = 80, 190, 50, 70
+    pw, ph = W - left - right, H - top - bottom
+    ymax = max((v for s in series for v in s["values"] if v is not None), default=1.0) * 1.08
+    yticks = _nice_ticks(ymax)
+    ytop = yticks[-1]
+
+    def fx(x: float) -> float:
+        if log2x:
+            lo, hi = math.log2(xs[0]), math.log2(xs[-1])
+            return left + (math.log2(x) - lo) / (hi - lo) * pw if hi > lo else left + pw / 2
+        lo, hi = xs[0], xs[-1]
+        pad = (hi - lo) * 0.1 or 0.5
+        return left + (x - lo + pad) / (hi - lo + 2 * pad) * pw
+
+    def fy(y: float) -> float:
+        return top + ph - y / ytop * ph
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+           f'font-family="Helvetica, Arial, sans-serif" font-size="12">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<text x="{left + pw / 2}" y="24" text-anchor="middle" font-size="15" '
+           f'font-weight="bold">{_xml(title)}</text>']
+    for t in yticks:
+        y = fy(t)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{_fmt_tick(t)}</text>')
+    for x in xs:
+        px = fx(x)
+        out.append(f'<line x1="{px:.1f}" y1="{top}" x2="{px:.1f}" y2="{top + ph}" stroke="#eee"/>')
+        out.append(f'<text x="{px:.1f}" y="{top + ph + 18}" text-anchor="middle">{x:g}</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
+    out.append(f'<text x="{left + pw / 2}" y="{H - 25}" text-anchor="middle">{_xml(xlabel)}</text>')
+    out.append(f'<text transform="translate(22,{top + ph / 2}) rotate(-90)" text-anchor="middle">'
+               f'{_xml(ylabel)}</text>')
+    if note:
+        out.append(f'<text x="{left}" y="{H - 6}" font-size="10" fill="#555">{_xml(note)}</text>')
+    for i, s in enumerate(series):
+        pts = [(fx(x), fy(y), x, y) for x, y in zip(xs, s["values"]) if y is not None]
+        dash = ' stroke-dasharray="6,4"' if s.get("dash") else ""
+        out.append(f'<polyline fill="none" stroke="{s["color"]}" stroke-width="2"{dash} points="'
+                   + " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in pts) + '"/>')
+        if not s.get("dash"):
+            for px, py, x, y in pts:
+                out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{s["color"]}">'
+                           f'<title>{_xml(s["name"])}: {x:g} → {y:,.0f}</title></circle>')
+        ly = top + 10 + i * 20
+        out.append(f'<line x1="{left + pw + 15}" y1="{ly}" x2="{left + pw + 40}" y2="{ly}" '
+                   f'stroke="{s["color"]}" stroke-width="2"{dash}/>')
+        out.append(f'<text x="{left + pw + 46}" y="{ly + 4}">{_xml(s["name"])}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _xml(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---------------------------------------------------------------------------------------------------
+# statistics over rounds
+
+
+def med(values: List[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def per_round_ratio(results: Dict[str, Dict[str, List[Dict[str, Any]]]], num: Tuple[str, str],
+                    den: Tuple[str, str]) -> List[float]:
+    """ms(num case, num engine) / ms(den case, den engine), round by round."""
+    a = results[num[0]][num[1]]
+    b = results[den[0]][den[1]]
+    return [x["median_ms"] / y["median_ms"] for x, y in zip(a, b)]
+
+
+def summary(results, case_id: str, engine: str, key: str = "median_ms") -> float:
+    return med([m[key] for m in results[case_id][engine]])
+
+
+def ratio_text(values: List[float]) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"**{med(values):.2f}** ({min(values):.2f}–{max(values):.2f})"
+
+
+# ---------------------------------------------------------------------------------------------------
+# main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "vecformer"))
+    ap.add_argument("--cache", required=True, help="model folders and ONNX files go here")
+    ap.add_argument("--ort-module", required=True, help="path of node_modules/onnxruntime-node")
+    ap.add_argument("--openblas-dir", default="", help="directory holding OpenBLAS's libblas.so.3")
+    ap.add_argument("--openblas-version", default="?")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--iters-scale", type=float, default=1.0, help="multiplies every case's iterations")
+    ap.add_argument("--cases", default="", help="comma-separated case ids (default: all)")
+    ap.add_argument("--max-foreign", type=float, default=0.10,
+                    help="a measurement during which other processes used more than this share of the "
+                         "CPUs is repeated (default 0.10)")
+    ap.add_argument("--retries", type=int, default=2, help="repeats of a disturbed measurement")
+    ap.add_argument("--max-wait", type=float, default=60.0,
+                    help="seconds to wait for a quiet machine before each round")
+    ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
+    ap.add_argument("--results-dir", default=os.path.join(HERE, "results"),
+                    help="SVG plots and results.json")
+    ap.add_argument("--command", default="", help="the command line to quote in the document")
+    args = ap.parse_args()
+
+    started = time.time()
+    load_start = loadavg()
+    machine = machine_info()
+    binary = os.path.abspath(args.binary)
+    os.makedirs(args.results_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="vecformer-peers-")
+
+    torch_env = dict(os.environ)
+    if args.openblas_dir:
+        torch_env["LD_LIBRARY_PATH"] = args.openblas_dir + (
+            ":" + torch_env["LD_LIBRARY_PATH"] if torch_env.get("LD_LIBRARY_PATH") else "")
+    ort_env = dict(os.environ, ORT_NODE_MODULE=args.ort_module)
+
+    model_dirs = ensure_models(args.cache)
+    onnx = ensure_onnx(model_dirs, torch_env)
+    vocab = json.load(open(os.path.join(model_dirs["l1"], "config.json")))["vocab_size"]
+
+    torch_w = JsonWorker("pytorch", ["/usr/bin/python3", os.path.join(HERE, "torch_bert.py"), "serve"],
+                         torch_env)
+    ort_w = JsonWorker("onnxruntime", ["node", os.path.join(HERE, "ort_worker.js")], ort_env)
+    try:
+        torch_info = torch_w.ask({"op": "info"})
+        ort_info = ort_w.ask({"op": "info"})
+        vers = versions(binary, torch_info, ort_info, args.openblas_version)
+        log("versions: " + "; ".join(f"{k} {v}" for k, v in vers.items()))
+
+        checks = correctness(binary, model_dirs, onnx, torch_w, ort_w, work)
+        if not all(c["ok"] for c in checks):
+            log(f"correctness check failed (tolerance {TOLERANCE}); not timing a wrong model")
+            return 1
+
+        cases = [c for c in CASES if not args.cases or c.id in args.cases.split(",")]
+        inputs = {c.id: padded_inputs(c, vocab) for c in cases}
+        results: Dict[str, Dict[str, List[Dict[str, Any]]]] = {c.id: {e: [] for e in ENGINES}
+                                                                for c in cases}
+        peaks: List[Dict[str, Any]] = []
+        round_waits: List[Dict[str, Any]] = []
+        load = ForeignLoad([torch_w.proc.pid, ort_w.proc.pid])
+        verbose_runs: List[Dict[str, Any]] = []
+        layer_case = next((c for c in cases if c.id == "layer_1x128"), None)
+        for r in range(args.rounds):
+            order = ENGINES[r % 3:] + ENGINES[:r % 3]
+            quiet, waited = load.wait_quiet(args.max_foreign, args.max_wait)
+            round_waits.append({"round": r, "foreign_load": quiet, "waited_s": waited})
+            log(f"round {r + 1}/{args.rounds}, engine order {', '.join(order)}; other processes' CPU share "
+                f"{quiet:.0%} after {waited:.0f} s")
+            for c in cases:
+                iters = max(3, round(c.iters * args.iters_scale))
+                ids, mask, _ = inputs[c.id]
+                for e in order:
+                    best = None
+                    for attempt in range(1 + args.retries):
+                        t = load.start()
+                        if e == "vecformer":
+                            m, _ = vecformer_bench(binary, model_dirs[c.model], c, iters)
+                        elif e == "pytorch":
+                            m = torch_w.ask({"op": "bench", "model": model_dirs[c.model], "input_ids": ids,
+                                             "attention_mask": mask, "threads": c.threads, "iters": iters})
+                        else:
+                            m = ort_w.ask({"op": "bench", "onnx": onnx[c.model], "input_ids": ids,
+                                           "attention_mask": mask, "threads": c.threads, "iters": iters})
+                        m["foreign_load"] = load.share(t)
+                        m["attempts"] = attempt + 1
+                        if best is None or m["foreign_load"] < best["foreign_load"]:
+                            best = m
+                        if m["foreign_load"] <= args.max_foreign:
+                            break
+                        log(f"  {c.id} {e}: other processes used {m['foreign_load']:.0%} of the CPUs "
+                            f"during the measurement; {'retrying' if attempt < args.retries else 'keeping the least loaded attempt'}")
+                    assert best is not None
+                    best["round"] = r
+                    results[c.id][e].append(best)
+                log(f"  {c.id:18s} " + "  ".join(
+                    f"{e} {results[c.id][e][-1]['median_ms']:8.2f} ms ({results[c.id][e][-1]['foreign_load']:.0%})"
+                    for e in ENGINES))
+            t = load.start()
+            peaks.append(torch_w.ask({"op": "matmul", "m": 128, "k": 768, "n": 3072, "threads": 2,
+                                      "iters": max(10, round(50 * args.iters_scale))}))
+            peaks[-1]["foreign_load"] = load.share(t)
+            if layer_case:
+                iters = max(5, round(30 * args.iters_scale))
+                env = dict(os.environ, DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")
+                t = load.start()
+                m, text = vecformer_bench(binary, model_dirs["l1"], layer_case, iters, env=env)
+                parsed = parse_dnnl_verbose(text, iters)
+                parsed["foreign_load"] = load.share(t)
+                parsed["total_ms"] = m["median_ms"]
+                verbose_runs.append(parsed)
+                if "error" in parsed:
+                    log(f"  DNNL_VERBOSE: {parsed['error']}")
+                else:
+                    log(f"  DNNL_VERBOSE: matmul {parsed['matmul_ms']:.2f} ms of {m['median_ms']:.2f} ms")
+
+        netlib = None
+        if args.openblas_dir:
+            out = run(["/usr/bin/python3", os.path.join(HERE, "torch_bert.py"), "matmul", "--iters", "5"])
+            netlib = json.loads(out.stdout)
+        ort_profile = None
+        if layer_case:
+            ids, mask, _ = inputs[layer_case.id]
+            ort_profile = ort_w.ask({"op": "profile", "onnx": onnx["l1"], "threads": 2, "input_ids": ids,
+                                     "attention_mask": mask, "iters": max(5, round(20 * args.iters_scale)),
+                                     "dir": os.path.join(work, "ort_profile")})
+        elapsed = time.time() - started
+        load_end = loadavg()
+    finally:
+        torch_w.close()
+        ort_w.close()
+
+    report = {
+        "generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": args.command, "machine": machine, "versions": vers, "git": git_state(),
+        "load_start": load_start, "load_end": load_end, "elapsed_s": elapsed, "rounds": args.rounds,
+        "iters_scale": args.iters_scale, "checks": checks,
+        "cases": [c.__dict__ | {"lengths": inputs[c.id][2]} for c in cases],
+        "results": results, "matmul_peak": peaks, "matmul_netlib": netlib,
+        "dnnl_verbose": verbose_runs, "ort_profile": ort_profile, "round_waits": round_waits,
+        "max_foreign": args.max_foreign, "retries": args.retries, "max_wait": args.max_wait,
+        "onnx": {k: os.path.getsize(p) for k, p in onnx.items()},
+    }
+    with open(os.path.join(args.results_dir, "results.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    write_document(report, cases, args.doc, args.results_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    log(f"wrote {os.path.relpath(args.doc, ROOT)} and {os.path.relpath(args.results_dir, ROOT)}/ "
+        f"in {elapsed / 60:.1f} min")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# the document
+
+
+def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, results_dir: str) -> None:
+    res = rep["results"]
+    have = {c.id for c in cases}
+    doc_dir = os.path.dirname(os.path.abspath(doc_path))
+    rel = lambda p: os.path.relpath(p, doc_dir)  # noqa: E731
+    L: List[str] = []
+    m = rep["machine"]
+    L += ["# Performance", "",
+          "<!-- Generated by bench/peers/run_peers.sh; every number below comes from the run described "
+          "here. Rerun the script instead of editing by hand. -->", "",
+          f"Generated {rep['generated']} by", "", "```sh", rep["command"] or "bench/peers/run_peers.sh",
+          "```", "",
+          f"in {rep['elapsed_s'] / 60:.1f} minutes: {rep['rounds']} interleaved rounds, each running every "
+          "case on every engine in turn (engine order rotating between rounds). A measurement is the "
+          "median of N timed iterations after a warm-up; the tables give the median over rounds, and "
+          "each ratio is the median of the per-round ratios, with the range over rounds in parentheses. "
+          "The machine is shared and noisy: trust the ratios more than the absolute times.", ""]
+
+    # --- conditions
+    L += ["Other processes' share of the CPUs during each kept measurement (from /proc/stat minus this "
+          f"run's own CPU time; a measurement above {rep['max_foreign']:.0%} was repeated up to "
+          f"{rep['retries']} times and the least disturbed attempt kept):", "",
+          "| Engine | median | max | kept above the limit | repeats |", "|---|---:|---:|---:|---:|"]
+    for e in ENGINES:
+        ms = [x for c in cases for x in res[c.id][e]]
+        loads = [x.get("foreign_load", 0.0) for x in ms]
+        L.append(f"| {ENGINE_LABEL[e]} | {med(loads):.0%} | {max(loads):.0%} | "
+                 f"{sum(v > rep['max_foreign'] for v in loads)} of {len(loads)} | "
+                 f"{sum(x.get('attempts', 1) - 1 for x in ms)} |")
+    waits = rep.get("round_waits", [])
+    if waits:
+        L += ["", "Before each round the script waited for a quiet machine (at most "
+              f"{rep.get('max_wait', 60):.0f} s): waited " + ", ".join(f"{w['waited_s']:.0f} s" for w in waits)
+              + "; other processes' share then " + ", ".join(f"{w['foreign_load']:.0%}" for w in waits) + "."]
+    L.append("")
+
+    # --- targets
+    def target_value(kind: str, case_id: Optional[str]) -> Tuple[List[float], str]:
+        if kind == "ratio_ort" and case_id in have:
+            return per_round_ratio(res, (case_id, "vecformer"), (case_id, "onnxruntime")), "≤"
+        if kind == "padding" and {"layer_8x128_pad", "layer_8x128"} <= have:
+            return per_round_ratio(res, ("layer_8x128_pad", "vecformer"), ("layer_8x128", "vecformer")), "≤"
+        if kind == "threads" and {"layer_1x128", "layer_1x128_t1"} <= have:
+            return per_round_ratio(res, ("layer_1x128_t1", "vecformer"), ("layer_1x128", "vecformer")), "≥"
+        return [], ""
+
+    L += ["## Targets (from the Performance issue)", "",
+          "| Target | Limit | Measured (median of rounds, range) | Met |", "|---|---|---|---|"]
+    for _, text, kind, case_id, limit in TARGETS:
+        values, op = target_value(kind, case_id)
+        if not values:
+            L.append(f"| {text} | – | not measured | – |")
+            continue
+        v = med(values)
+        met = v <= limit if op == "≤" else v >= limit
+        L.append(f"| {text} | {op} {limit:.2f} | {ratio_text(values)} | {'met' if met else 'not met'} |")
+    L += ["", "Ratios of times: below 1 means vecformer is faster. The thread target is a ratio of "
+          "tokens/s (time with 1 thread / time with 2 threads).", ""]
+
+    # --- main table
+    L += ["## Median time per forward", "",
+          "| Case | Real tokens | vecformer ms | ONNX Runtime ms | PyTorch ms | vecformer / ORT | "
+          "vecformer / PyTorch |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for c in cases:
+        tokens = res[c.id]["vecformer"][0]["tokens"]
+        cells = [f"{summary(res, c.id, e):.2f}" for e in ENGINES]
+        r_ort = per_round_ratio(res, (c.id, "vecformer"), (c.id, "onnxruntime"))
+        r_pt = per_round_ratio(res, (c.id, "vecformer"), (c.id, "pytorch"))
+        L.append(f"| {c.title} (T={c.threads}) | {tokens} | " + " | ".join(cells)
+                 + f" | {ratio_text(r_ort)} | {ratio_text(r_pt)} |")
+    L += ["", "Iterations per measurement: " + ", ".join(
+        f"{c.title} {max(3, round(c.iters * rep['iters_scale']))}" for c in cases) + ".", ""]
+
+    # --- threads
+    if {"layer_1x128", "layer_1x128_t1"} <= have:
+        L += ["## Thread scaling (1 layer, 1×128)", "",
+              "| Engine | tokens/s, 1 thread | tokens/s, 2 threads | 2-thread gain (per-round median) |",
+              "|---|---:|---:|---:|"]
+        for e in ENGINES:
+            gain = per_round_ratio(res, ("layer_1x128_t1", e), ("layer_1x128", e))
+            L.append(f"| {ENGINE_LABEL[e]} | {summary(res, 'layer_1x128_t1', e, 'tokens_per_s'):,.0f} | "
+                     f"{summary(res, 'layer_1x128', e, 'tokens_per_s'):,.0f} | {ratio_text(gain)} |")
+        svg = svg_chart("Tokens/s against threads (1 layer, 1×128)", "threads", "tokens/s", [1, 2],
+                        [{"name": ENGINE_LABEL[e], "color": ENGINE_COLOR[e],
+                          "values": [summary(res, cid, e, "tokens_per_s") for cid, _ in THREAD_CURVE]}
+                         for e in ENGINES]
+                        + [{"name": "vecformer ideal", "color": ENGINE_COLOR["vecformer"], "dash": True,
+                            "values": [summary(res, "layer_1x128_t1", "vecformer", "tokens_per_s") * t
+                                       for _, t in THREAD_CURVE]}],
+                        note=f"median over {rep['rounds']} rounds; dashed: vecformer's 1-thread rate × threads")
+        path = os.path.join(results_dir, "tokens_per_s_threads.svg")
+        with open(path, "w") as f:
+            f.write(svg)
+        L += ["", f"![tokens/s against threads]({rel(path)})", ""]
+
+    # --- sequence length
+    curve = [(cid, s) for cid, s in SEQ_CURVE if cid in have]
+    if len(curve) >= 2:
+        L += ["## Sequence length (1 layer, batch 1, 2 threads)", "",
+              "| Sequence length | vecformer tokens/s | ONNX Runtime tokens/s | PyTorch tokens/s | "
+              "vecformer / ORT (time) | vecformer / PyTorch (time) |", "|---:|---:|---:|---:|---:|---:|"]
+        for cid, s in curve:
+            L.append(f"| {s} | " + " | ".join(f"{summary(res, cid, e, 'tokens_per_s'):,.0f}" for e in ENGINES)
+                     + f" | {ratio_text(per_round_ratio(res, (cid, 'vecformer'), (cid, 'onnxruntime')))}"
+                     + f" | {ratio_text(per_round_ratio(res, (cid, 'vecformer'), (cid, 'pytorch')))} |")
+        svg = svg_chart("Tokens/s against sequence length (1 layer, batch 1, 2 threads)", "sequence length",
+                        "tokens/s", [s for _, s in curve],
+                        [{"name": ENGINE_LABEL[e], "color": ENGINE_COLOR[e],
+                          "values": [summary(res, cid, e, "tokens_per_s") for cid, _ in curve]}
+                         for e in ENGINES], log2x=True, note=f"median over {rep['rounds']} rounds")
+        path = os.path.join(results_dir, "tokens_per_s_seq_len.svg")
+        with open(path, "w") as f:
+            f.write(svg)
+        L += ["", f"![tokens/s against sequence length]({rel(path)})", ""]
+
+    # --- padding
+    if {"layer_8x128_pad", "layer_8x128"} <= have:
+        lengths = next(c["lengths"] for c in rep["cases"] if c["id"] == "layer_8x128_pad")
+        L += ["## Padding (1 layer, 8×128, 2 threads)", "",
+              f"Half the 8×128 slots are padding: sequence lengths {lengths} ({sum(lengths)} real tokens), "
+              "the lengths `vecformer bench --padding-fraction 0.5` draws. vecformer packs the real tokens "
+              "(no padding inside); PyTorch and ONNX Runtime get the batch padded to 128 with an attention "
+              "mask, as a Hugging Face pipeline would.", "",
+              "| Engine | full 8×128 ms | half-padded ms | padded / full (per-round median) |",
+              "|---|---:|---:|---:|"]
+        for e in ENGINES:
+            L.append(f"| {ENGINE_LABEL[e]} | {summary(res, 'layer_8x128', e):.2f} | "
+                     f"{summary(res, 'layer_8x128_pad', e):.2f} | "
+                     f"{ratio_text(per_round_ratio(res, ('layer_8x128_pad', e), ('layer_8x128', e)))} |")
+        L.append("")
+
+    # --- matmul peak and achieved rate
+    peaks = rep["matmul_peak"]
+    L += ["## Matmul peak, same run (measured through PyTorch, not vecformer)", "",
+          "fp32 [128×768]·[768×3072], 2 threads, median per round, median over rounds:", "",
+          "| Path | ms | GFLOP/s |", "|---|---:|---:|"]
+    if peaks:
+        L.append(f"| torch.matmul → OpenBLAS sgemm | {med([p['blas_median_ms'] for p in peaks]):.3f} | "
+                 f"{med([p['blas_gflops'] for p in peaks]):.0f} |")
+        if all("onednn_gflops" in p for p in peaks):
+            L.append(f"| torch mkldnn_linear → oneDNN (the library vecformer uses) | "
+                     f"{med([p['onednn_median_ms'] for p in peaks]):.3f} | "
+                     f"{med([p['onednn_gflops'] for p in peaks]):.0f} |")
+    if rep.get("matmul_netlib"):
+        n = rep["matmul_netlib"]
+        L.append(f"| torch.matmul → Debian's default libblas.so.3 (reference BLAS), measured once | "
+                 f"{n['blas_median_ms']:.3f} | {n['blas_gflops']:.0f} |")
+    L.append("")
+    if "layer_1x128" in have:
+        flop = layer_flop([128])
+        L += [f"Achieved rate on the 1-layer 1×128 forward ({flop / 1e9:.2f} GFLOP: the six projections and "
+              "the two attention products, 2·multiply-adds):", "", "| Engine | GFLOP/s |", "|---|---:|"]
+        for e in ENGINES:
+            L.append(f"| {ENGINE_LABEL[e]} | {flop / (summary(res, 'layer_1x128', e) / 1000) / 1e9:.0f} |")
+        L.append("")
+    if "bert12_1x128" in have:
+        flop = 12 * layer_flop([128])
+        L += [f"12 layers 1×128 ({flop / 1e9:.1f} GFLOP): " + ", ".join(
+            f"{ENGINE_LABEL[e]} {flop / (summary(res, 'bert12_1x128', e) / 1000) / 1e9:.0f} GFLOP/s"
+            for e in ENGINES) + ".", ""]
+
+    # --- where the time goes
+    L += ["## Where the time goes (vecformer, 1 layer, 1×128, 2 threads)", "",
+          "From `DNNL_VERBOSE=1 vecformer bench` (one per round): oneDNN's execution time of every "
+          "matmul in a forward, summed, against the same run's median total per forward. Everything that "
+          "is not a oneDNN matmul (embedding, attention scores / softmax / context in the xsimd kernels, "
+          "layer norms, residual adds, OpenMP fork/join, output copy) is the rest.", ""]
+    vr = [v for v in rep["dnnl_verbose"] if "error" not in v]
+    if vr:
+        total = med([v["total_ms"] for v in vr])
+        mm = med([v["matmul_ms"] for v in vr])
+        share = [v["matmul_ms"] / v["total_ms"] for v in vr]
+        L += ["| Part | ms per forward | share |", "|---|---:|---:|"]
+        for s in vr[-1]["shapes"]:
+            ms = med([next((x["ms"] for x in v["shapes"] if x["desc"] == s["desc"]), float("nan"))
+                      for v in vr])
+            L.append(f"| matmul {s['desc']} ×{s['calls']} ({matmul_flop(s['desc']) * s['calls'] / (ms / 1000) / 1e9:.0f} "
+                     f"GFLOP/s) | {ms:.2f} | {ms / total:.0%} |")
+        L += [f"| **all oneDNN matmuls** | **{mm:.2f}** | **{ratio_text(share).replace('**', '')}** |",
+              f"| rest | {total - mm:.2f} | {1 - mm / total:.0%} |",
+              f"| total (median of the DNNL_VERBOSE runs) | {total:.2f} | 100% |", "",
+              f"oneDNN primitive kinds executed per forward: {', '.join(vr[-1]['kinds'])} "
+              f"({vr[-1]['primitives_per_forward']} executions); {vr[-1]['timed_forwards']} timed forwards "
+              f"per run. The same case without verbose output: {summary(res, 'layer_1x128', 'vecformer'):.2f} "
+              "ms (main table).", ""]
+    else:
+        L += ["| Part | ms per forward | share |", "|---|---:|---:|",
+              "| all oneDNN matmuls | not measured | – |", "| rest | not measured | – |",
+              "| total | not measured | – |", ""]
+        if rep["dnnl_verbose"]:
+            L += [f"(DNNL_VERBOSE parsing failed: {rep['dnnl_verbose'][0].get('error')})", ""]
+    prof = rep.get("ort_profile")
+    if prof and prof.get("runs"):
+        runs = prof["runs"]
+        tot = sum(prof["op_us"].values()) / runs / 1000
+        L += ["For comparison, ONNX Runtime's own profiler on the same forward (kernel time summed by op "
+              f"type over {runs} runs; kernels in the optimized graph in parentheses; the profiler adds "
+              "its own overhead):", "", "| ONNX Runtime op | ms per forward | share of kernel time |",
+              "|---|---:|---:|"]
+        for op, us in sorted(prof["op_us"].items(), key=lambda kv: -kv[1]):
+            ms = us / runs / 1000
+            if ms / tot < 0.005:
+                continue
+            L.append(f"| {op} ({prof['kernels'].get(op, 0)}) | {ms:.2f} | {ms / tot:.0%} |")
+        L += [f"| all kernels | {tot:.2f} | 100% |", "",
+              "Optimized graph: " + ", ".join(f"{k} ×{v}" for k, v in sorted(prof["kernels"].items())) + ".", ""]
+
+    # --- correctness
+    L += ["## Correctness check (same run)", "",
+          "Before timing, `vecformer run` (optimized backend, 2 threads) on four sequences of lengths "
+          f"{rep['checks'][0]['lengths']} against the PyTorch module (padded batch with mask), ONNX Runtime "
+          "(same padded batch) and tools/make_checkpoint.py's float64 `reference_forward`; max abs error "
+          f"over real tokens, limit {TOLERANCE:g}:", "",
+          "| Model | vecformer–PyTorch | vecformer–ORT | ORT–PyTorch | vecformer–f64 | PyTorch–f64 | "
+          "ORT–f64 |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for c in rep["checks"]:
+        L.append(f"| {c['layers']} layer{'s' if c['layers'] > 1 else ''} | " + " | ".join(
+            f"{c[k]:.1e}" for k in ("vecformer_vs_pytorch", "vecformer_vs_ort", "ort_vs_pytorch",
+                                    "vecformer_vs_f64", "pytorch_vs_f64", "ort_vs_f64")) + " |")
+    L.append("")
+
+    # --- method
+    L += ["## What runs", "",
+          "- **Weights**: `/usr/bin/python3 tools/make_checkpoint.py DIR --hidden 768 --heads 12 "
+          "--intermediate 3072 --layers L --vocab 30522 --max-positions 512 --seed 1` (L = 1 and 12): "
+          "random BERT-base-sized weights, float32, in the Hugging Face layout. All three engines load "
+          "these files.",
+          "- **vecformer**: `build/vecformer bench --model DIR --batch B --seq S --threads T --json --iters N"
+          " [--padding-fraction 0.5]`, a fresh process per measurement (load time excluded; the command "
+          "warms up, then takes the median).",
+          "- **PyTorch**: bench/peers/torch_bert.py, a float32 `nn.Module` mirroring Hugging Face's "
+          "BertModel (embeddings + layers, additive mask), `torch.inference_mode()`, "
+          "`torch.set_num_threads(T)`, one long-lived worker process. Debian's python3-torch calls the "
+          "generic BLAS interface, whose default Debian provider is the reference BLAS; the worker gets "
+          "OpenBLAS (Debian's libopenblas0-openmp, unpacked into the cache and put first on "
+          "LD_LIBRARY_PATH for that process only, the system's alternatives untouched). See the matmul "
+          "table for what the default would cost.",
+          f"- **ONNX Runtime**: the same module exported with `torch.onnx.export` (opset 12, dynamic batch "
+          "and sequence axes, inputs input_ids and attention_mask; opset 12 because ORT's in-session "
+          "attention fusion matches opset ≤ 11 Unsqueeze/Softmax nodes only), run by onnxruntime-node "
+          "(CPU execution provider, graph optimization level all, intra-op threads T, inter-op 1, "
+          "sequential) in one long-lived Node worker; the timing loop (warm-up, N timed `session.run` "
+          "calls, median) runs inside Node.",
+          "- Inputs: random token ids; batch 1 and the full 8×128 batch have no padding (mask all ones).",
+          ""]
+
+    # --- machine and versions
+    L += ["## Machine", "",
+          f"- CPU: {m['model_name']}, {m['cpus']} logical CPUs ({m['sockets']} socket × {m['cores_per_socket']} "
+          f"cores × {m['threads_per_core']} thread{'s' if m['threads_per_core'] != '1' else ''})"
+          + (f", {m['hypervisor']} guest" if m["hypervisor"] else ""),
+          f"- Caches: L1d {m['l1d']}, L2 {m['l2']}, L3 {m['l3']}; memory {m['memory_gib']} GiB",
+          f"- Flags of note present: {', '.join(m['flags_present']) or 'none'}; absent: "
+          f"{', '.join(m['flags_absent']) or 'none'}",
+          f"- OS: Debian {m['debian']}, Linux {m['kernel']}",
+          f"- Load average (1, 5, 15 min) at start: {rep['load_start']}; at end: {rep['load_end']} "
+          "(other work shares this machine)", "",
+          "## Versions", ""]
+    for k, v in rep["versions"].items():
+        L.append(f"- {k}: {v}")
+    g = rep["git"]
+    L.append(f"- vecformer source: commit {g['commit'] or '?'}"
+             + (f", with uncommitted changes in {', '.join(g['changed'])}" if g["changed"] else ", clean"))
+    L += ["", f"Raw measurements: [{rel(os.path.join(results_dir, 'results.json'))}]"
+          f"({rel(os.path.join(results_dir, 'results.json'))}).", ""]
+    with open(doc_path, "w") as f:
+        f.write("\n".join(L))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
