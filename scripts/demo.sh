@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Demo: installs what is missing, builds, then
-#   1. encodes a few sentences with the shipped sentence-transformers-style model (text in, embeddings
+#   1. embeds a few sentences with the trained demo model (text in, mean-pooled normalized embeddings
 #      out) and prints their cosine-similarity matrix;
-#   2. encodes a token-id file with the shipped tiny BERT (hidden states out, .npy).
-# The shipped models have random weights: they show the pipeline, not meaningful similarities.
+#   2. walks through one attention head on "The cat sat on the mat" (vecformer explain);
+#   3. encodes a token-id file with the tiny random BERT (hidden states out, .npy), on both backends.
+# models/demo is a small masked-language model trained for minutes (models/demo/README.md): it shows
+# the pipeline, not state-of-the-art similarities.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh >/dev/null
@@ -11,18 +13,22 @@ bin=./build/vecformer
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-model=models/mini-sentence
-echo "== $bin run --model $model --text --input $model/sentences.txt --output embeddings.jsonl"
+model=models/demo
+echo "== $bin run --model $model --text --input $model/sentences.txt --pooling mean --normalize"
 cat "$model/sentences.txt"
-"$bin" run --model "$model" --text --input "$model/sentences.txt" --output "$work/embeddings.jsonl"
+"$bin" run --model "$model" --text --input "$model/sentences.txt" --pooling mean --normalize \
+  --output "$work/embeddings.jsonl"
 echo "== cosine similarities"
 /usr/bin/python3 - "$work/embeddings.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(line)["embedding"] for line in open(sys.argv[1])]
 for a in rows:
-    # The model's Normalize module made every embedding unit length: the dot product is the cosine.
+    # --normalize made every embedding unit length: the dot product is the cosine.
     print("  ".join(f"{sum(x * y for x, y in zip(a, b)):6.3f}" for b in rows))
 PY
+
+echo "== $bin explain --text \"The cat sat on the mat\" --focus sat --layer 1 --head 2 (first lines)"
+"$bin" explain --text "The cat sat on the mat" --focus sat --layer 1 --head 2 | head -40
 
 model=models/tiny-bert
 echo "== $bin run --model $model --input $model/sample_tokens.txt --output hidden.npy"

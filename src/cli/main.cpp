@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
       {"tokenize", &vecformer::cli::add_tokenize_command},
       {"info", &vecformer::cli::add_info_command},
       {"bench", &vecformer::cli::add_bench_command},
+      {"explain", &vecformer::cli::add_explain_command},
   };
   for (const auto& [name, add] : subcommands) {
     vecformer::cli::Runner runner = add(app);

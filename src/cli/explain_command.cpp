@@ -1,0 +1,231 @@
+// `vecformer explain`: how one token of a sentence attends to the others in one head, step by step
+// with the model's own numbers, plus pictures of every head of the layer. One forward pass runs on
+// the chosen backend (Model::capture_attention); the walk-through recomputes that layer's attention
+// with the reference ops from the forward's q, k and v and checks it against what the backend
+// computed.
+#include <iostream>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/explain_report.hpp"
+#include "io/atomic_file.hpp"
+#include "vecformer/error.hpp"
+#include "vecformer/model.hpp"
+#include "vecformer/tokenizer.hpp"
+
+namespace vecformer::cli {
+
+namespace {
+
+constexpr int kExitUsageError = 2;
+
+struct ExplainOptions {
+  std::string model = "models/demo";
+  std::string text;
+  std::string focus;
+  int64_t occurrence = 1;
+  int64_t layer = 0;
+  int64_t head = 0;
+  std::string format;
+  std::string output;
+  std::string backend = "optimized";
+  std::string dtype = "f32";
+  int threads = 0;
+};
+
+// An option value that only the loaded model can reject (exit 2, like a parse error).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// --format, or from --output's extension, or text.
+std::string format_of(const ExplainOptions& options) {
+  if (!options.format.empty()) return options.format;
+  const std::string& out = options.output;
+  if (out.ends_with(".json")) return "json";
+  if (out.ends_with(".svg")) return "svg";
+  if (out.ends_with(".html") || out.ends_with(".htm")) return "html";
+  return "text";
+}
+
+void check_range(const char* option, int64_t value, int64_t count, const char* what) {
+  if (value >= count) {
+    throw UsageError(std::string(option) + " " + std::to_string(value) + " is out of range: the " +
+                     "model has " + std::to_string(count) + " " + what + ", " + option + " 0 to " +
+                     std::to_string(count - 1) + " (counted from 0)");
+  }
+}
+
+std::string join(const std::vector<int64_t>& values) {
+  std::string text;
+  for (size_t i = 0; i < values.size(); ++i) {
+    text += (i == 0 ? "" : i + 1 == values.size() ? " and " : ", ") + std::to_string(values[i]);
+  }
+  return text;
+}
+
+// What the reader must know about how the focus token was chosen.
+std::vector<std::string> focus_notes(const ExplainReport& r) {
+  std::vector<std::string> notes;
+  const detail::FocusToken& f = r.focus;
+  const std::string quoted = "\"" + r.focus_text + "\"";
+  if (f.pieces.size() > 1) {
+    std::string pieces;
+    for (const std::string& p : f.pieces) pieces += (pieces.empty() ? "" : " ") + p;
+    notes.push_back(quoted + " is split into " + std::to_string(f.pieces.size()) +
+                    " word pieces (" + pieces + "); the first, \"" + f.pieces[0] + "\" (token " +
+                    std::to_string(f.index) + "), is the focus token");
+  }
+  if (f.occurrences.size() > 1) {
+    notes.push_back(quoted + " appears " + std::to_string(f.occurrences.size()) +
+                    " times (tokens " + join(f.occurrences) + "); occurrence " +
+                    std::to_string(f.occurrence) + " (token " + std::to_string(f.index) +
+                    ") is used" + (f.occurrence == 1 ? " (--occurrence N picks another)" : ""));
+  }
+  return notes;
+}
+
+ExplainReport explain(const ExplainOptions& options) {
+  LoadOptions load;
+  load.backend = parse_backend(options.backend);
+  load.dtype = parse_dtype(options.dtype);
+  const Model model = Model::load(options.model, load);
+  const Config& config = model.config();
+  check_range("--layer", options.layer, config.num_hidden_layers, "layers");
+  check_range("--head", options.head, config.num_attention_heads, "heads");
+
+  ExplainReport r;
+  r.model_folder = options.model;
+  r.model_type = model.info().model_type;
+  r.layers = config.num_hidden_layers;
+  r.heads = config.num_attention_heads;
+  r.hidden_size = config.hidden_size;
+  r.head_dim = config.head_dim();
+  r.backend = options.backend;
+  r.dtype = options.dtype;
+  r.text = options.text;
+  r.focus_text = options.focus;
+  r.layer = options.layer;
+  r.head = options.head;
+
+  const Tokenizer tokenizer = Tokenizer::load(model.info().transformer_folder);
+  r.token_ids = tokenizer.encode(options.text);
+  if (static_cast<int64_t>(r.token_ids.size()) > config.max_length()) {
+    throw Error("--text is " + std::to_string(r.token_ids.size()) +
+                " tokens, more than the model's maximum " + std::to_string(config.max_length()));
+  }
+  for (int64_t id : r.token_ids) r.tokens.push_back(tokenizer.id_to_token(id));
+  r.focus = detail::find_focus(tokenizer, r.token_ids, options.focus, options.occurrence);
+  r.notes = focus_notes(r);
+
+  EncodeOptions encode;
+  encode.threads = options.threads;
+  const AttentionCapture capture =
+      model.capture_attention(Sequence{r.token_ids, {}}, options.layer, encode);
+  const auto tokens = static_cast<int64_t>(r.token_ids.size());
+  const detail::QkvView qkv{capture.qkv.data.data(), tokens, r.heads, r.head_dim};
+
+  r.steps = detail::walk_through_attention(qkv, r.head, r.focus.index);
+  const std::vector<float> reference = detail::reference_context(qkv);
+  const std::span<const float> backend_context(capture.context.data);
+  const auto head_slice = [&](std::span<const float> context) {
+    return context.subspan(r.focus.index * r.hidden_size + r.head * r.head_dim, r.head_dim);
+  };
+  const auto row = [&](std::span<const float> context) {
+    return context.subspan(r.focus.index * r.hidden_size, r.hidden_size);
+  };
+  const auto slice = head_slice(backend_context);
+  r.backend_attention_value.assign(slice.begin(), slice.end());
+  r.walkthrough_vs_reference =
+      detail::max_abs_difference(r.steps.attention_value, head_slice(reference));
+  r.focus_max_abs_difference = detail::max_abs_difference(row(reference), row(backend_context));
+  r.layer_max_abs_difference = detail::max_abs_difference(reference, backend_context);
+
+  for (int64_t h = 0; h < r.heads; ++h) {
+    HeadView view;
+    view.weights = detail::attention_weights(qkv, h);
+    view.summary = detail::summarize_head(view.weights, tokens);
+    r.head_views.push_back(std::move(view));
+  }
+  return r;
+}
+
+void write(const ExplainOptions& options, const std::string& document) {
+  if (options.output.empty()) {
+    std::cout << document;
+    if (!document.ends_with('\n')) std::cout << '\n';
+    std::cout.flush();
+    if (!std::cout) throw Error("cannot write to standard output");
+    return;
+  }
+  detail::AtomicFile file(options.output);
+  file.write(document);
+  if (!document.ends_with('\n')) file.write("\n");
+  file.commit();
+}
+
+int run(const ExplainOptions& options) {
+  const ExplainReport report = explain(options);
+  const std::string format = format_of(options);
+  if (format == "json") {
+    write(options, write_json(report));
+  } else if (format == "svg") {
+    write(options, write_heatmaps_svg(report));
+  } else if (format == "html") {
+    write(options, write_html(report));
+  } else {
+    write(options, write_text(report));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Runner add_explain_command(CLI::App& app) {
+  auto options = std::make_shared<ExplainOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "explain",
+      "Show, step by step with the model's numbers, how one token attends to the others in one "
+      "attention head, and picture every head of the layer");
+  cmd->add_option("--model", options->model,
+                  "Model folder with a vocabulary (vocab.txt or tokenizer.json); default: the "
+                  "trained demo model, models/demo in the current folder")
+      ->capture_default_str();
+  cmd->add_option("--text", options->text, "The sentence")->required();
+  cmd->add_option(
+         "--focus", options->focus,
+         "The word whose attention is explained, tokenized like the text; a word split into "
+         "several pieces is explained through its first piece")
+      ->required();
+  cmd->add_option("--occurrence", options->occurrence,
+                  "Which occurrence of the focus word, counted from 1 (default: the first)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--layer", options->layer, "Layer, counted from 0 as in the C++ API (default 0)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  cmd->add_option("--head", options->head,
+                  "Attention head of that layer, counted from 0 (default 0)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  cmd->add_option("--format", options->format,
+                  "text (tables), json (every number, full vectors), svg (every head's heatmap) or "
+                  "html (one self-contained page); default: from --output's extension, else text")
+      ->check(CLI::IsMember({"text", "json", "svg", "html"}));
+  cmd->add_option("--output", options->output, "Write to FILE (default: stdout)");
+  add_engine_options(*cmd, options->backend, options->threads);
+  add_dtype_option(*cmd, options->dtype);
+  return [options] {
+    try {
+      return run(*options);
+    } catch (const UsageError& e) {
+      std::cerr << "vecformer: error: " << e.what() << " (see vecformer explain --help)\n";
+      return kExitUsageError;
+    }
+  };
+}
+
+}  // namespace vecformer::cli
