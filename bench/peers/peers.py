@@ -28,6 +28,7 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -267,6 +268,25 @@ class ForeignLoad:
                 return share, waited
 
 
+def snapshot_binary(binary: str, work: str) -> Tuple[str, Dict[str, str]]:
+    """A private copy of the vecformer binary and the libvecformer it loads, so a rebuild of build/
+    during the run (others work in this tree) cannot change what is measured halfway. Returns the copy
+    and the environment that makes it load the copied library (the binary's RUNPATH yields to
+    LD_LIBRARY_PATH)."""
+    d = os.path.join(work, "bin")
+    os.makedirs(d, exist_ok=True)
+    copy = os.path.join(d, os.path.basename(binary))
+    shutil.copy2(binary, copy)
+    ldd = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    for line in ldd.splitlines():
+        m = re.match(r"\s*(libvecformer\S*)\s+=>\s+(\S+)", line)
+        if m:
+            shutil.copy2(os.path.realpath(m.group(2)), os.path.join(d, m.group(1)))
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = d + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    return copy, env
+
+
 def vecformer_bench(binary: str, model_dir: str, case: Case, iters: int,
                     env: Optional[Dict[str, str]] = None) -> Tuple[Dict[str, Any], str]:
     argv = [binary, "bench", "--model", model_dir, "--batch", str(case.batch), "--seq", str(case.seq),
@@ -391,23 +411,25 @@ def loadavg() -> str:
 def git_state() -> Dict[str, Any]:
     def git(*args: str) -> str:
         r = subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT)
-        return r.stdout.strip() if r.returncode == 0 else ""
-    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line]
+        return r.stdout.rstrip("\n") if r.returncode == 0 else ""
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if len(line) > 3]
     changed = [c for c in changed if not c.startswith(("bench/peers/", "docs/PERFORMANCE.md"))]
     return {"commit": git("rev-parse", "--short=12", "HEAD"), "changed": changed}
 
 
-def versions(binary: str, torch_info: Dict[str, Any], ort_info: Dict[str, Any],
-             openblas_version: str) -> Dict[str, str]:
+def versions(binary: str, snapshot: str, vf_env: Dict[str, str], torch_info: Dict[str, Any],
+             ort_info: Dict[str, Any], openblas_version: str) -> Dict[str, str]:
     v: Dict[str, str] = {}
-    r = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    r = subprocess.run([snapshot, "--version"], capture_output=True, text=True, env=vf_env)
     v["vecformer"] = (r.stdout or r.stderr).strip()
     cache = os.path.join(os.path.dirname(binary), "CMakeCache.txt")
     if os.path.exists(cache):
         with open(cache) as f:
             m = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", f.read(), re.M)
         if m:
-            v["vecformer"] += f" ({m.group(1) or 'no'} build, {os.path.relpath(binary, ROOT)})"
+            built = datetime.datetime.fromtimestamp(os.path.getmtime(snapshot)).astimezone()
+            v["vecformer"] += (f" ({m.group(1) or 'no'} build, {os.path.relpath(binary, ROOT)}, "
+                               f"built {built.isoformat(timespec='minutes')})")
     dpkg = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libdnnl-dev"], capture_output=True,
                           text=True)
     v["oneDNN"] = f"{dpkg.stdout.strip()} (Debian libdnnl-dev)" if dpkg.returncode == 0 else "?"
@@ -427,7 +449,8 @@ def versions(binary: str, torch_info: Dict[str, Any], ort_info: Dict[str, Any],
 # correctness
 
 
-def correctness(binary: str, model_dirs: Dict[str, str], onnx: Dict[str, str], torch_w: JsonWorker,
+def correctness(binary: str, vf_env: Dict[str, str], model_dirs: Dict[str, str], onnx: Dict[str, str],
+                torch_w: JsonWorker,
                 ort_w: JsonWorker, work: str) -> List[Dict[str, Any]]:
     rows = []
     lengths = [7, 32, 1, 19]
@@ -442,7 +465,7 @@ def correctness(binary: str, model_dirs: Dict[str, str], onnx: Dict[str, str], t
                 f.write(" ".join(map(str, s)) + "\n")
         vf_path = os.path.join(work, f"check_{key}_vecformer.npy")
         run([binary, "run", "--model", d, "--input", token_file, "--output", vf_path, "--threads", "2",
-             "--quiet"])
+             "--quiet"], env=vf_env)
         vf = np.load(vf_path)
         L = max(lengths)
         ids = [s + [0] * (L - len(s)) for s in seqs]
@@ -668,8 +691,8 @@ def ratio_text(values: List[float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "vecformer"))
-    ap.add_argument("--cache", required=True, help="model folders and ONNX files go here")
-    ap.add_argument("--ort-module", required=True, help="path of node_modules/onnxruntime-node")
+    ap.add_argument("--cache", help="model folders and ONNX files go here (required to measure)")
+    ap.add_argument("--ort-module", help="path of node_modules/onnxruntime-node (required to measure)")
     ap.add_argument("--openblas-dir", default="", help="directory holding OpenBLAS's libblas.so.3")
     ap.add_argument("--openblas-version", default="?")
     ap.add_argument("--rounds", type=int, default=5)
@@ -678,14 +701,30 @@ def main() -> int:
     ap.add_argument("--max-foreign", type=float, default=0.10,
                     help="a measurement during which other processes used more than this share of the "
                          "CPUs is repeated (default 0.10)")
-    ap.add_argument("--retries", type=int, default=2, help="repeats of a disturbed measurement")
-    ap.add_argument("--max-wait", type=float, default=60.0,
+    ap.add_argument("--retries", type=int, default=1, help="repeats of a disturbed measurement")
+    ap.add_argument("--budget", type=float, default=1.5,
+                    help="after the first round, a measurement's iterations are cut to take about this "
+                         "many seconds (never more than the case's count, at least 3)")
+    ap.add_argument("--max-wait", type=float, default=30.0,
                     help="seconds to wait for a quiet machine before each round")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
     ap.add_argument("--results-dir", default=os.path.join(HERE, "results"),
                     help="SVG plots and results.json")
     ap.add_argument("--command", default="", help="the command line to quote in the document")
+    ap.add_argument("--from-results", metavar="JSON",
+                    help="measure nothing: rewrite the document and plots from a results.json")
     args = ap.parse_args()
+    if args.from_results:
+        with open(args.from_results) as f:
+            rep = json.load(f)
+        fields = Case.__dataclass_fields__
+        cases = [Case(**{k: v for k, v in c.items() if k in fields}) for c in rep["cases"]]
+        os.makedirs(args.results_dir, exist_ok=True)
+        write_document(rep, cases, args.doc, args.results_dir)
+        return 0
+    if not args.cache or not args.ort_module:
+        ap.error("--cache and --ort-module are required (run_peers.sh passes them)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup below when killed
 
     started = time.time()
     load_start = loadavg()
@@ -700,6 +739,8 @@ def main() -> int:
             ":" + torch_env["LD_LIBRARY_PATH"] if torch_env.get("LD_LIBRARY_PATH") else "")
     ort_env = dict(os.environ, ORT_NODE_MODULE=args.ort_module)
 
+    vers_binary = binary
+    binary, vf_env = snapshot_binary(binary, work)
     model_dirs = ensure_models(args.cache)
     onnx = ensure_onnx(model_dirs, torch_env)
     vocab = json.load(open(os.path.join(model_dirs["l1"], "config.json")))["vocab_size"]
@@ -710,12 +751,13 @@ def main() -> int:
     try:
         torch_info = torch_w.ask({"op": "info"})
         ort_info = ort_w.ask({"op": "info"})
-        vers = versions(binary, torch_info, ort_info, args.openblas_version)
+        vers = versions(vers_binary, binary, vf_env, torch_info, ort_info, args.openblas_version)
         log("versions: " + "; ".join(f"{k} {v}" for k, v in vers.items()))
 
-        checks = correctness(binary, model_dirs, onnx, torch_w, ort_w, work)
+        checks = correctness(binary, vf_env, model_dirs, onnx, torch_w, ort_w, work)
         if not all(c["ok"] for c in checks):
             log(f"correctness check failed (tolerance {TOLERANCE}); not timing a wrong model")
+            shutil.rmtree(work, ignore_errors=True)
             return 1
 
         cases = [c for c in CASES if not args.cases or c.id in args.cases.split(",")]
@@ -731,17 +773,23 @@ def main() -> int:
             order = ENGINES[r % 3:] + ENGINES[:r % 3]
             quiet, waited = load.wait_quiet(args.max_foreign, args.max_wait)
             round_waits.append({"round": r, "foreign_load": quiet, "waited_s": waited})
+            # Repeating a disturbed measurement helps against bursts, not against a machine that stays
+            # busy: then every attempt is as disturbed, and the run only gets longer.
+            retries = args.retries if quiet <= args.max_foreign else 0
             log(f"round {r + 1}/{args.rounds}, engine order {', '.join(order)}; other processes' CPU share "
                 f"{quiet:.0%} after {waited:.0f} s")
             for c in cases:
-                iters = max(3, round(c.iters * args.iters_scale))
                 ids, mask, _ = inputs[c.id]
                 for e in order:
+                    iters = max(3, round(c.iters * args.iters_scale))
+                    if results[c.id][e]:  # later rounds: about --budget seconds of timed iterations
+                        last = results[c.id][e][-1]["median_ms"]
+                        iters = max(3, min(iters, round(args.budget * 1000 / last)))
                     best = None
-                    for attempt in range(1 + args.retries):
+                    for attempt in range(1 + retries):
                         t = load.start()
                         if e == "vecformer":
-                            m, _ = vecformer_bench(binary, model_dirs[c.model], c, iters)
+                            m, _ = vecformer_bench(binary, model_dirs[c.model], c, iters, env=vf_env)
                         elif e == "pytorch":
                             m = torch_w.ask({"op": "bench", "model": model_dirs[c.model], "input_ids": ids,
                                              "attention_mask": mask, "threads": c.threads, "iters": iters})
@@ -755,7 +803,7 @@ def main() -> int:
                         if m["foreign_load"] <= args.max_foreign:
                             break
                         log(f"  {c.id} {e}: other processes used {m['foreign_load']:.0%} of the CPUs "
-                            f"during the measurement; {'retrying' if attempt < args.retries else 'keeping the least loaded attempt'}")
+                            f"during the measurement; {'retrying' if attempt < retries else 'keeping it'}")
                     assert best is not None
                     best["round"] = r
                     results[c.id][e].append(best)
@@ -768,7 +816,7 @@ def main() -> int:
             peaks[-1]["foreign_load"] = load.share(t)
             if layer_case:
                 iters = max(5, round(30 * args.iters_scale))
-                env = dict(os.environ, DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")
+                env = dict(vf_env, DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")
                 t = load.start()
                 m, text = vecformer_bench(binary, model_dirs["l1"], layer_case, iters, env=env)
                 parsed = parse_dnnl_verbose(text, iters)
@@ -795,6 +843,8 @@ def main() -> int:
     finally:
         torch_w.close()
         ort_w.close()
+        if sys.exc_info()[0] is not None:
+            shutil.rmtree(work, ignore_errors=True)
 
     report = {
         "generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -805,6 +855,7 @@ def main() -> int:
         "results": results, "matmul_peak": peaks, "matmul_netlib": netlib,
         "dnnl_verbose": verbose_runs, "ort_profile": ort_profile, "round_waits": round_waits,
         "max_foreign": args.max_foreign, "retries": args.retries, "max_wait": args.max_wait,
+        "budget": args.budget,
         "onnx": {k: os.path.getsize(p) for k, p in onnx.items()},
     }
     with open(os.path.join(args.results_dir, "results.json"), "w") as f:
@@ -839,9 +890,18 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "The machine is shared and noisy: trust the ratios more than the absolute times.", ""]
 
     # --- conditions
+    all_loads = [x.get("foreign_load", 0.0) for c in cases for e in ENGINES for x in res[c.id][e]]
+    if med(all_loads) > rep["max_foreign"]:
+        L += [f"> **Disturbed run.** Other processes used a median {med(all_loads):.0%} of the CPUs while "
+              "this run measured (table below), so the engines got only part of the machine. Two-thread "
+              "figures suffer most (a descheduled thread stalls every parallel region), and how much "
+              "differs between engines. Treat this document as a check that the pipeline works, not as "
+              "the performance of vecformer; rerun on a quiet machine.", ""]
     L += ["Other processes' share of the CPUs during each kept measurement (from /proc/stat minus this "
-          f"run's own CPU time; a measurement above {rep['max_foreign']:.0%} was repeated up to "
-          f"{rep['retries']} times and the least disturbed attempt kept):", "",
+          f"run's own CPU time). In a round that started on a quiet machine, a measurement above "
+          f"{rep['max_foreign']:.0%} was repeated up to {rep['retries']} time(s) and the least disturbed "
+          "attempt kept; in a round that started on a busy machine, repeating would not help and was "
+          "skipped:", "",
           "| Engine | median | max | kept above the limit | repeats |", "|---|---:|---:|---:|---:|"]
     for e in ENGINES:
         ms = [x for c in cases for x in res[c.id][e]]
@@ -890,8 +950,12 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         r_pt = per_round_ratio(res, (c.id, "vecformer"), (c.id, "pytorch"))
         L.append(f"| {c.title} (T={c.threads}) | {tokens} | " + " | ".join(cells)
                  + f" | {ratio_text(r_ort)} | {ratio_text(r_pt)} |")
-    L += ["", "Iterations per measurement: " + ", ".join(
-        f"{c.title} {max(3, round(c.iters * rep['iters_scale']))}" for c in cases) + ".", ""]
+    def iters_range(c: Case) -> str:
+        n = sorted({x["iters"] for e in ENGINES for x in res[c.id][e]})
+        return f"{n[0]}" if len(n) == 1 else f"{n[0]}–{n[-1]}"
+    L += ["", "Timed iterations per measurement (after the first round, cut to about "
+          f"{rep['budget']:g} s per measurement): " + "; ".join(f"{c.title}: {iters_range(c)}" for c in cases)
+          + ".", ""]
 
     # --- threads
     if {"layer_1x128", "layer_1x128_t1"} <= have:
@@ -998,8 +1062,9 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
                       for v in vr])
             L.append(f"| matmul {s['desc']} ×{s['calls']} ({matmul_flop(s['desc']) * s['calls'] / (ms / 1000) / 1e9:.0f} "
                      f"GFLOP/s) | {ms:.2f} | {ms / total:.0%} |")
-        L += [f"| **all oneDNN matmuls** | **{mm:.2f}** | **{ratio_text(share).replace('**', '')}** |",
-              f"| rest | {total - mm:.2f} | {1 - mm / total:.0%} |",
+        share_text = f"{med(share):.0%}" + (f" ({min(share):.0%}–{max(share):.0%})" if len(share) > 1 else "")
+        L += [f"| **all oneDNN matmuls** | **{mm:.2f}** | **{share_text}** |",
+              f"| rest | {total - mm:.2f} | {1 - med(share):.0%} |",
               f"| total (median of the DNNL_VERBOSE runs) | {total:.2f} | 100% |", "",
               f"oneDNN primitive kinds executed per forward: {', '.join(vr[-1]['kinds'])} "
               f"({vr[-1]['primitives_per_forward']} executions); {vr[-1]['timed_forwards']} timed forwards "

@@ -3,7 +3,7 @@
 # SVG plots and results.json (bench/peers/results/). One command, about 10 minutes on 2 cores:
 #
 #   bench/peers/run_peers.sh                 # 5 interleaved rounds of every case
-#   bench/peers/run_peers.sh --rounds 7      # options go to bench/peers/peers.py (see --help there)
+#   bench/peers/run_peers.sh --rounds 7      # options go to bench/peers/peers.py; --help lists them
 #   bench/peers/run_peers.sh --rounds 1 --iters-scale 0.3 --doc /tmp/PERF.md --results-dir /tmp/r  # smoke
 #
 # Installs what is missing, without touching the system's BLAS choice:
@@ -19,6 +19,10 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  exec /usr/bin/python3 "$ROOT/bench/peers/peers.py" --help
+fi
 CACHE=${VECFORMER_PEERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vecformer-peers}
 ORT_VERSION=1.30.0
 OPENBLAS_PACKAGE=libopenblas0-openmp

@@ -42,7 +42,7 @@ Activation parse_activation(const ConfigReader& reader, const char* key, const s
   // Two spellings of the same tanh approximation in Hugging Face.
   if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::gelu_tanh;
   if (name == "relu") return Activation::relu;
-  reader.fail(ConfigReader::field(key) + " is \"" + name +
+  reader.fail(ConfigReader::field(key) + " is \"" + printable(name) +
               "\", which is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)");
 }
 
@@ -52,7 +52,7 @@ PositionEmbedding parse_position_embedding(const ConfigReader& reader, const std
   if (name == "absolute") return PositionEmbedding::learned;
   if (name == "sinusoidal") return PositionEmbedding::sinusoidal;
   if (name == "none") return PositionEmbedding::none;
-  reader.fail("field 'position_embedding_type' is \"" + name +
+  reader.fail("field 'position_embedding_type' is \"" + printable(name) +
               "\", which is not supported (supported: absolute, sinusoidal, none)");
 }
 

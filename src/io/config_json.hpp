@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "io/printable.hpp"
 #include "vecformer/config.hpp"
 #include "vecformer/error.hpp"
 
@@ -74,13 +75,9 @@ class ConfigReader {
 
   static std::string field(std::string_view key) { return "field '" + std::string(key) + "'"; }
 
-  // Long values (a whole nested object, say) would drown the message, so they are cut short.
-  static std::string describe(const json& value) {
-    std::string text = value.dump();
-    constexpr size_t max_length = 60;
-    if (text.size() > max_length) text = text.substr(0, max_length) + "...";
-    return text;
-  }
+  // Long values (a whole nested object, say) would drown the message, so they are cut short; and
+  // non-ASCII or control characters are escaped (see printable_json()).
+  static std::string describe(const json& value) { return printable_json(value, 60); }
 
  private:
   const json& required(const char* key) const {

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "io/printable.hpp"
+
 namespace vecformer::detail {
 
 std::string json_message(const nlohmann::json::exception& e) {
@@ -10,7 +12,8 @@ std::string json_message(const nlohmann::json::exception& e) {
     const size_t end = text.find("] ");
     if (end != std::string_view::npos) text.remove_prefix(end + 2);
   }
-  return std::string(text);
+  // The parser quotes what it last read, which can be long or hold any byte of the input.
+  return printable(text, 300);
 }
 
 }  // namespace vecformer::detail

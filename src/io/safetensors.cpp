@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "io/json_message.hpp"
+#include "io/printable.hpp"
 #include "vecformer/error.hpp"
 
 namespace vecformer::detail {
@@ -32,8 +33,9 @@ constexpr uint64_t max_header_bytes = 100'000'000;
   throw Error(path.string() + ": " + what);
 }
 
+// Names come from the file: long enough for any real tensor name, escaped and bounded.
 std::string in_quotes(std::string_view name) {
-  return std::string("'").append(name).append("'");
+  return "'" + printable(name, 200) + "'";
 }
 
 std::optional<DType> parse_dtype(std::string_view text) {
@@ -43,12 +45,16 @@ std::optional<DType> parse_dtype(std::string_view text) {
   return std::nullopt;
 }
 
+// At most 16 dimensions: a header may give a shape thousands of entries long, and the message stays
+// one readable line.
 std::string format_shape(const std::vector<int64_t>& shape) {
+  constexpr size_t max_shown = 16;
   std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
+  for (size_t i = 0; i < std::min(shape.size(), max_shown); ++i) {
     if (i > 0) out += ", ";
     out += std::to_string(shape[i]);
   }
+  if (shape.size() > max_shown) out += ", ... (" + std::to_string(shape.size()) + " dimensions)";
   return out + "]";
 }
 
@@ -85,12 +91,12 @@ DType read_dtype(const std::filesystem::path& path, const std::string& name, con
   const auto it = entry.find("dtype");
   if (it == entry.end()) fail(path, "tensor " + in_quotes(name) + " has no dtype");
   if (!it->is_string()) {
-    fail(path, "tensor " + in_quotes(name) + " dtype must be a string, got " + it->dump());
+    fail(path, "tensor " + in_quotes(name) + " dtype must be a string, got " + printable_json(*it));
   }
   const auto& text = it->get_ref<const std::string&>();
   const std::optional<DType> dtype = parse_dtype(text);
   if (!dtype) {
-    fail(path, "tensor " + in_quotes(name) + " has unsupported dtype " + text +
+    fail(path, "tensor " + in_quotes(name) + " has unsupported dtype " + printable(text) +
                    " (supported: F32, F16, BF16)");
   }
   return *dtype;
@@ -102,7 +108,7 @@ std::vector<int64_t> read_shape(const std::filesystem::path& path, const std::st
   if (it == entry.end()) fail(path, "tensor " + in_quotes(name) + " has no shape");
   const auto fail_shape = [&] {
     fail(path, "tensor " + in_quotes(name) +
-                   " shape must be an array of non-negative integers, got " + it->dump());
+                   " shape must be an array of non-negative integers, got " + printable_json(*it));
   };
   if (!it->is_array()) fail_shape();
   std::vector<int64_t> shape;
@@ -113,7 +119,7 @@ std::vector<int64_t> read_shape(const std::filesystem::path& path, const std::st
     if (!dim.is_number_unsigned()) fail_shape();
     const auto value = dim.get<uint64_t>();
     if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      fail(path, "tensor " + in_quotes(name) + " shape " + it->dump() + " is too large");
+      fail(path, "tensor " + in_quotes(name) + " shape " + printable_json(*it) + " is too large");
     }
     shape.push_back(static_cast<int64_t>(value));
   }
@@ -127,18 +133,19 @@ Range read_offsets(const std::filesystem::path& path, const std::string& name, c
       !(*it)[1].is_number_unsigned()) {
     fail(path, "tensor " + in_quotes(name) +
                    " data_offsets must be two non-negative integers [begin, end], got " +
-                   it->dump());
+                   printable_json(*it));
   }
   return Range{(*it)[0].get<uint64_t>(), (*it)[1].get<uint64_t>(), nullptr};
 }
 
 void check_metadata(const std::filesystem::path& path, const json& metadata) {
   if (!metadata.is_object()) {
-    fail(path, "__metadata__ must be an object of strings, got " + metadata.dump());
+    fail(path, "__metadata__ must be an object of strings, got " + printable_json(metadata));
   }
   for (const auto& [key, value] : metadata.items()) {
     if (!value.is_string()) {
-      fail(path, "__metadata__ field " + in_quotes(key) + " must be a string, got " + value.dump());
+      fail(path, "__metadata__ field " + in_quotes(key) + " must be a string, got " +
+                     printable_json(value));
     }
   }
 }
@@ -279,7 +286,8 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
       continue;
     }
     if (!entry.is_object()) {
-      fail(path, "tensor " + in_quotes(name) + " entry must be an object, got " + entry.dump());
+      fail(path,
+           "tensor " + in_quotes(name) + " entry must be an object, got " + printable_json(entry));
     }
     TensorEntry tensor;
     tensor.name = name;

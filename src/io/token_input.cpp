@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "io/json_message.hpp"
+#include "io/printable.hpp"
 #include "vecformer/error.hpp"
 
 namespace vecformer::detail {
@@ -22,11 +23,13 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Keeps a message readable when a line holds one enormous malformed token.
+// Keeps a message readable, and one line, when a line holds one enormous malformed token or bytes
+// that are not text (see printable()).
 std::string shorten(std::string_view text) {
-  constexpr size_t max_length = 40;
-  if (text.size() <= max_length) return std::string(text);
-  return std::string(text.substr(0, max_length)) + "...";
+  return printable(text, 40);
+}
+std::string shorten(const json& value) {
+  return printable_json(value, 40);
 }
 
 // Validates and converts one line; every message carries the "<source>:<line>: " prefix.
@@ -129,7 +132,7 @@ class LineReader {
       check_same_length(*mask, "attention_mask", ids->size());
       for (size_t i = 0; i < mask->size(); ++i) {
         if ((*mask)[i] != 1) {
-          fail(token(i) + " has attention_mask " + (*mask)[i].dump() +
+          fail(token(i) + " has attention_mask " + shorten((*mask)[i]) +
                "; padding is not supported, so every mask value must be 1");
         }
       }
@@ -139,8 +142,7 @@ class LineReader {
 
   void check_array(const json& value, const char* key) const {
     if (!value.is_array()) {
-      fail(std::string("\"") + key + "\" must be an array of integers, got " +
-           shorten(value.dump()));
+      fail(std::string("\"") + key + "\" must be an array of integers, got " + shorten(value));
     }
   }
 
@@ -153,7 +155,7 @@ class LineReader {
 
   void check_integer(const json& value, size_t index, const char* key) const {
     if (!value.is_number_integer()) {
-      fail(token(index) + " of \"" + key + "\" must be an integer, got " + shorten(value.dump()));
+      fail(token(index) + " of \"" + key + "\" must be an integer, got " + shorten(value));
     }
   }
 

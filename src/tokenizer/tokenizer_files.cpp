@@ -7,6 +7,7 @@
 #include <string>
 
 #include "io/config_json.hpp"
+#include "io/printable.hpp"
 #include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
 
@@ -77,8 +78,9 @@ class Fields {
   std::string prefix_;
 };
 
+// A string from the file, quoted for a message: escaped and bounded (io/printable.hpp).
 std::string json_string(std::string_view text) {
-  return json(std::string(text)).dump();
+  return printable_json(json(std::string(text.substr(0, 100))), 100);
 }
 
 std::vector<std::string> read_vocab_json(const Fields& model) {
@@ -266,7 +268,7 @@ void check_special_token(const std::filesystem::path& path, const WordPieceConfi
   const auto added = std::find_if(config.added_tokens.begin(), config.added_tokens.end(),
                                   [&](const AddedToken& t) { return t.content == token; });
   if (in_vocab == config.vocab.end() && added == config.added_tokens.end()) {
-    throw Error(path.string() + ": the vocabulary has no " + token + " token");
+    throw Error(path.string() + ": the vocabulary has no " + printable(token) + " token");
   }
 }
 

@@ -271,7 +271,14 @@ void WordPiece::encode_word(std::u32string_view word, Scratch& scratch,
       prefix_size = prefix.size();
     }
     int64_t id = -1;
-    size_t end = word.size();
+    // The longest candidate that can be a vocabulary entry at all: tokenizer.json may raise
+    // max_input_chars_per_word far above 100, and trying every end of a long word from each start
+    // would take quadratic time.
+    const size_t fits =
+        offsets[start] + longest_token_bytes_ - std::min(prefix_size, longest_token_bytes_);
+    const auto first = offsets.begin() + static_cast<std::ptrdiff_t>(start);
+    size_t end =
+        static_cast<size_t>(std::upper_bound(first, offsets.end(), fits) - offsets.begin()) - 1;
     for (; end > start; --end) {
       const size_t size = prefix_size + offsets[end] - offsets[start];
       if (size > longest_token_bytes_) continue;
