@@ -891,6 +891,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
 
     # --- conditions
     all_loads = [x.get("foreign_load", 0.0) for c in cases for e in ENGINES for x in res[c.id][e]]
+    load_note = f"; other processes used a median {med(all_loads):.0%} of the CPUs"
     if med(all_loads) > rep["max_foreign"]:
         L += [f"> **Disturbed run.** Other processes used a median {med(all_loads):.0%} of the CPUs while "
               "this run measured (table below), so the engines got only part of the machine. Two-thread "
@@ -973,7 +974,8 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
                         + [{"name": "vecformer ideal", "color": ENGINE_COLOR["vecformer"], "dash": True,
                             "values": [summary(res, "layer_1x128_t1", "vecformer", "tokens_per_s") * t
                                        for _, t in THREAD_CURVE]}],
-                        note=f"median over {rep['rounds']} rounds; dashed: vecformer's 1-thread rate × threads")
+                        note=f"median over {rep['rounds']} rounds; dashed: vecformer's 1-thread rate × threads"
+                        + load_note)
         path = os.path.join(results_dir, "tokens_per_s_threads.svg")
         with open(path, "w") as f:
             f.write(svg)
@@ -993,7 +995,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
                         "tokens/s", [s for _, s in curve],
                         [{"name": ENGINE_LABEL[e], "color": ENGINE_COLOR[e],
                           "values": [summary(res, cid, e, "tokens_per_s") for cid, _ in curve]}
-                         for e in ENGINES], log2x=True, note=f"median over {rep['rounds']} rounds")
+                         for e in ENGINES], log2x=True, note=f"median over {rep['rounds']} rounds" + load_note)
         path = os.path.join(results_dir, "tokens_per_s_seq_len.svg")
         with open(path, "w") as f:
             f.write(svg)
