@@ -1,12 +1,12 @@
-// similarity: the whole vecformer pipeline from text to sentence embeddings, as an installed-package
-// consumer writes it.
+// similarity: the whole vecformer pipeline from text to sentence embeddings, as an
+// installed-package consumer writes it.
 //
 //   similarity MODEL_DIR "sentence one" "sentence two" ...
 //   similarity MODEL_DIR < sentences.txt            (one sentence a line when none are given)
 //
-// sentences ─► Tokenizer (WordPiece, [CLS] ... [SEP]) ─► token ids ─► Model::encode with mean pooling and
-// L2 normalization ─► [N, hidden] ─► N×N cosine-similarity matrix on stdout, one row a line.
-// MODEL_DIR needs config.json, model.safetensors and a vocabulary (vocab.txt or a WordPiece
+// sentences ─► Tokenizer (WordPiece, [CLS] ... [SEP]) ─► token ids ─► Model::encode with mean
+// pooling and L2 normalization ─► [N, hidden] ─► N×N cosine-similarity matrix on stdout, one row a
+// line. MODEL_DIR needs config.json, model.safetensors and a vocabulary (vocab.txt or a WordPiece
 // tokenizer.json). Problems with the input are one line on stderr and exit status 1.
 
 #include <cstdint>
@@ -28,7 +28,8 @@ std::vector<std::string> read_lines(std::istream& in) {
   return lines;
 }
 
-// The rows of `embeddings` are unit vectors (normalize = true), so their dot products are the cosines.
+// The rows of `embeddings` are unit vectors (normalize = true), so their dot products are the
+// cosines.
 std::vector<float> cosine_matrix(const vecformer::Tensor& embeddings) {
   const int64_t n = embeddings.shape[0];
   const int64_t dim = embeddings.shape[1];
@@ -49,7 +50,8 @@ std::vector<float> cosine_matrix(const vecformer::Tensor& embeddings) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: similarity MODEL_DIR [SENTENCE...]   (sentences from stdin when none given)\n";
+    std::cerr
+        << "usage: similarity MODEL_DIR [SENTENCE...]   (sentences from stdin when none given)\n";
     return 2;
   }
   const std::string model_dir = argv[1];

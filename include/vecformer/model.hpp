@@ -18,9 +18,10 @@ class ModelImpl;
 
 enum class BackendKind { reference, optimized };
 
-// Number format of the optimized backend's matrix products. bf16: weights and GEMM inputs in bfloat16
-// with float32 accumulation. int8: weights quantized symmetrically per output row, inputs per token at
-// run time, int32 accumulation. Layer norm, softmax and everything element-wise stay float32.
+// Number format of the optimized backend's matrix products. bf16: weights and GEMM inputs in
+// bfloat16 with float32 accumulation. int8: weights quantized symmetrically per output row, inputs
+// per token at run time, int32 accumulation. Layer norm, softmax and everything element-wise stay
+// float32.
 enum class ComputeType { f32, bf16, int8 };
 
 struct LoadOptions {
@@ -34,20 +35,20 @@ struct Sequence {
   std::vector<int64_t> token_type_ids;
 };
 
-// How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean times
-// sqrt(length).
+// How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean
+// times sqrt(length).
 enum class Pooling { none, cls, mean, max, mean_sqrt_len };
 
 struct EncodeOptions {
   int threads = 0;  // 0: every core of the machine
-  // Unset: the model folder's default (sentence-transformers' 1_Pooling and Normalize modules when the
-  // folder has them, otherwise no pooling and no normalization).
+  // Unset: the model folder's default (sentence-transformers' 1_Pooling and Normalize modules when
+  // the folder has them, otherwise no pooling and no normalization).
   std::optional<Pooling> pooling;
   std::optional<bool> normalize;  // L2-normalize each output vector
 };
 
-// Hidden states of the real tokens only: rows offsets[i]..offsets[i+1] of `hidden` ([T, hidden_size])
-// belong to sequence i.
+// Hidden states of the real tokens only: rows offsets[i]..offsets[i+1] of `hidden` ([T,
+// hidden_size]) belong to sequence i.
 struct PackedOutput {
   Tensor hidden;
   std::vector<int64_t> offsets;
@@ -68,8 +69,8 @@ struct AttentionCapture {
   Tensor hidden;   // [L, hidden]: the sequence's last hidden states from the same forward
 };
 
-// A loaded encoder. Loading validates the folder and prepares the weights for the chosen backend once;
-// afterwards a Model is immutable and `encode` may be called from many threads at once.
+// A loaded encoder. Loading validates the folder and prepares the weights for the chosen backend
+// once; afterwards a Model is immutable and `encode` may be called from many threads at once.
 class Model {
  public:
   static Model load(const std::filesystem::path& folder, const LoadOptions& options = {});
@@ -85,8 +86,8 @@ class Model {
   PackedOutput encode_packed(const std::vector<Sequence>& sequences,
                              const EncodeOptions& options = {}) const;
 
-  // Runs one sequence and returns layer `layer`'s attention inputs and outputs (0-based layer index;
-  // vecformer::Error when out of range).
+  // Runs one sequence and returns layer `layer`'s attention inputs and outputs (0-based layer
+  // index; vecformer::Error when out of range).
   AttentionCapture capture_attention(const Sequence& sequence, int64_t layer,
                                      const EncodeOptions& options = {}) const;
 

@@ -12,7 +12,8 @@
 
 namespace vecformer::detail {
 
-// A linear map prepared by a backend for its own use (a copy in its preferred layout, cached primitives).
+// A linear map prepared by a backend for its own use (a copy in its preferred layout, cached
+// primitives).
 class PreparedLinear {
  public:
   virtual ~PreparedLinear() = default;
@@ -28,15 +29,16 @@ struct EmbeddingTables {
   int64_t position_offset = 0;
 };
 
-// The ops the encoder graph is written against. Every op reads and writes row-major float32 matrices of
-// packed tokens. Ops are const and keep no state between calls, so one backend serves many threads.
+// The ops the encoder graph is written against. Every op reads and writes row-major float32
+// matrices of packed tokens. Ops are const and keep no state between calls, so one backend serves
+// many threads.
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
 
-  // Prepares y = act(x · Wᵀ + b) for later calls, taking over the weights; `fused` is applied to the
-  // output when given.
+  // Prepares y = act(x · Wᵀ + b) for later calls, taking over the weights; `fused` is applied to
+  // the output when given.
   virtual std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                          const Activation* fused) const = 0;
 
@@ -47,8 +49,8 @@ class Backend {
   // x[t] = word[id_t] + position[offset + pos_t] + token_type[type_t], for every packed token t.
   virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const = 0;
 
-  // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values of
-  // every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.
+  // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values
+  // of every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.
   virtual void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
                          int64_t head_dim, float* context) const = 0;
 

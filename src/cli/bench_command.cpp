@@ -27,16 +27,22 @@ struct BenchOptions {
   bool json = false;
 };
 
-// Lengths whose sum is (1 - padding_fraction) of batch × seq, varying across the batch (between about
-// half and all of the mean length, the longest kept at seq), so padding-free batching can be measured.
+// Lengths whose sum is (1 - padding_fraction) of batch × seq, varying across the batch (between
+// about half and all of the mean length, the longest kept at seq), so padding-free batching can be
+// measured.
 std::vector<int64_t> sequence_lengths(const BenchOptions& o, std::mt19937& rng) {
-  const auto total = static_cast<int64_t>(std::llround((1.0 - o.padding_fraction) * o.batch * o.seq));
+  const auto total =
+      static_cast<int64_t>(std::llround((1.0 - o.padding_fraction) * o.batch * o.seq));
   std::vector<int64_t> lengths(o.batch, o.seq);
   if (o.padding_fraction == 0.0) return lengths;
   std::vector<double> weights(o.batch);
   std::uniform_real_distribution<double> spread(0.5, 1.5);
   for (double& w : weights) w = spread(rng);
-  const double sum = [&] { double s = 0; for (double w : weights) s += w; return s; }();
+  const double sum = [&] {
+    double s = 0;
+    for (double w : weights) s += w;
+    return s;
+  }();
   int64_t assigned = 0;
   for (int64_t i = 0; i < o.batch; ++i) {
     lengths[i] = std::clamp<int64_t>(std::llround(total * weights[i] / sum), 1, o.seq);
@@ -45,8 +51,14 @@ std::vector<int64_t> sequence_lengths(const BenchOptions& o, std::mt19937& rng) 
   // Put the rounding remainder where it fits, so the real-token count is exact.
   for (int64_t i = 0; assigned != total && i < 4 * o.batch; ++i) {
     int64_t& l = lengths[i % o.batch];
-    if (assigned < total && l < o.seq) { ++l; ++assigned; }
-    if (assigned > total && l > 1) { --l; --assigned; }
+    if (assigned < total && l < o.seq) {
+      ++l;
+      ++assigned;
+    }
+    if (assigned > total && l > 1) {
+      --l;
+      --assigned;
+    }
   }
   return lengths;
 }
@@ -80,10 +92,12 @@ int bench(const BenchOptions& o) {
   for (int i = 0; i < o.iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
     const PackedOutput out = model.encode_packed(batch, options);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   std::sort(ms.begin(), ms.end());
-  const double median = ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+  const double median =
+      ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
   const double tokens_per_s = tokens / (median / 1000.0);
   const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
   if (o.json) {
@@ -95,8 +109,8 @@ int bench(const BenchOptions& o) {
               << "\", \"iters\": " << o.iters << "}\n";
   } else {
     std::cout << "batch " << o.batch << " x seq " << o.seq << " (" << tokens << " real tokens), "
-              << threads << " threads, " << o.backend << ", " << o.dtype << ": median "
-              << median << " ms, min " << ms.front() << " ms, " << static_cast<int64_t>(tokens_per_s)
+              << threads << " threads, " << o.backend << ", " << o.dtype << ": median " << median
+              << " ms, min " << ms.front() << " ms, " << static_cast<int64_t>(tokens_per_s)
               << " tokens/s over " << o.iters << " iterations\n";
   }
   return 0;

@@ -4,8 +4,8 @@
 
 namespace vecformer::cli {
 
-// Each subcommand registers its options on the app and returns the function that runs it once parsed.
-// A runner returns the process exit code; it reports failures by throwing vecformer::Error.
+// Each subcommand registers its options on the app and returns the function that runs it once
+// parsed. A runner returns the process exit code; it reports failures by throwing vecformer::Error.
 using Runner = std::function<int()>;
 
 Runner add_run_command(CLI::App& app);

@@ -8,7 +8,8 @@
 namespace vecformer::cli {
 
 void add_engine_options(CLI::App& command, std::string& backend, int& threads) {
-  command.add_option("--backend", backend, "reference (plain loops, the specification) or optimized")
+  command
+      .add_option("--backend", backend, "reference (plain loops, the specification) or optimized")
       ->check(CLI::IsMember({"reference", "optimized"}));
   command.add_option("--threads", threads, "Threads (default: every core)")
       ->check(CLI::Range(1, 1024));

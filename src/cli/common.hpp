@@ -21,7 +21,8 @@ ComputeType parse_dtype(const std::string& name);
 void append_float(std::string& out, float value);
 std::string shape_text(const std::vector<int64_t>& shape);
 
-// A progress bar on stderr, drawn only when stderr is a terminal and the work is long enough to matter.
+// A progress bar on stderr, drawn only when stderr is a terminal and the work is long enough to
+// matter.
 class Progress {
  public:
   Progress(int64_t total, const char* what);

@@ -15,11 +15,16 @@ namespace {
 
 std::string_view pooling_name(Pooling pooling) {
   switch (pooling) {
-    case Pooling::none: return "none";
-    case Pooling::cls: return "cls";
-    case Pooling::mean: return "mean";
-    case Pooling::max: return "max";
-    case Pooling::mean_sqrt_len: return "mean_sqrt_len";
+    case Pooling::none:
+      return "none";
+    case Pooling::cls:
+      return "cls";
+    case Pooling::mean:
+      return "mean";
+    case Pooling::max:
+      return "max";
+    case Pooling::mean_sqrt_len:
+      return "mean_sqrt_len";
   }
   return "none";
 }
@@ -28,7 +33,8 @@ std::string_view pooling_name(Pooling pooling) {
 
 Runner add_info_command(CLI::App& app) {
   auto model_dir = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("info", "Describe a model folder and the machine that runs it");
+  CLI::App* cmd =
+      app.add_subcommand("info", "Describe a model folder and the machine that runs it");
   cmd->add_option("--model", *model_dir, "Model folder")->required();
   return [model_dir] {
     const Model model = Model::load(*model_dir);
@@ -37,11 +43,14 @@ Runner add_info_command(CLI::App& app) {
     const dnnl_version_t* onednn = dnnl_version();
     std::cout << "model          " << *model_dir << "\n"
               << "family         " << info.model_type << "\n"
-              << "layers         " << c.num_hidden_layers << (c.norm_first ? " (pre-norm)" : " (post-norm)") << "\n"
+              << "layers         " << c.num_hidden_layers
+              << (c.norm_first ? " (pre-norm)" : " (post-norm)") << "\n"
               << "hidden         " << c.hidden_size << " (" << c.num_attention_heads << " heads of "
               << c.head_dim() << ")\n"
-              << "intermediate   " << c.intermediate_size << " (" << to_string(c.hidden_act) << ")\n"
-              << "vocabulary     " << c.vocab_size << " tokens, " << c.type_vocab_size << " token types\n"
+              << "intermediate   " << c.intermediate_size << " (" << to_string(c.hidden_act)
+              << ")\n"
+              << "vocabulary     " << c.vocab_size << " tokens, " << c.type_vocab_size
+              << " token types\n"
               << "positions      " << to_string(c.position_embedding_type) << ", up to "
               << c.max_length() << " tokens\n"
               << "parameters     " << info.parameters << "\n"

@@ -1,5 +1,5 @@
-// `vecformer run`: token ids or text in (file or stdin), hidden states or pooled embeddings out (.npy,
-// .jsonl, or JSON Lines on stdout).
+// `vecformer run`: token ids or text in (file or stdin), hidden states or pooled embeddings out
+// (.npy, .jsonl, or JSON Lines on stdout).
 #include <omp.h>
 
 #include <chrono>
@@ -85,12 +85,13 @@ std::vector<Sequence> read_input(const RunOptions& options, const Model& model) 
   return detail::read_token_input(*in, source, model.config());
 }
 
-// The encoded result of every sequence: pooled vectors, or each sequence's own rows of hidden states.
+// The encoded result of every sequence: pooled vectors, or each sequence's own rows of hidden
+// states.
 struct Result {
   bool pooled = false;
   int64_t hidden = 0;
-  std::vector<float> values;      // pooled: [N, hidden]; else the real rows of every sequence
-  std::vector<int64_t> lengths;   // tokens per sequence
+  std::vector<float> values;     // pooled: [N, hidden]; else the real rows of every sequence
+  std::vector<int64_t> lengths;  // tokens per sequence
 };
 
 Result encode_all(const Model& model, const std::vector<Sequence>& sequences,
@@ -113,7 +114,8 @@ Result encode_all(const Model& model, const std::vector<Sequence>& sequences,
         result.values.insert(result.values.end(), first, first + length * result.hidden);
       }
     }
-    for (const Sequence& s : chunk) result.lengths.push_back(static_cast<int64_t>(s.input_ids.size()));
+    for (const Sequence& s : chunk)
+      result.lengths.push_back(static_cast<int64_t>(s.input_ids.size()));
     progress.advance(static_cast<int64_t>(begin + chunk.size()));
   }
   return result;
@@ -156,7 +158,8 @@ void append_vector(std::string& line, const float* values, int64_t n) {
   line += ']';
 }
 
-// One JSON object per sequence: {"embedding": [...]} when pooled, else {"length": L, "hidden": [[...]]}.
+// One JSON object per sequence: {"embedding": [...]} when pooled, else {"length": L, "hidden":
+// [[...]]}.
 template <class Sink>
 void write_json_lines(const Result& result, Sink&& sink) {
   std::string line;
@@ -221,11 +224,11 @@ int run(const RunOptions& options) {
       if (i) first += ", ";
       append_float(first, result.values[i]);
     }
-    const std::string threads = model.backend() == BackendKind::reference
-                                    ? "1 thread"
-                                    : std::to_string(options.threads > 0 ? options.threads
-                                                                         : omp_get_num_procs()) +
-                                          " threads";
+    const std::string threads =
+        model.backend() == BackendKind::reference
+            ? "1 thread"
+            : std::to_string(options.threads > 0 ? options.threads : omp_get_num_procs()) +
+                  " threads";
     std::cerr << "vecformer: " << sequences.size() << " sequences, " << tokens << " tokens -> "
               << (options.output.empty() ? "stdout" : options.output) << " shape "
               << shape_text(output_shape(result)) << (result.pooled ? " (pooled)" : "")
@@ -250,7 +253,8 @@ Runner add_run_command(CLI::App& app) {
                   "One sequence per line: token ids separated by spaces, a JSON object with "
                   "input_ids and token_type_ids, or text with --text; - for stdin")
       ->required();
-  cmd->add_flag("--text", options->text, "Input lines are text, tokenized with the model's vocabulary");
+  cmd->add_flag("--text", options->text,
+                "Input lines are text, tokenized with the model's vocabulary");
   cmd->add_option("--max-length", options->max_length,
                   "With --text: truncate to N tokens including [CLS] and [SEP]")
       ->check(CLI::Range(2, 1 << 20));

@@ -46,8 +46,7 @@ Batch Batch::pack(std::span<const Sequence> sequences, const Config& config) {
       const int64_t type = s.token_type_ids.empty() ? 0 : s.token_type_ids[t];
       if (type < 0 || (type > 0 && type >= config.type_vocab_size)) {
         reject(i, "token " + std::to_string(t) + " has type id " + std::to_string(type) +
-                      ", outside type_vocab_size (" + std::to_string(config.type_vocab_size) +
-                      ")");
+                      ", outside type_vocab_size (" + std::to_string(config.type_vocab_size) + ")");
       }
       batch.token_ids_.push_back(static_cast<int32_t>(id));
       batch.type_ids_.push_back(static_cast<int32_t>(type));

@@ -62,7 +62,8 @@ void Encoder::forward(const Batch& batch, float* x, Workspace& ws,
   const EmbeddingTables tables{&word_embeddings_, &position_embeddings_, &token_type_embeddings_,
                                position_offset_};
   be.embed(tables, batch, x);
-  if (embedding_norm_.present()) be.add_layer_norm(x, nullptr, embedding_norm_, eps, tokens, hidden, x);
+  if (embedding_norm_.present())
+    be.add_layer_norm(x, nullptr, embedding_norm_, eps, tokens, hidden, x);
 
   for (size_t l = 0; l < layers_.size(); ++l) {
     const PreparedLayer& layer = layers_[l];

@@ -22,12 +22,14 @@ struct Workspace {
 };
 
 // Called once per layer, after attention, with the layer's packed qkv [T, 3·hidden] and attention
-// context [T, hidden]: a window for inspection (vecformer explain), not a way to change the forward.
+// context [T, hidden]: a window for inspection (vecformer explain), not a way to change the
+// forward.
 using AttentionObserver =
     std::function<void(int64_t layer, const float* qkv, const float* context)>;
 
-// The encoder graph, written once: embed, then L × (attention, add & norm, feed-forward, add & norm),
-// post-norm or pre-norm. Every op goes through the Backend, which prepares the weights at construction.
+// The encoder graph, written once: embed, then L × (attention, add & norm, feed-forward, add &
+// norm), post-norm or pre-norm. Every op goes through the Backend, which prepares the weights at
+// construction.
 class Encoder {
  public:
   Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend);

@@ -32,16 +32,16 @@ struct LinearWeights {
 };
 
 struct LayerWeights {
-  LinearWeights qkv;          // [3·hidden, hidden]: query rows, then key rows, then value rows
+  LinearWeights qkv;            // [3·hidden, hidden]: query rows, then key rows, then value rows
   LinearWeights attention_out;  // [hidden, hidden]
-  Norm attention_norm;        // post-norm: after attention; pre-norm: before it
-  LinearWeights ffn_in;       // [intermediate, hidden]
-  LinearWeights ffn_out;      // [hidden, intermediate]
-  Norm ffn_norm;              // post-norm: after the FFN; pre-norm: before it
+  Norm attention_norm;          // post-norm: after attention; pre-norm: before it
+  LinearWeights ffn_in;         // [intermediate, hidden]
+  LinearWeights ffn_out;        // [hidden, intermediate]
+  Norm ffn_norm;                // post-norm: after the FFN; pre-norm: before it
 };
 
-// Everything the encoder graph needs, in float32 and family-independent names. Built by model/ from a
-// checkpoint; the backends prepare their own copies from it once.
+// Everything the encoder graph needs, in float32 and family-independent names. Built by model/ from
+// a checkpoint; the backends prepare their own copies from it once.
 struct EncoderWeights {
   Config config;
   Matrix word_embeddings;        // [vocab, hidden]

@@ -6,9 +6,9 @@
 
 namespace vecformer::detail {
 
-// A file written under a temporary name next to its target and renamed over the target on commit(), so
-// that a reader never sees a partial file and a failure leaves nothing behind (the temporary is removed
-// unless committed). Errors throw vecformer::Error naming the target path.
+// A file written under a temporary name next to its target and renamed over the target on commit(),
+// so that a reader never sees a partial file and a failure leaves nothing behind (the temporary is
+// removed unless committed). Errors throw vecformer::Error naming the target path.
 class AtomicFile {
  public:
   explicit AtomicFile(const std::filesystem::path& target);

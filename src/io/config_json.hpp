@@ -19,7 +19,8 @@ using json = nlohmann::json;
 inline constexpr int64_t max_dimension = int64_t{1} << 20;
 inline constexpr int64_t max_vocab_size = int64_t{1} << 24;
 
-// Typed, validated access to the fields of one config file; every failure names the file and the field.
+// Typed, validated access to the fields of one config file; every failure names the file and the
+// field.
 class ConfigReader {
  public:
   ConfigReader(const std::filesystem::path& path, const json& root) : path_(path), root_(root) {}
@@ -109,8 +110,8 @@ nlohmann::json read_json_file(const std::filesystem::path& path);
 nlohmann::json read_json_object(const std::filesystem::path& path);
 
 // A Hugging Face BertConfig-style config.json (plus vecformer's "sinusoidal" / "none"
-// position_embedding_type and "norm_first"), every field validated. Throws vecformer::Error naming the
-// file and the field.
+// position_embedding_type and "norm_first"), every field validated. Throws vecformer::Error naming
+// the file and the field.
 Config read_config(const std::filesystem::path& path);
 // The same from an already parsed object: the keys shared by the BERT-like families.
 Config read_bert_config(const ConfigReader& reader);

@@ -68,7 +68,6 @@ std::string npy_header(const std::filesystem::path& path, const Tensor& tensor) 
   return header + dict;
 }
 
-
 }  // namespace
 
 void write_npy(const std::filesystem::path& path, const Tensor& tensor) {

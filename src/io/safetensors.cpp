@@ -366,10 +366,11 @@ const TensorEntry* SafetensorsFile::find(std::string_view name) const {
 void SafetensorsFile::release(const TensorEntry& entry) const {
   if (entry.size_bytes == 0) return;
   static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  // Whole pages, rounded outward: a neighbour's bytes on a shared page are simply read again from the
-  // file if they are touched later (the mapping is read-only, so nothing is lost).
+  // Whole pages, rounded outward: a neighbour's bytes on a shared page are simply read again from
+  // the file if they are touched later (the mapping is read-only, so nothing is lost).
   const auto begin = reinterpret_cast<uintptr_t>(entry.data) & ~(page - 1);
-  const auto end = (reinterpret_cast<uintptr_t>(entry.data) + entry.size_bytes + page - 1) & ~(page - 1);
+  const auto end =
+      (reinterpret_cast<uintptr_t>(entry.data) + entry.size_bytes + page - 1) & ~(page - 1);
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 

@@ -47,8 +47,8 @@ class SafetensorsFile {
   // The tensor converted to float32 (F16 and BF16 widened).
   std::vector<float> to_float(const TensorEntry& entry) const;
   // Drops the tensor's pages from this process's memory once its data has been copied out, so that
-  // loading a model never holds the file and its converted weights in memory at once. Touching the data
-  // again reads it back from the file.
+  // loading a model never holds the file and its converted weights in memory at once. Touching the
+  // data again reads it back from the file.
   void release(const TensorEntry& entry) const;
 
   SafetensorsFile(SafetensorsFile&& other) noexcept;

@@ -185,8 +185,7 @@ class LineReader {
 
   void check_length(size_t length) const {
     if (length > static_cast<size_t>(config_.max_length())) {
-      fail("sequence has " + std::to_string(length) +
-           " tokens, more than the model's maximum " +
+      fail("sequence has " + std::to_string(length) + " tokens, more than the model's maximum " +
            std::to_string(config_.max_length()));
     }
   }

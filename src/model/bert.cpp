@@ -8,7 +8,9 @@
 
 namespace vecformer::detail {
 
-Config read_bert_family_config(const ConfigReader& reader) { return read_bert_config(reader); }
+Config read_bert_family_config(const ConfigReader& reader) {
+  return read_bert_config(reader);
+}
 
 EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& file) {
   return load_bert_layout(config, file,
@@ -36,8 +38,8 @@ EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& fil
       break;
   }
   if (config.type_vocab_size > 0 && reader.has("embeddings.token_type_embeddings.weight")) {
-    w.token_type_embeddings = reader.matrix("embeddings.token_type_embeddings.weight",
-                                            config.type_vocab_size, hidden);
+    w.token_type_embeddings =
+        reader.matrix("embeddings.token_type_embeddings.weight", config.type_vocab_size, hidden);
   }
   w.embedding_norm = reader.norm("embeddings.LayerNorm", hidden, /*optional=*/true);
 

@@ -10,8 +10,8 @@
 namespace vecformer::detail {
 
 // Reads named tensors out of a checkpoint with the shapes a family expects, under an optional name
-// prefix. Every failure (missing tensor, wrong shape, NaN or Inf) throws vecformer::Error naming the file
-// and the tensor.
+// prefix. Every failure (missing tensor, wrong shape, NaN or Inf) throws vecformer::Error naming
+// the file and the tensor.
 class CheckpointReader {
  public:
   CheckpointReader(const SafetensorsFile& file, std::string prefix)
@@ -23,9 +23,10 @@ class CheckpointReader {
   // A layer norm's weight and bias, or an absent Norm when `optional` and the weight is missing.
   Norm norm(const std::string& name, int64_t size, bool optional = false) const;
   LinearWeights linear(const std::string& name, int64_t out, int64_t in) const;
-  // Several [out, in] linear maps stacked into one [parts·out, in] map (e.g. query, key and value, so
-  // that one GEMM computes all three).
-  LinearWeights stacked_linear(const std::vector<std::string>& names, int64_t out, int64_t in) const;
+  // Several [out, in] linear maps stacked into one [parts·out, in] map (e.g. query, key and value,
+  // so that one GEMM computes all three).
+  LinearWeights stacked_linear(const std::vector<std::string>& names, int64_t out,
+                               int64_t in) const;
 
  private:
   std::vector<float> read(const std::string& name, const std::vector<int64_t>& shape) const;
@@ -33,7 +34,8 @@ class CheckpointReader {
   std::string prefix_;
 };
 
-// "prefix." when the checkpoint's tensors carry it (e.g. "bert." in BertFor... checkpoints), else "".
+// "prefix." when the checkpoint's tensors carry it (e.g. "bert." in BertFor... checkpoints), else
+// "".
 std::string detect_prefix(const SafetensorsFile& file, const std::string& probe,
                           const std::string& prefix);
 

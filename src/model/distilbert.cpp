@@ -42,8 +42,8 @@ EncoderWeights load_distilbert_weights(const Config& config, const SafetensorsFi
     const std::string layer = "transformer.layer." + std::to_string(l) + ".";
     LayerWeights lw;
     const std::string attention = layer + "attention.";
-    lw.qkv = reader.stacked_linear(
-        {attention + "q_lin", attention + "k_lin", attention + "v_lin"}, hidden, hidden);
+    lw.qkv = reader.stacked_linear({attention + "q_lin", attention + "k_lin", attention + "v_lin"},
+                                   hidden, hidden);
     lw.attention_out = reader.linear(layer + "attention.out_lin", hidden, hidden);
     lw.attention_norm = reader.norm(layer + "sa_layer_norm", hidden);
     lw.ffn_in = reader.linear(layer + "ffn.lin1", inner, hidden);

@@ -9,8 +9,8 @@
 
 namespace vecformer::detail {
 
-// A model family maps its config keys and its checkpoint's tensor names onto Config and EncoderWeights.
-// Each family lives in one file under src/model/ and is listed in families.cpp.
+// A model family maps its config keys and its checkpoint's tensor names onto Config and
+// EncoderWeights. Each family lives in one file under src/model/ and is listed in families.cpp.
 struct Family {
   std::string_view model_type;
   Config (*read_config)(const ConfigReader& reader);
@@ -27,8 +27,8 @@ EncoderWeights load_roberta_weights(const Config& config, const SafetensorsFile&
 Config read_distilbert_config(const ConfigReader& reader);
 EncoderWeights load_distilbert_weights(const Config& config, const SafetensorsFile& file);
 
-// The BERT tensor layout under a given name prefix (shared by BERT and RoBERTa, which differ only in
-// prefix and position numbering).
+// The BERT tensor layout under a given name prefix (shared by BERT and RoBERTa, which differ only
+// in prefix and position numbering).
 EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& file,
                                 const std::string& prefix);
 

@@ -21,8 +21,8 @@ namespace detail {
 
 namespace {
 
-// Sets the OpenMP thread count of the calling thread for one call and restores it afterwards, so that
-// callers on other threads, and the caller's own later parallel regions, are not affected.
+// Sets the OpenMP thread count of the calling thread for one call and restores it afterwards, so
+// that callers on other threads, and the caller's own later parallel regions, are not affected.
 class ThreadScope {
  public:
   explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) {
@@ -41,9 +41,9 @@ int64_t count_parameters(const EncoderWeights& w) {
   auto linear = [](const LinearWeights& l) {
     return static_cast<int64_t>(l.weight.data.size() + l.bias.size());
   };
-  int64_t total = static_cast<int64_t>(w.word_embeddings.data.size() +
-                                       w.token_type_embeddings.data.size()) +
-                  norm(w.embedding_norm) + norm(w.final_norm);
+  int64_t total =
+      static_cast<int64_t>(w.word_embeddings.data.size() + w.token_type_embeddings.data.size()) +
+      norm(w.embedding_norm) + norm(w.final_norm);
   // A computed sinusoidal table is not a parameter.
   if (w.config.position_embedding_type == PositionEmbedding::learned) {
     total += static_cast<int64_t>(w.position_embeddings.data.size());
@@ -131,7 +131,8 @@ class ModelImpl {
 Model Model::load(const std::filesystem::path& folder, const LoadOptions& options) {
   if (options.backend == BackendKind::reference && options.dtype != ComputeType::f32) {
     throw Error(
-        "the reference backend computes in float32 only (bf16 and int8 need the optimized backend)");
+        "the reference backend computes in float32 only (bf16 and int8 need the optimized "
+        "backend)");
   }
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) {
@@ -146,8 +147,8 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   const Config config = family.read_config(reader);
   if (layout.pooling_dimension != 0 && layout.pooling_dimension != config.hidden_size) {
     throw Error(layout.pooling_config.string() + ": field 'word_embedding_dimension' is " +
-                std::to_string(layout.pooling_dimension) + ", but the transformer's hidden size is " +
-                std::to_string(config.hidden_size));
+                std::to_string(layout.pooling_dimension) +
+                ", but the transformer's hidden size is " + std::to_string(config.hidden_size));
   }
 
   ModelInfo info;
@@ -155,7 +156,8 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   info.transformer_folder = layout.transformer_folder;
   detail::EncoderWeights weights = [&] {
     // The mapping lives only while the weights are copied out of it.
-    const auto file = detail::SafetensorsFile::open(layout.transformer_folder / "model.safetensors");
+    const auto file =
+        detail::SafetensorsFile::open(layout.transformer_folder / "model.safetensors");
     info.weights_dtype = detail::stored_dtype(file);
     return family.load_weights(config, file);
   }();
@@ -169,11 +171,21 @@ Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 
-const Config& Model::config() const { return impl_->config(); }
-const ModelInfo& Model::info() const { return impl_->info(); }
-BackendKind Model::backend() const { return impl_->backend(); }
-Pooling Model::default_pooling() const { return impl_->layout().pooling; }
-bool Model::default_normalize() const { return impl_->layout().normalize; }
+const Config& Model::config() const {
+  return impl_->config();
+}
+const ModelInfo& Model::info() const {
+  return impl_->info();
+}
+BackendKind Model::backend() const {
+  return impl_->backend();
+}
+Pooling Model::default_pooling() const {
+  return impl_->layout().pooling;
+}
+bool Model::default_normalize() const {
+  return impl_->layout().normalize;
+}
 
 PackedOutput Model::encode_packed(const std::vector<Sequence>& sequences,
                                   const EncodeOptions& options) const {

@@ -1,5 +1,6 @@
-// The RoBERTa family (and XLM-RoBERTa): BERT's tensor layout under an optional "roberta." prefix, with
-// positions numbered from pad_token_id + 1 as Hugging Face's RobertaEmbeddings does for unpadded input.
+// The RoBERTa family (and XLM-RoBERTa): BERT's tensor layout under an optional "roberta." prefix,
+// with positions numbered from pad_token_id + 1 as Hugging Face's RobertaEmbeddings does for
+// unpadded input.
 #include "model/checkpoint_reader.hpp"
 #include "model/family.hpp"
 
@@ -9,8 +10,7 @@ Config read_roberta_config(const ConfigReader& reader) {
   Config config = read_bert_config(reader);
   const int64_t pad_token_id = reader.non_negative_int("pad_token_id", 1, max_vocab_size);
   config.position_offset = pad_token_id + 1;
-  if (config.position_embedding_type == PositionEmbedding::learned &&
-      config.max_length() <= 0) {
+  if (config.position_embedding_type == PositionEmbedding::learned && config.max_length() <= 0) {
     reader.fail("field 'max_position_embeddings' (" +
                 std::to_string(config.max_position_embeddings) +
                 ") leaves no positions after pad_token_id + 1 (" +

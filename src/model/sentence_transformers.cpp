@@ -24,7 +24,8 @@ Pooling read_pooling(const std::filesystem::path& path, int64_t& dimension) {
       {"pooling_mode_max_tokens", Pooling::max},
       {"pooling_mode_mean_sqrt_len_tokens", Pooling::mean_sqrt_len},
   };
-  // Any other mode (weightedmean, lasttoken, ...) would change the output; refuse rather than ignore.
+  // Any other mode (weightedmean, lasttoken, ...) would change the output; refuse rather than
+  // ignore.
   for (const auto& [key, value] : root.items()) {
     const bool known = std::any_of(modes.begin(), modes.end(),
                                    [&](const auto& mode) { return key == mode.first; });
@@ -39,9 +40,10 @@ Pooling read_pooling(const std::filesystem::path& path, int64_t& dimension) {
     if (reader.boolean(key, false)) enabled.push_back(mode);
   }
   if (enabled.size() != 1) {
-    reader.fail("exactly one of pooling_mode_cls_token, pooling_mode_mean_tokens, "
-                "pooling_mode_max_tokens, pooling_mode_mean_sqrt_len_tokens must be true (" +
-                std::to_string(enabled.size()) + " are)");
+    reader.fail(
+        "exactly one of pooling_mode_cls_token, pooling_mode_mean_tokens, "
+        "pooling_mode_max_tokens, pooling_mode_mean_sqrt_len_tokens must be true (" +
+        std::to_string(enabled.size()) + " are)");
   }
   return enabled.front();
 }
@@ -56,7 +58,8 @@ ModelLayout read_model_layout(const std::filesystem::path& folder) {
   if (!std::filesystem::exists(modules_path, ec)) return layout;
 
   const json modules = read_json_file(modules_path);
-  if (!modules.is_array()) throw Error(modules_path.string() + ": must hold a JSON array of modules");
+  if (!modules.is_array())
+    throw Error(modules_path.string() + ": must hold a JSON array of modules");
   for (size_t i = 0; i < modules.size(); ++i) {
     const json& module = modules[i];
     const std::string where = modules_path.string() + ": module " + std::to_string(i);
@@ -67,7 +70,8 @@ ModelLayout read_model_layout(const std::filesystem::path& folder) {
     const std::string type = module["type"].get<std::string>();
     const std::filesystem::path path = folder / module["path"].get<std::string>();
     if (!type.starts_with(kModulePrefix)) {
-      throw Error(where + " has type \"" + type + "\", which is not a sentence-transformers module");
+      throw Error(where + " has type \"" + type +
+                  "\", which is not a sentence-transformers module");
     }
     const std::string_view name = std::string_view(type).substr(kModulePrefix.size());
     if (name == "Transformer") {

@@ -1,6 +1,6 @@
 // The encoder graph on both backends: optimized against reference on random configurations, and the
-// properties that any correct encoder has (batch independence, permutation equivariance, thread count
-// independence).
+// properties that any correct encoder has (batch independence, permutation equivariance, thread
+// count independence).
 #include <omp.h>
 
 #include <algorithm>
@@ -24,8 +24,8 @@ std::vector<float> run_encoder(const detail::Encoder& encoder, const std::vector
 }
 
 detail::Encoder make_encoder(const detail::EncoderWeights& weights, bool optimized) {
-  return detail::Encoder(weights, optimized ? detail::make_optimized_backend()
-                                            : detail::make_reference_backend());
+  return detail::Encoder(
+      weights, optimized ? detail::make_optimized_backend() : detail::make_reference_backend());
 }
 
 struct ThreadCount {
@@ -146,8 +146,8 @@ TEST_CASE("one and two threads agree", "[encoder][property]") {
     ThreadCount threads(2);
     two = run_encoder(encoder, seqs);
   }
-  // Row kernels and attention blocks compute each output in one thread; only oneDNN may split a GEMM's
-  // reduction differently, which changes rounding, not values.
+  // Row kernels and attention blocks compute each output in one thread; only oneDNN may split a
+  // GEMM's reduction differently, which changes rounding, not values.
   CHECK(test::max_abs_diff(one, two) < 1e-5f);
 }
 
@@ -162,7 +162,8 @@ TEST_CASE("batch packing rejects invalid sequences naming them", "[encoder][batc
   check({Sequence{{1, 2}, {0}}}, "1 token_type_ids for 2 input_ids");
   check({Sequence{{1, 2}, {0, 2}}}, "type id 2");
   check({Sequence{std::vector<int64_t>(65, 1), {}}}, "more than the model's maximum (64)");
-  const auto batch = detail::Batch::pack(std::vector<Sequence>{Sequence{{3, 4, 5}, {}}, Sequence{{6}, {1}}}, config);
+  const auto batch = detail::Batch::pack(
+      std::vector<Sequence>{Sequence{{3, 4, 5}, {}}, Sequence{{6}, {1}}}, config);
   CHECK(batch.tokens() == 4);
   CHECK(batch.offsets()[1] == 3);
   CHECK(batch.positions()[2] == 2);

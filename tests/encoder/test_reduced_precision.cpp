@@ -1,4 +1,5 @@
-// bf16 and int8 GEMMs against float32 on the same weights: the accuracy targets of each compute type.
+// bf16 and int8 GEMMs against float32 on the same weights: the accuracy targets of each compute
+// type.
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -52,7 +53,8 @@ std::vector<double> pooled_cosines(const std::vector<float>& a, const std::vecto
   detail::pool(a.data(), batch.offsets(), hidden, Pooling::mean, pa.data());
   detail::pool(b.data(), batch.offsets(), hidden, Pooling::mean, pb.data());
   std::vector<double> cosines;
-  for (size_t s = 0; s < n; ++s) cosines.push_back(cosine(pa.data() + s * hidden, pb.data() + s * hidden, hidden));
+  for (size_t s = 0; s < n; ++s)
+    cosines.push_back(cosine(pa.data() + s * hidden, pb.data() + s * hidden, hidden));
   return cosines;
 }
 

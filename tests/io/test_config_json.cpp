@@ -8,8 +8,8 @@
 #include <string>
 
 #include "io/config_json.hpp"
-#include "vecformer/config.hpp"
 #include "support/temp_path.hpp"
+#include "vecformer/config.hpp"
 #include "vecformer/error.hpp"
 
 namespace {

@@ -12,10 +12,11 @@
 
 namespace vecformer::detail {
 
-// y = act(x · Wᵀ + b) with 8-bit integer products: weights quantized once, symmetric, with one scale per
-// output row (max |w| / 127); each call quantizes its input rows the same way with one scale per token
-// (dynamic). oneDNN multiplies s8 × s8 into int32 (VNNI where the CPU has it) and applies the weight
-// scales; the token scales, bias and activation are applied afterwards in float32.
+// y = act(x · Wᵀ + b) with 8-bit integer products: weights quantized once, symmetric, with one
+// scale per output row (max |w| / 127); each call quantizes its input rows the same way with one
+// scale per token (dynamic). oneDNN multiplies s8 × s8 into int32 (VNNI where the CPU has it) and
+// applies the weight scales; the token scales, bias and activation are applied afterwards in
+// float32.
 class OneDnnInt8Linear final : public OptimizedLinear {
  public:
   OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused);

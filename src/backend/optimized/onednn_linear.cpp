@@ -110,9 +110,9 @@ void OneDnnLinear::run(const float* x, int64_t rows, float* y) const {
   memory scratchpad(pd.scratchpad_desc(), engine_, scratch.data());
   primitive.matmul.execute(stream, {{DNNL_ARG_SRC, src},
                                     {DNNL_ARG_WEIGHTS, weights_},
-                             {DNNL_ARG_BIAS, bias_},
-                             {DNNL_ARG_DST, dst},
-                             {DNNL_ARG_SCRATCHPAD, scratchpad}});
+                                    {DNNL_ARG_BIAS, bias_},
+                                    {DNNL_ARG_DST, dst},
+                                    {DNNL_ARG_SCRATCHPAD, scratchpad}});
   stream.wait();
   if (activation_ && !activation_in_post_op_) {
 #pragma omp parallel for schedule(static)

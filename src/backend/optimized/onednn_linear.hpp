@@ -18,11 +18,11 @@ class OptimizedLinear : public PreparedLinear {
   virtual void run(const float* x, int64_t rows, float* y) const = 0;
 };
 
-// y = act(x · Wᵀ + b) as one oneDNN matmul. The weights are reordered once, at preparation, into the
-// layout oneDNN prefers; bias and activation are fused as post-ops (when oneDNN cannot fuse the
-// activation, or `fuse_activation` is false, the xsimd activation kernel runs after the matmul). A primitive is created the first time
-// a row count is seen and reused afterwards. Scratchpads are supplied per call (user mode), so one
-// prepared linear serves many threads at once.
+// y = act(x · Wᵀ + b) as one oneDNN matmul. The weights are reordered once, at preparation, into
+// the layout oneDNN prefers; bias and activation are fused as post-ops (when oneDNN cannot fuse the
+// activation, or `fuse_activation` is false, the xsimd activation kernel runs after the matmul). A
+// primitive is created the first time a row count is seen and reused afterwards. Scratchpads are
+// supplied per call (user mode), so one prepared linear serves many threads at once.
 class OneDnnLinear final : public OptimizedLinear {
  public:
   OneDnnLinear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused,

@@ -1,6 +1,6 @@
-// The optimized backend: oneDNN matmul for every projection, xsimd kernels for everything element-wise,
-// OpenMP over token rows and over (sequence, head) attention blocks. The thread count is the calling
-// thread's OpenMP setting (Model::encode sets it per call).
+// The optimized backend: oneDNN matmul for every projection, xsimd kernels for everything
+// element-wise, OpenMP over token rows and over (sequence, head) attention blocks. The thread count
+// is the calling thread's OpenMP setting (Model::encode sets it per call).
 #include <algorithm>
 #include <vector>
 
@@ -14,7 +14,8 @@ namespace {
 
 class OptimizedBackend final : public Backend {
  public:
-  explicit OptimizedBackend(ComputeType dtype) : engine_(dnnl::engine::kind::cpu, 0), dtype_(dtype) {
+  explicit OptimizedBackend(ComputeType dtype)
+      : engine_(dnnl::engine::kind::cpu, 0), dtype_(dtype) {
     kernels::selected_isa();
   }
 
@@ -62,8 +63,9 @@ class OptimizedBackend final : public Backend {
     const int64_t hidden = heads * head_dim;
     const int64_t sequences = static_cast<int64_t>(offsets.size()) - 1;
     int64_t longest = 0;
-    for (int64_t s = 0; s < sequences; ++s) longest = std::max(longest, offsets[s + 1] - offsets[s]);
-    // One block per (sequence, head); blocks are independent.
+    for (int64_t s = 0; s < sequences; ++s)
+      longest = std::max(longest, offsets[s + 1] - offsets[s]);
+      // One block per (sequence, head); blocks are independent.
 #pragma omp parallel
     {
       std::vector<float> scratch(

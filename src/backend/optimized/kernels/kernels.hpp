@@ -40,9 +40,9 @@ void add(float* y, const float* x, int64_t n);
 void sum_rows(float* out, const float* a, const float* b, const float* c, int64_t n);
 
 // One head of scaled dot-product attention over one sequence, with the same layout as
-// reference::attention_head. `scratch` holds at least attention_scratch_floats(length, head_dim) floats.
-// Scratch one attention_head call needs: the weights row and the head's keys transposed, each row
-// padded to a multiple of 16 floats.
+// reference::attention_head. `scratch` holds at least attention_scratch_floats(length, head_dim)
+// floats. Scratch one attention_head call needs: the weights row and the head's keys transposed,
+// each row padded to a multiple of 16 floats.
 inline int64_t attention_scratch_floats(int64_t length, int64_t head_dim) {
   return (head_dim + 1) * ((length + 15) / 16 * 16);
 }
