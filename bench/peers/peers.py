@@ -695,7 +695,14 @@ def main() -> int:
     ap.add_argument("--ort-module", help="path of node_modules/onnxruntime-node (required to measure)")
     ap.add_argument("--openblas-dir", default="", help="directory holding OpenBLAS's libblas.so.3")
     ap.add_argument("--openblas-version", default="?")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="undisturbed rounds wanted (default 5); see --max-rounds")
+    ap.add_argument("--max-rounds", type=int, default=0,
+                    help="rounds in which other processes used more than --max-foreign of the CPUs do "
+                         "not count; extra rounds run until --rounds undisturbed ones, this many rounds in "
+                         "all (default 2 x --rounds) or --time-limit")
+    ap.add_argument("--time-limit", type=float, default=15.0,
+                    help="minutes after which no extra round starts (default 15)")
     ap.add_argument("--iters-scale", type=float, default=1.0, help="multiplies every case's iterations")
     ap.add_argument("--cases", default="", help="comma-separated case ids (default: all)")
     ap.add_argument("--max-foreign", type=float, default=0.10,
@@ -705,7 +712,7 @@ def main() -> int:
     ap.add_argument("--budget", type=float, default=1.5,
                     help="after the first round, a measurement's iterations are cut to take about this "
                          "many seconds (never more than the case's count, at least 3)")
-    ap.add_argument("--max-wait", type=float, default=30.0,
+    ap.add_argument("--max-wait", type=float, default=60.0,
                     help="seconds to wait for a quiet machine before each round")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
     ap.add_argument("--results-dir", default=os.path.join(HERE, "results"),
@@ -769,14 +776,22 @@ def main() -> int:
         load = ForeignLoad([torch_w.proc.pid, ort_w.proc.pid])
         verbose_runs: List[Dict[str, Any]] = []
         layer_case = next((c for c in cases if c.id == "layer_1x128"), None)
-        for r in range(args.rounds):
+        max_rounds = args.max_rounds or 2 * args.rounds
+        round_loads: List[float] = []
+        r = -1
+        while True:
+            r += 1
+            clean = sum(v <= args.max_foreign for v in round_loads)
+            if r >= args.rounds and (clean >= args.rounds or r >= max_rounds
+                                     or time.time() - started > args.time_limit * 60):
+                break
             order = ENGINES[r % 3:] + ENGINES[:r % 3]
             quiet, waited = load.wait_quiet(args.max_foreign, args.max_wait)
             round_waits.append({"round": r, "foreign_load": quiet, "waited_s": waited})
             # Repeating a disturbed measurement helps against bursts, not against a machine that stays
             # busy: then every attempt is as disturbed, and the run only gets longer.
             retries = args.retries if quiet <= args.max_foreign else 0
-            log(f"round {r + 1}/{args.rounds}, engine order {', '.join(order)}; other processes' CPU share "
+            log(f"round {r + 1} ({clean} undisturbed so far, {args.rounds} wanted), engine order {', '.join(order)}; other processes' CPU share "
                 f"{quiet:.0%} after {waited:.0f} s")
             for c in cases:
                 ids, mask, _ = inputs[c.id]
@@ -810,10 +825,12 @@ def main() -> int:
                 log(f"  {c.id:18s} " + "  ".join(
                     f"{e} {results[c.id][e][-1]['median_ms']:8.2f} ms ({results[c.id][e][-1]['foreign_load']:.0%})"
                     for e in ENGINES))
+            round_loads.append(med([results[c.id][e][-1]["foreign_load"] for c in cases for e in ENGINES]))
             t = load.start()
             peaks.append(torch_w.ask({"op": "matmul", "m": 128, "k": 768, "n": 3072, "threads": 2,
                                       "iters": max(10, round(50 * args.iters_scale))}))
             peaks[-1]["foreign_load"] = load.share(t)
+            peaks[-1]["round"] = r
             if layer_case:
                 iters = max(5, round(30 * args.iters_scale))
                 env = dict(vf_env, DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")
@@ -822,6 +839,7 @@ def main() -> int:
                 parsed = parse_dnnl_verbose(text, iters)
                 parsed["foreign_load"] = load.share(t)
                 parsed["total_ms"] = m["median_ms"]
+                parsed["round"] = r
                 verbose_runs.append(parsed)
                 if "error" in parsed:
                     log(f"  DNNL_VERBOSE: {parsed['error']}")
@@ -850,6 +868,7 @@ def main() -> int:
         "generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": args.command, "machine": machine, "versions": vers, "git": git_state(),
         "load_start": load_start, "load_end": load_end, "elapsed_s": elapsed, "rounds": args.rounds,
+        "round_loads": round_loads,
         "iters_scale": args.iters_scale, "checks": checks,
         "cases": [c.__dict__ | {"lengths": inputs[c.id][2]} for c in cases],
         "results": results, "matmul_peak": peaks, "matmul_netlib": netlib,
@@ -871,8 +890,20 @@ def main() -> int:
 # the document
 
 
+def used_rounds(rep: Dict[str, Any]) -> List[int]:
+    """The rounds the tables use: the undisturbed ones when there are at least min(3, --rounds) of them,
+    else every round (and the document says the run was disturbed)."""
+    loads = rep.get("round_loads") or []
+    n = len(next(iter(next(iter(rep["results"].values())).values())))
+    clean = [i for i, v in enumerate(loads) if v <= rep["max_foreign"]]
+    return clean if len(clean) >= min(3, rep["rounds"]) else list(range(n))
+
+
 def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, results_dir: str) -> None:
-    res = rep["results"]
+    used = used_rounds(rep)
+    res = {cid: {e: [ms[i] for i in used if i < len(ms)] for e, ms in per.items()}
+           for cid, per in rep["results"].items()}
+    rounds_total = len(next(iter(next(iter(rep["results"].values())).values())))
     have = {c.id for c in cases}
     doc_dir = os.path.dirname(os.path.abspath(doc_path))
     rel = lambda p: os.path.relpath(p, doc_dir)  # noqa: E731
@@ -883,11 +914,19 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "here. Rerun the script instead of editing by hand. -->", "",
           f"Generated {rep['generated']} by", "", "```sh", rep["command"] or "bench/peers/run_peers.sh",
           "```", "",
-          f"in {rep['elapsed_s'] / 60:.1f} minutes: {rep['rounds']} interleaved rounds, each running every "
+          f"in {rep['elapsed_s'] / 60:.1f} minutes: {rounds_total} interleaved rounds, each running every "
           "case on every engine in turn (engine order rotating between rounds). A measurement is the "
           "median of N timed iterations after a warm-up; the tables give the median over rounds, and "
           "each ratio is the median of the per-round ratios, with the range over rounds in parentheses. "
           "The machine is shared and noisy: trust the ratios more than the absolute times.", ""]
+    loads_by_round = rep.get("round_loads") or []
+    if loads_by_round:
+        L += [f"A round counts as undisturbed when other processes used at most {rep['max_foreign']:.0%} of "
+              "the CPUs (median over its measurements; measured from /proc/stat minus this run's own CPU "
+              "time); rounds that did not were followed by extra ones. Per round: "
+              + ", ".join(f"{i + 1}: {v:.0%}" for i, v in enumerate(loads_by_round)) + ". "
+              + (f"The tables use the {len(used)} undisturbed rounds ({', '.join(str(i + 1) for i in used)})."
+                 if len(used) < rounds_total else f"The tables use all {rounds_total} rounds."), ""]
 
     # --- conditions
     all_loads = [x.get("foreign_load", 0.0) for c in cases for e in ENGINES for x in res[c.id][e]]
@@ -898,8 +937,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
               "figures suffer most (a descheduled thread stalls every parallel region), and how much "
               "differs between engines. Treat this document as a check that the pipeline works, not as "
               "the performance of vecformer; rerun on a quiet machine.", ""]
-    L += ["Other processes' share of the CPUs during each kept measurement (from /proc/stat minus this "
-          f"run's own CPU time). In a round that started on a quiet machine, a measurement above "
+    L += ["Other processes' share of the CPUs during each measurement the tables use. In a round that started on a quiet machine, a measurement above "
           f"{rep['max_foreign']:.0%} was repeated up to {rep['retries']} time(s) and the least disturbed "
           "attempt kept; in a round that started on a busy machine, repeating would not help and was "
           "skipped:", "",
@@ -910,10 +948,10 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         L.append(f"| {ENGINE_LABEL[e]} | {med(loads):.0%} | {max(loads):.0%} | "
                  f"{sum(v > rep['max_foreign'] for v in loads)} of {len(loads)} | "
                  f"{sum(x.get('attempts', 1) - 1 for x in ms)} |")
-    waits = rep.get("round_waits", [])
+    waits = [w for w in rep.get("round_waits", []) if w["round"] in used]
     if waits:
         L += ["", "Before each round the script waited for a quiet machine (at most "
-              f"{rep.get('max_wait', 60):.0f} s): waited " + ", ".join(f"{w['waited_s']:.0f} s" for w in waits)
+              f"{rep.get('max_wait', 60):.0f} s); for the rounds used: waited " + ", ".join(f"{w['waited_s']:.0f} s" for w in waits)
               + "; other processes' share then " + ", ".join(f"{w['foreign_load']:.0%}" for w in waits) + "."]
     L.append("")
 
@@ -974,7 +1012,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
                         + [{"name": "vecformer ideal", "color": ENGINE_COLOR["vecformer"], "dash": True,
                             "values": [summary(res, "layer_1x128_t1", "vecformer", "tokens_per_s") * t
                                        for _, t in THREAD_CURVE]}],
-                        note=f"median over {rep['rounds']} rounds; dashed: vecformer's 1-thread rate × threads"
+                        note=f"median over {len(used)} rounds; dashed: vecformer's 1-thread rate × threads"
                         + load_note)
         path = os.path.join(results_dir, "tokens_per_s_threads.svg")
         with open(path, "w") as f:
@@ -995,7 +1033,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
                         "tokens/s", [s for _, s in curve],
                         [{"name": ENGINE_LABEL[e], "color": ENGINE_COLOR[e],
                           "values": [summary(res, cid, e, "tokens_per_s") for cid, _ in curve]}
-                         for e in ENGINES], log2x=True, note=f"median over {rep['rounds']} rounds" + load_note)
+                         for e in ENGINES], log2x=True, note=f"median over {len(used)} rounds" + load_note)
         path = os.path.join(results_dir, "tokens_per_s_seq_len.svg")
         with open(path, "w") as f:
             f.write(svg)
@@ -1018,7 +1056,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         L.append("")
 
     # --- matmul peak and achieved rate
-    peaks = rep["matmul_peak"]
+    peaks = [p for i, p in enumerate(rep["matmul_peak"]) if p.get("round", i) in used]
     L += ["## Matmul peak, same run (measured through PyTorch, not vecformer)", "",
           "fp32 [128×768]·[768×3072], 2 threads, median per round, median over rounds:", "",
           "| Path | ms | GFLOP/s |", "|---|---:|---:|"]
@@ -1053,7 +1091,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "matmul in a forward, summed, against the same run's median total per forward. Everything that "
           "is not a oneDNN matmul (embedding, attention scores / softmax / context in the xsimd kernels, "
           "layer norms, residual adds, OpenMP fork/join, output copy) is the rest.", ""]
-    vr = [v for v in rep["dnnl_verbose"] if "error" not in v]
+    vr = [v for i, v in enumerate(rep["dnnl_verbose"]) if "error" not in v and v.get("round", i) in used]
     if vr:
         total = med([v["total_ms"] for v in vr])
         mm = med([v["matmul_ms"] for v in vr])
