@@ -1,6 +1,35 @@
 #include "encoder/encoder.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
+
 namespace vecformer::detail {
+
+namespace {
+
+// For one forward: OpenMP teams of exactly the calling thread's thread count, never more than
+// OMP_THREAD_LIMIT, and no dynamic shrinking. oneDNN plans each matmul for that count and skips the
+// work of threads that never arrive, so a smaller team would silently leave outputs unwritten.
+class ExactTeams {
+ public:
+  ExactTeams() : threads_(omp_get_max_threads()), dynamic_(omp_get_dynamic()) {
+    omp_set_dynamic(0);
+    omp_set_num_threads(std::min(threads_, omp_get_thread_limit()));
+  }
+  ~ExactTeams() {
+    omp_set_num_threads(threads_);
+    omp_set_dynamic(dynamic_);
+  }
+  ExactTeams(const ExactTeams&) = delete;
+  ExactTeams& operator=(const ExactTeams&) = delete;
+
+ private:
+  int threads_;
+  int dynamic_;
+};
+
+}  // namespace
 
 void Workspace::reserve_for(int64_t tokens, const Config& config) {
   const auto hidden = static_cast<size_t>(tokens * config.hidden_size);
@@ -53,6 +82,7 @@ void Encoder::feed_forward(const PreparedLayer& layer, const float* x, int64_t t
 
 void Encoder::forward(const Batch& batch, float* x, Workspace& ws,
                       const AttentionObserver& observer) const {
+  const ExactTeams teams;
   const Backend& be = *backend_;
   const int64_t tokens = batch.tokens();
   const int64_t hidden = config_.hidden_size;

@@ -21,11 +21,18 @@ namespace detail {
 
 namespace {
 
+constexpr int kMaxThreads = 1024;  // the CLI's limit too
+
 // Sets the OpenMP thread count of the calling thread for one call and restores it afterwards, so
 // that callers on other threads, and the caller's own later parallel regions, are not affected.
+// (The encoder itself keeps the teams exactly that size: see ExactTeams in encoder.cpp.)
 class ThreadScope {
  public:
   explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) {
+    if (threads < 0 || threads > kMaxThreads) {
+      throw Error("EncodeOptions::threads must be 0 (every core) or 1 to " +
+                  std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
+    }
     omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
   }
   ~ThreadScope() { omp_set_num_threads(previous_); }
@@ -106,6 +113,7 @@ class ModelImpl {
 
   PackedOutput encode_packed(const std::vector<Sequence>& sequences,
                              const EncodeOptions& options) const {
+    const ThreadScope threads(options.threads);
     const Batch batch = Batch::pack(sequences, config());
     PackedOutput out;
     out.hidden.shape = {batch.tokens(), config().hidden_size};
@@ -113,7 +121,6 @@ class ModelImpl {
     out.offsets.assign(batch.offsets().begin(), batch.offsets().end());
     if (batch.tokens() == 0) return out;
 
-    const ThreadScope threads(options.threads);
     Workspace workspace;
     encoder_.forward(batch, out.hidden.data.data(), workspace);
     return out;

@@ -59,18 +59,11 @@ dnnl::matmul::primitive_desc OneDnnInt8Linear::describe(int64_t rows,
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr, engine_);
 }
 
-const OneDnnInt8Linear::Primitive& OneDnnInt8Linear::primitive_for(int64_t rows) const {
-  std::lock_guard lock(mutex_);
-  auto it = primitives_.find(rows);
-  if (it == primitives_.end()) {
-    auto pd = describe(rows, weights_.get_desc());
-    it = primitives_.emplace(rows, Primitive{pd, dnnl::matmul(pd)}).first;
-  }
-  return it->second;  // std::map nodes never move
-}
-
 void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y) const {
-  const Primitive& primitive = primitive_for(rows);
+  const Primitive& primitive = primitives_.get(rows, [this](int64_t r) {
+    const auto pd = describe(r, weights_.get_desc());
+    return Primitive{pd, dnnl::matmul(pd)};
+  });
   std::vector<int8_t> quantized(static_cast<size_t>(rows * in_));
   std::vector<float> token_scales(static_cast<size_t>(rows));
 #pragma omp parallel for schedule(static)

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <dnnl.hpp>
@@ -32,7 +33,6 @@ class OneDnnInt8Linear final : public OptimizedLinear {
   };
 
   dnnl::matmul::primitive_desc describe(int64_t rows, const dnnl::memory::desc& weights) const;
-  const Primitive& primitive_for(int64_t rows) const;
 
   dnnl::engine engine_;
   int64_t in_ = 0;
@@ -42,8 +42,7 @@ class OneDnnInt8Linear final : public OptimizedLinear {
   std::vector<float> bias_;
   dnnl::memory weights_;
 
-  mutable std::mutex mutex_;
-  mutable std::map<int64_t, Primitive> primitives_;
+  PrimitiveCache<Primitive> primitives_;
 };
 
 // Symmetric per-row quantization: q = round(x / s) with s = max |x| / 127 (1 for an all-zero row).

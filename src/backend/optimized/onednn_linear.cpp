@@ -76,24 +76,19 @@ dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows,
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, bias, dst), attr, engine_);
 }
 
-const OneDnnLinear::Primitive& OneDnnLinear::primitive_for(int64_t rows) const {
-  std::lock_guard lock(mutex_);
-  auto it = primitives_.find(rows);
-  if (it == primitives_.end()) {
-    auto pd = describe(rows, weights_.get_desc());
-    dnnl::reorder to_input_type;
-    if (dtype_ == ComputeType::bf16) {
-      to_input_type = dnnl::reorder(dnnl::reorder::primitive_desc(
-          engine_, memory::desc({rows, in_}, dt::f32, tag::ab), engine_, pd.src_desc()));
-    }
-    it = primitives_.emplace(rows, Primitive{pd, dnnl::matmul(pd), to_input_type}).first;
+OneDnnLinear::Primitive OneDnnLinear::make_primitive(int64_t rows) const {
+  auto pd = describe(rows, weights_.get_desc());
+  dnnl::reorder to_input_type;
+  if (dtype_ == ComputeType::bf16) {
+    to_input_type = dnnl::reorder(dnnl::reorder::primitive_desc(
+        engine_, memory::desc({rows, in_}, dt::f32, tag::ab), engine_, pd.src_desc()));
   }
-  // std::map never moves its nodes, so the reference stays valid while other rows are added.
-  return it->second;
+  return Primitive{pd, dnnl::matmul(pd), to_input_type};
 }
 
 void OneDnnLinear::run(const float* x, int64_t rows, float* y) const {
-  const Primitive& primitive = primitive_for(rows);
+  const Primitive& primitive =
+      primitives_.get(rows, [this](int64_t r) { return make_primitive(r); });
   const dnnl::matmul::primitive_desc& pd = primitive.desc;
   std::vector<uint8_t> scratch(pd.scratchpad_desc().get_size());
   dnnl::stream stream(engine_);

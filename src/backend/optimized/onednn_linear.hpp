@@ -4,13 +4,35 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
+#include <omp.h>
 #include <dnnl.hpp>
 
 #include "backend/backend.hpp"
 
 namespace vecformer::detail {
+
+// Primitives of one prepared linear map, created the first time a (row count, thread count) is seen
+// and reused afterwards. oneDNN splits a matmul for the thread count current at creation, so a
+// primitive serves only calls with that count. Guarded: encode runs on many threads at once.
+template <class Primitive>
+class PrimitiveCache {
+ public:
+  template <class Make>
+  const Primitive& get(int64_t rows, Make&& make) const {
+    const std::pair<int64_t, int> key{rows, omp_get_max_threads()};
+    std::lock_guard lock(mutex_);
+    auto it = primitives_.find(key);
+    if (it == primitives_.end()) it = primitives_.emplace(key, make(rows)).first;
+    return it->second;  // std::map never moves its nodes: the reference outlives later insertions
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::map<std::pair<int64_t, int>, Primitive> primitives_;
+};
 
 // A linear map the optimized backend runs: y[rows, out] = act(x[rows, in] · Wᵀ + b).
 class OptimizedLinear : public PreparedLinear {
@@ -42,7 +64,7 @@ class OneDnnLinear final : public OptimizedLinear {
 
   dnnl::memory::data_type input_type() const;
   dnnl::matmul::primitive_desc describe(int64_t rows, const dnnl::memory::desc& weights) const;
-  const Primitive& primitive_for(int64_t rows) const;
+  Primitive make_primitive(int64_t rows) const;
 
   dnnl::engine engine_;
   int64_t in_ = 0;
@@ -53,9 +75,7 @@ class OneDnnLinear final : public OptimizedLinear {
   dnnl::memory weights_;
   dnnl::memory bias_;
 
-  // Cache of primitives by row count; guarded because encode may run on many threads.
-  mutable std::mutex mutex_;
-  mutable std::map<int64_t, Primitive> primitives_;
+  PrimitiveCache<Primitive> primitives_;
 };
 
 }  // namespace vecformer::detail
