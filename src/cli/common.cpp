@@ -4,6 +4,10 @@
 
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "vecformer/error.hpp"
 
 namespace vecformer::cli {
 
@@ -17,6 +21,17 @@ void add_engine_options(CLI::App& command, std::string& backend, int& threads) {
 
 BackendKind parse_backend(const std::string& name) {
   return name == "reference" ? BackendKind::reference : BackendKind::optimized;
+}
+
+Input::Input(const std::string& path) : in_(&std::cin), name_(path == "-" ? "<stdin>" : path) {
+  if (path == "-") return;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(path + ": is a directory, not an input file");
+  }
+  file_.open(path, std::ios::binary);
+  if (!file_) throw Error(path + ": cannot open input file");
+  in_ = &file_;
 }
 
 void add_dtype_option(CLI::App& command, std::string& dtype) {

@@ -3,6 +3,8 @@
 // Pieces shared by the subcommands: option parsing helpers, number formatting, progress reporting.
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <fstream>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,23 @@ ComputeType parse_dtype(const std::string& name);
 // The shortest decimal text that reads back as the same float.
 void append_float(std::string& out, float value);
 std::string shape_text(const std::vector<int64_t>& shape);
+
+// A subcommand's --input: the named file, or standard input for "-". Errors name the file.
+class Input {
+ public:
+  explicit Input(const std::string& path);
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+
+  std::istream& stream() { return *in_; }
+  // How error messages name the input: the path, or "<stdin>".
+  const std::string& name() const { return name_; }
+
+ private:
+  std::ifstream file_;
+  std::istream* in_;
+  std::string name_;
+};
 
 // A progress bar on stderr, drawn only when stderr is a terminal and the work is long enough to
 // matter.

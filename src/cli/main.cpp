@@ -1,5 +1,6 @@
 // vecformer command line: one subcommand per file. Every failure ends in exactly one line
 // "vecformer: error: ..." on stderr; exit 1 for bad input, 2 for usage errors.
+#include <cstdio>
 #include <iostream>
 #include <vector>
 
@@ -12,12 +13,23 @@ constexpr int kExitInputError = 1;
 constexpr int kExitUsageError = 2;
 
 // CLI11 messages may span lines; the contract is one line.
-std::string one_line(std::string message) {
-  for (char& c : message) {
-    if (c == '\n' || c == '\r') c = ' ';
+// Control characters (from any message source) never reach the terminal.
+std::string one_line(const std::string& message) {
+  std::string line;
+  for (const char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      line += ' ';
+    } else if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      line += escaped;
+    } else {
+      line += c;
+    }
   }
-  while (!message.empty() && message.back() == ' ') message.pop_back();
-  return message;
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -73,16 +74,9 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
 }
 
 std::vector<Sequence> read_input(const RunOptions& options, const Model& model) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  const std::string source = options.input == "-" ? "<stdin>" : options.input;
-  if (options.input != "-") {
-    file.open(options.input, std::ios::binary);
-    if (!file) throw Error(options.input + ": cannot open input file");
-    in = &file;
-  }
-  if (options.text) return tokenize_lines(*in, source, model, options.max_length);
-  return detail::read_token_input(*in, source, model.config());
+  Input input(options.input);
+  if (options.text) return tokenize_lines(input.stream(), input.name(), model, options.max_length);
+  return detail::read_token_input(input.stream(), input.name(), model.config());
 }
 
 // The encoded result of every sequence: pooled vectors, or each sequence's own rows of hidden

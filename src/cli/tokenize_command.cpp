@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "vecformer/error.hpp"
 #include "vecformer/tokenizer.hpp"
 
@@ -56,13 +57,8 @@ void tokenize_stream(std::istream& in, const std::string& source, const Tokenize
 
 int run(const TokenizeOptions& options) {
   const Tokenizer tokenizer = Tokenizer::load(options.model);
-  if (options.input == "-") {
-    tokenize_stream(std::cin, "<stdin>", tokenizer, options.max_length);
-    return 0;
-  }
-  std::ifstream file(options.input, std::ios::binary);
-  if (!file) throw Error(options.input + ": cannot open input file");
-  tokenize_stream(file, options.input, tokenizer, options.max_length);
+  Input input(options.input);
+  tokenize_stream(input.stream(), input.name(), tokenizer, options.max_length);
   return 0;
 }
 

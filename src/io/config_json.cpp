@@ -92,6 +92,17 @@ Config read_bert_config(const ConfigReader& reader) {
       parse_position_embedding(reader, reader.string("position_embedding_type", "absolute"));
   config.norm_first = reader.boolean("norm_first", false);
   check_heads_divide_hidden(reader, config, "hidden_size", "num_attention_heads");
+  // A learned table's size is bounded by the checkpoint file; a computed one only by the config, so
+  // a tiny file could otherwise ask for gigabytes.
+  constexpr int64_t max_computed_table = int64_t{1} << 26;
+  if (config.position_embedding_type == PositionEmbedding::sinusoidal &&
+      config.max_position_embeddings * config.hidden_size > max_computed_table) {
+    reader.fail(
+        "field 'max_position_embeddings' (" + std::to_string(config.max_position_embeddings) +
+        ") times field 'hidden_size' is more than the " + std::to_string(max_computed_table) +
+        " values vecformer computes for sinusoidal "
+        "positions");
+  }
   return config;
 }
 

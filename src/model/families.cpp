@@ -1,6 +1,7 @@
 #include <array>
 #include <string>
 
+#include "io/printable.hpp"
 #include "model/family.hpp"
 #include "vecformer/error.hpp"
 
@@ -24,7 +25,7 @@ const Family& find_family(std::string_view model_type, const std::filesystem::pa
     if (!supported.empty()) supported += ", ";
     supported += family.model_type;
   }
-  throw Error(config_path.string() + ": model_type \"" + std::string(model_type) +
+  throw Error(config_path.string() + ": model_type \"" + printable(model_type) +
               "\" is not supported (supported: " + supported + ")");
 }
 

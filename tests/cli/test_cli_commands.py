@@ -112,6 +112,10 @@ def main() -> int:
         check(r4.returncode == 1 and err.count("\n") == 1 and "reference" in err,
               f"bf16 on the reference backend is refused: {err.strip()!r}")
 
+        directory = run(binary, ["run", "--model", model, "--input", work])
+        err = directory.stderr.decode()
+        check(directory.returncode == 1 and "is a directory" in err, f"--input DIR: {err.strip()!r}")
+
         # info and bench report what they promise.
         info = run(binary, ["info", "--model", model]).stdout.decode()
         for field in ("family", "parameters", "dtype", "isa", "oneDNN", "threads", "pooling"):

@@ -194,6 +194,16 @@ TEST_CASE("config.json: invalid fields are rejected by name", "[io][config]") {
     j["hidden_size"] = "abc";
     require_rejected(j, "field 'hidden_size' must be a positive integer, got \"abc\"");
   }
+  SECTION("a computed position table larger than the limit") {
+    json j = minimal_config();
+    j["position_embedding_type"] = "sinusoidal";
+    j["max_position_embeddings"] = 1 << 20;  // × hidden 64 = 2^26: exactly the limit
+    CHECK(read_json(j).max_position_embeddings == 1 << 20);
+    j["hidden_size"] = 128;  // 2^27 values
+    require_rejected(j, "sinusoidal positions");
+    j["position_embedding_type"] = "absolute";  // a learned table is bounded by the file instead
+    CHECK(read_json(j).hidden_size == 128);
+  }
   SECTION("absurd sizes") {
     json j = minimal_config();
     j["num_hidden_layers"] = (1 << 20) + 1;
