@@ -28,13 +28,14 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 from typing import Callable, List, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
+from script_support import executable_or_none, report, scratch_folder  # noqa: E402
 
 PREFIX = "vecformer: error: "
 TIMEOUT_S = 180
@@ -320,39 +321,27 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true", help="print the cases as markdown table rows")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    if not (os.path.isfile(args.binary) and os.access(args.binary, os.X_OK)):
-        print(f"test_bad_inputs: FAIL: no executable at --binary {args.binary}", file=sys.stderr)
+    binary = executable_or_none("test_bad_inputs", args.binary)
+    if binary is None:
         return 1
 
-    workdir = tempfile.mkdtemp(prefix="vecformer_bad_")
-    c = Checker(os.path.abspath(args.binary), workdir)
-    try:
-        model = write_model(os.path.join(workdir, "model"))
-        tokens = c.file("tokens.txt", "1 2 3\n4 5\n")
-        check_model_folders(c, model, tokens)
-        check_inputs(c, model)
-        check_options(c, model, tokens)
-        check_no_sequences(c, model)
-    except subprocess.TimeoutExpired as e:
-        c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    with scratch_folder("vecformer_bad_", args.keep) as workdir:
+        c = Checker(binary, workdir)
+        try:
+            model = write_model(os.path.join(workdir, "model"))
+            tokens = c.file("tokens.txt", "1 2 3\n4 5\n")
+            check_model_folders(c, model, tokens)
+            check_inputs(c, model)
+            check_options(c, model, tokens)
+            check_no_sequences(c, model)
+        except subprocess.TimeoutExpired as e:
+            c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
 
     if args.markdown:
         print("\n| class | case | exit | stderr |\n|---|---|---|---|")
         for group, name, code, line in c.rows:
             print(f"| {group} | {name} | {code} | `{line}` |")
-    if c.failures:
-        print(f"\ntest_bad_inputs: FAILED: {len(c.failures)} problems ({c.passed} checks passed):",
-              file=sys.stderr)
-        for message in c.failures:
-            print(f"  - {message}", file=sys.stderr)
-        return 1
-    print(f"\ntest_bad_inputs: OK ({c.passed} checks)")
-    return 0
+    return report("test_bad_inputs", c.failures, f"{c.passed} checks passed")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from typing import List, Sequence
 
 import numpy as np
@@ -35,7 +34,9 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
+from script_support import executable_or_none, report, scratch_folder  # noqa: E402
 
 PREFIX = "vecformer: error: "
 TIMEOUT_S = 120
@@ -301,37 +302,25 @@ def main() -> int:
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    if not (os.path.isfile(args.binary) and os.access(args.binary, os.X_OK)):
-        print(f"test_cli_errors: FAIL: no executable at --binary {args.binary}", file=sys.stderr)
+    binary = executable_or_none("test_cli_errors", args.binary)
+    if binary is None:
         return 1
 
-    workdir = tempfile.mkdtemp(prefix="vecformer_cli_")
-    c = Checker(os.path.abspath(args.binary), workdir)
-    try:
-        model = os.path.join(workdir, "model")
-        config, weights = write_model(model)
-        tokens = c.file("tokens.txt", "1 2 3\n4 5\n")
-        check_success_paths(c, model, config, weights)
-        check_input_errors(c, model)
-        check_model_errors(c, model, tokens)
-        check_output_errors(c, model, tokens)
-        check_usage_errors(c, model, tokens)
-    except subprocess.TimeoutExpired as e:
-        c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    with scratch_folder("vecformer_cli_", args.keep) as workdir:
+        c = Checker(binary, workdir)
+        try:
+            model = os.path.join(workdir, "model")
+            config, weights = write_model(model)
+            tokens = c.file("tokens.txt", "1 2 3\n4 5\n")
+            check_success_paths(c, model, config, weights)
+            check_input_errors(c, model)
+            check_model_errors(c, model, tokens)
+            check_output_errors(c, model, tokens)
+            check_usage_errors(c, model, tokens)
+        except subprocess.TimeoutExpired as e:
+            c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
 
-    if c.failures:
-        print(f"\ntest_cli_errors: FAILED: {len(c.failures)} problems ({c.passed} checks passed):",
-              file=sys.stderr)
-        for message in c.failures:
-            print(f"  - {message}", file=sys.stderr)
-        return 1
-    print(f"\ntest_cli_errors: OK ({c.passed} checks)")
-    return 0
+    return report("test_cli_errors", c.failures, f"{c.passed} checks passed")
 
 
 if __name__ == "__main__":

@@ -34,10 +34,8 @@ import copy
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from typing import Any, Callable, Dict, List
 
 import warnings
@@ -47,12 +45,14 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import convert_torch as ct  # noqa: E402
 import make_checkpoint as mc  # noqa: E402
+from script_support import Failures, executable_or_none, report, scratch_folder  # noqa: E402
 
 REFERENCE_TOLERANCE = 2e-5
 OPTIMIZED_TOLERANCE = 2e-4
@@ -88,17 +88,6 @@ CASES: List[Dict[str, Any]] = [
                     batch_first=True, layer_norm_eps=1e-5),
          num_layers=2, final_norm=True, positional=None),
 ]
-
-
-class Failures:
-    def __init__(self) -> None:
-        self.messages: List[str] = []
-
-    def check(self, condition: bool, message: str) -> bool:
-        if not condition:
-            self.messages.append(message)
-            print(f"  FAIL: {message}", flush=True)
-        return condition
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -476,14 +465,12 @@ def main() -> int:
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    if not (os.path.isfile(args.binary) and os.access(args.binary, os.X_OK)):
-        print(f"test_convert_torch: FAIL: no executable at --binary {args.binary}", file=sys.stderr)
+    binary = executable_or_none("test_convert_torch", args.binary)
+    if binary is None:
         return 1
-    binary = os.path.abspath(args.binary)
 
     failures = Failures()
-    workdir = tempfile.mkdtemp(prefix="vecformer_convert_torch_")
-    try:
+    with scratch_folder("vecformer_convert_torch_", args.keep) as workdir:
         summaries = [run_case(case, binary, workdir, failures) for case in CASES]
         print("[rejections]", flush=True)
         count = check_rejections(workdir, failures)
@@ -494,19 +481,7 @@ def main() -> int:
               f"{MAPPING_TOLERANCE:g}, reference {REFERENCE_TOLERANCE:g}, optimized {OPTIMIZED_TOLERANCE:g}):")
         for line in summaries:
             print("  " + line)
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    if failures.messages:
-        print(f"\ntest_convert_torch: FAILED ({len(failures.messages)} problems):", file=sys.stderr)
-        for message in failures.messages:
-            print(f"  - {message}", file=sys.stderr)
-        return 1
-    print("test_convert_torch: OK")
-    return 0
+    return report("test_convert_torch", failures.messages)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
+from script_support import report  # noqa: E402
 
 FOLDERS = ("models/demo", "models/demo-random")
 FULL_VOCAB = "models/vocab/bert-base-uncased"
@@ -141,13 +143,7 @@ def main() -> int:
                 problems += check_folder(binary, folder, text_path, full_ids, full_vocab, workdir)
             except Exception as e:  # a crash is a failure of that folder, not of the others
                 problems.append(f"{folder}: {type(e).__name__}: {e}")
-    if problems:
-        print(f"test_demo_model: FAILED ({len(problems)} problems):", file=sys.stderr)
-        for p in problems:
-            print(f"  - {p}", file=sys.stderr)
-        return 1
-    print("test_demo_model: OK")
-    return 0
+    return report("test_demo_model", problems)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,8 @@ import argparse
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import traceback
 from typing import Any, Callable, Dict, List, Sequence
 
@@ -47,7 +45,9 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
+from script_support import executable_or_none, report, scratch_folder  # noqa: E402
 
 REFERENCE_TOLERANCE = 2e-5
 OPTIMIZED_TOLERANCE = 2e-4
@@ -841,14 +841,12 @@ def main() -> int:
     if not args.reference_only:
         if not args.binary:
             parser.error("--binary is required (or --reference-only)")
-        if not (os.path.isfile(args.binary) and os.access(args.binary, os.X_OK)):
-            print(f"test_families: FAIL: no executable at --binary {args.binary}", file=sys.stderr)
+        args.binary = executable_or_none("test_families", args.binary)
+        if args.binary is None:
             return 1
-        args.binary = os.path.abspath(args.binary)
 
-    workdir = tempfile.mkdtemp(prefix="vecformer_families_")
-    suite = Suite(args.binary, workdir)
-    try:
+    with scratch_folder("vecformer_families_", args.keep) as workdir:
+        suite = Suite(args.binary, workdir)
         xref_roberta(suite, 1)
         xref_roberta(suite, 3)
         for activation, sinusoidal in (("gelu", True), ("relu", False), ("gelu", False)):
@@ -856,11 +854,6 @@ def main() -> int:
         xref_pooling(suite)
         if not args.reference_only:
             binary_cases(suite)
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"\nsummary (max abs errors against the float64 reference; tolerances: reference "
           f"{REFERENCE_TOLERANCE:g}, optimized {OPTIMIZED_TOLERANCE:g}, JSON {JSON_TOLERANCE:g} relative, "
@@ -868,15 +861,8 @@ def main() -> int:
     for case in suite.cases:
         status = "PASS" if not case.problems else "FAIL"
         print(f"  {status} {case.name}: " + " ".join(f"{k}={v}" for k, v in case.metrics.items()))
-    failed = [case for case in suite.cases if case.problems]
-    if failed:
-        print(f"\ntest_families: FAILED ({len(failed)} of {len(suite.cases)} cases):", file=sys.stderr)
-        for case in failed:
-            for problem in case.problems:
-                print(f"  - {case.name}: {problem}", file=sys.stderr)
-        return 1
-    print(f"test_families: OK ({len(suite.cases)} cases)")
-    return 0
+    problems = [f"{case.name}: {problem}" for case in suite.cases for problem in case.problems]
+    return report("test_families", problems, f"{len(suite.cases)} cases")
 
 
 if __name__ == "__main__":

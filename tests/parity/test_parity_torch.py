@@ -29,10 +29,8 @@ import argparse
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from typing import Any, Dict, List
 
 import numpy as np
@@ -40,7 +38,9 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
+from script_support import Failures, executable_or_none, report, scratch_folder  # noqa: E402
 
 REFERENCE_TOLERANCE = 2e-5
 OPTIMIZED_TOLERANCE = 2e-4
@@ -88,17 +88,6 @@ CASES: List[Dict[str, Any]] = [
                          dtype="BF16", seed=16),
          lengths=[5, 32, 1, 13, 9]),  # head_dim 8
 ]
-
-
-class Failures:
-    def __init__(self) -> None:
-        self.messages: List[str] = []
-
-    def check(self, condition: bool, message: str) -> bool:
-        if not condition:
-            self.messages.append(message)
-            print(f"  FAIL: {message}", flush=True)
-        return condition
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -391,14 +380,12 @@ def main() -> int:
     if not args.reference_only:
         if not args.binary:
             parser.error("--binary is required (or --reference-only)")
-        if not (os.path.isfile(args.binary) and os.access(args.binary, os.X_OK)):
-            print(f"test_parity_torch: FAIL: no executable at --binary {args.binary}", file=sys.stderr)
+        args.binary = executable_or_none("test_parity_torch", args.binary)
+        if args.binary is None:
             return 1
-        args.binary = os.path.abspath(args.binary)
 
     failures = Failures()
-    workdir = tempfile.mkdtemp(prefix="vecformer_parity_")
-    try:
+    with scratch_folder("vecformer_parity_", args.keep) as workdir:
         check_reference_against_modules(workdir, failures)
         summaries = []
         if not args.reference_only:
@@ -408,19 +395,7 @@ def main() -> int:
               f"{REFERENCE_TOLERANCE:g}, optimized {OPTIMIZED_TOLERANCE:g}, json {JSON_TOLERANCE:g}):")
         for line in summaries:
             print("  " + line)
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    if failures.messages:
-        print(f"\ntest_parity_torch: FAILED ({len(failures.messages)} problems):", file=sys.stderr)
-        for message in failures.messages:
-            print(f"  - {message}", file=sys.stderr)
-        return 1
-    print("test_parity_torch: OK")
-    return 0
+    return report("test_parity_torch", failures.messages)
 
 
 if __name__ == "__main__":
