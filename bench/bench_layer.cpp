@@ -23,15 +23,15 @@ test::RandomModelSpec bert_base_layer() {
 // Arguments: batch, sequence length, threads, optimized (1) or reference (0).
 void BM_BertBaseLayer(benchmark::State& state) {
   const auto spec = bert_base_layer();
-  const detail::Encoder encoder(test::random_weights(spec, 1),
-                                state.range(3) ? detail::make_optimized_backend()
-                                               : detail::make_reference_backend());
+  const detail::Encoder encoder(
+      test::random_weights(spec, 1),
+      state.range(3) ? detail::make_optimized_backend() : detail::make_reference_backend());
   std::mt19937 rng(2);
-  const auto seqs = test::random_sequences(rng, std::vector<int64_t>(state.range(0), state.range(1)),
-                                           spec.vocab, spec.type_vocab);
+  const auto seqs = test::random_sequences(
+      rng, std::vector<int64_t>(state.range(0), state.range(1)), spec.vocab, spec.type_vocab);
   const auto batch = detail::Batch::pack(seqs, encoder.config());
   std::vector<float> hidden(batch.tokens() * encoder.config().hidden_size);
-  detail::Workspace ws;
+  detail::Workspace ws = encoder.make_workspace();
   omp_set_num_threads(static_cast<int>(state.range(2)));
   for (auto _ : state) {
     encoder.forward(batch, hidden.data(), ws);

@@ -29,13 +29,24 @@ struct EmbeddingTables {
   int64_t position_offset = 0;
 };
 
+// A backend's per-caller state: buffers (GEMM scratchpads, converted inputs, attention scratch)
+// and bindings that are reused from call to call, so a forward pass in steady state allocates
+// nothing. One Scratch serves one call at a time; each Workspace owns one.
+class Scratch {
+ public:
+  virtual ~Scratch() = default;
+};
+
 // The ops the encoder graph is written against. Every op reads and writes row-major float32
-// matrices of packed tokens. Ops are const and keep no state between calls, so one backend serves
-// many threads.
+// matrices of packed tokens. Ops are const and keep no state between calls (per-call state lives in
+// the caller's Scratch), so one backend serves many threads.
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
+
+  // A fresh Scratch for calls to this backend.
+  virtual std::unique_ptr<Scratch> make_scratch() const = 0;
 
   // Prepares y = act(x · Wᵀ + b) for later calls, taking over the weights; `fused` is applied to
   // the output when given.
@@ -43,8 +54,8 @@ class Backend {
                                                          const Activation* fused) const = 0;
 
   // y[rows, out] = act(x[rows, in] · Wᵀ + b).
-  virtual void linear(const PreparedLinear& linear, const float* x, int64_t rows,
-                      float* y) const = 0;
+  virtual void linear(const PreparedLinear& linear, const float* x, int64_t rows, float* y,
+                      Scratch& scratch) const = 0;
 
   // x[t] = word[id_t] + position[offset + pos_t] + token_type[type_t], for every packed token t.
   virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const = 0;
@@ -52,7 +63,7 @@ class Backend {
   // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values
   // of every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.
   virtual void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                         int64_t head_dim, float* context) const = 0;
+                         int64_t head_dim, float* context, Scratch& scratch) const = 0;
 
   // x += delta (when delta is not null), then normed = LayerNorm(x). normed may alias x.
   virtual void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps,

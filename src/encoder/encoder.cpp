@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cassert>
 
 namespace vecformer::detail {
 
@@ -67,21 +68,22 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
 void Encoder::attention_block(const PreparedLayer& layer, const float* x, const Batch& batch,
                               Workspace& ws) const {
   const Backend& be = *backend_;
-  be.linear(*layer.qkv, x, batch.tokens(), ws.qkv.data());
+  be.linear(*layer.qkv, x, batch.tokens(), ws.qkv.data(), *ws.backend);
   be.attention(ws.qkv.data(), batch.offsets(), config_.num_attention_heads, config_.head_dim(),
-               ws.context.data());
-  be.linear(*layer.attention_out, ws.context.data(), batch.tokens(), ws.delta.data());
+               ws.context.data(), *ws.backend);
+  be.linear(*layer.attention_out, ws.context.data(), batch.tokens(), ws.delta.data(), *ws.backend);
 }
 
 // ws.delta = ffn_out(act(ffn_in(x))).
 void Encoder::feed_forward(const PreparedLayer& layer, const float* x, int64_t tokens,
                            Workspace& ws) const {
-  backend_->linear(*layer.ffn_in, x, tokens, ws.inner.data());
-  backend_->linear(*layer.ffn_out, ws.inner.data(), tokens, ws.delta.data());
+  backend_->linear(*layer.ffn_in, x, tokens, ws.inner.data(), *ws.backend);
+  backend_->linear(*layer.ffn_out, ws.inner.data(), tokens, ws.delta.data(), *ws.backend);
 }
 
 void Encoder::forward(const Batch& batch, float* x, Workspace& ws,
                       const AttentionObserver& observer) const {
+  assert(ws.owner_ == this && "a Workspace serves the encoder that made it");
   const ExactTeams teams;
   const Backend& be = *backend_;
   const int64_t tokens = batch.tokens();

@@ -10,15 +10,27 @@
 
 namespace vecformer::detail {
 
-// Scratch matrices of one forward pass, sized for a batch's token count.
-struct Workspace {
+class Encoder;
+
+// Scratch memory of forward passes: matrices sized for the largest batch seen so far, and the
+// backend's own scratch. Reused from call to call, so a forward pass in steady state allocates
+// nothing. Made by Encoder::make_workspace for that encoder; serves one call at a time.
+class Workspace {
+ public:
   std::vector<float> normed;   // [T, hidden]
   std::vector<float> qkv;      // [T, 3·hidden]
   std::vector<float> context;  // [T, hidden]
   std::vector<float> delta;    // [T, hidden]
   std::vector<float> inner;    // [T, intermediate]
+  std::unique_ptr<Scratch> backend;
 
   void reserve_for(int64_t tokens, const Config& config);
+
+ private:
+  friend class Encoder;
+  Workspace(const Encoder* owner, std::unique_ptr<Scratch> scratch)
+      : backend(std::move(scratch)), owner_(owner) {}
+  const Encoder* owner_;
 };
 
 // Called once per layer, after attention, with the layer's packed qkv [T, 3·hidden] and attention
@@ -37,7 +49,10 @@ class Encoder {
   const Config& config() const { return config_; }
   const Backend& backend() const { return *backend_; }
 
-  // hidden[T, hidden_size] = the last hidden states of the batch's packed tokens.
+  Workspace make_workspace() const { return Workspace(this, backend_->make_scratch()); }
+
+  // hidden[T, hidden_size] = the last hidden states of the batch's packed tokens. `workspace`
+  // comes from this encoder's make_workspace().
   void forward(const Batch& batch, float* hidden, Workspace& workspace,
                const AttentionObserver& observer = nullptr) const;
 

@@ -9,6 +9,7 @@
 #include "encoder/batch.hpp"
 #include "encoder/encoder.hpp"
 #include "encoder/pooling.hpp"
+#include "encoder/workspace_pool.hpp"
 #include "io/config_json.hpp"
 #include "io/safetensors.hpp"
 #include "model/family.hpp"
@@ -79,7 +80,8 @@ class ModelImpl {
         layout_(std::move(layout)),
         encoder_(std::move(weights), options.backend == BackendKind::reference
                                          ? make_reference_backend()
-                                         : make_optimized_backend(options.dtype)) {}
+                                         : make_optimized_backend(options.dtype)),
+        workspaces_(encoder_) {}
 
   const Config& config() const { return encoder_.config(); }
   const ModelInfo& info() const { return info_; }
@@ -101,8 +103,8 @@ class ModelImpl {
     capture.hidden.shape = {tokens, hidden};
     capture.hidden.data.resize(static_cast<size_t>(tokens * hidden));
     const ThreadScope threads(options.threads);
-    Workspace workspace;
-    encoder_.forward(batch, capture.hidden.data.data(), workspace,
+    const WorkspacePool::Lease workspace = workspaces_.acquire();
+    encoder_.forward(batch, capture.hidden.data.data(), *workspace,
                      [&](int64_t l, const float* qkv, const float* context) {
                        if (l != layer) return;
                        capture.qkv.data.assign(qkv, qkv + tokens * 3 * hidden);
@@ -121,8 +123,8 @@ class ModelImpl {
     out.offsets.assign(batch.offsets().begin(), batch.offsets().end());
     if (batch.tokens() == 0) return out;
 
-    Workspace workspace;
-    encoder_.forward(batch, out.hidden.data.data(), workspace);
+    const WorkspacePool::Lease workspace = workspaces_.acquire();
+    encoder_.forward(batch, out.hidden.data.data(), *workspace);
     return out;
   }
 
@@ -131,6 +133,7 @@ class ModelImpl {
   ModelInfo info_;
   ModelLayout layout_;
   Encoder encoder_;
+  mutable WorkspacePool workspaces_;  // per-call scratch, reused: not part of the Model's state
 };
 
 }  // namespace detail

@@ -18,7 +18,7 @@ namespace {
 std::vector<float> run_encoder(const detail::Encoder& encoder, const std::vector<Sequence>& seqs) {
   const auto batch = detail::Batch::pack(seqs, encoder.config());
   std::vector<float> hidden(batch.tokens() * encoder.config().hidden_size);
-  detail::Workspace ws;
+  detail::Workspace ws = encoder.make_workspace();
   encoder.forward(batch, hidden.data(), ws);
   return hidden;
 }

@@ -16,7 +16,7 @@ std::vector<float> forward(const detail::EncoderWeights& weights, ComputeType dt
                            const detail::Batch& batch) {
   const detail::Encoder encoder(weights, detail::make_optimized_backend(dtype));
   std::vector<float> hidden(batch.tokens() * weights.config.hidden_size);
-  detail::Workspace ws;
+  detail::Workspace ws = encoder.make_workspace();
   encoder.forward(batch, hidden.data(), ws);
   return hidden;
 }

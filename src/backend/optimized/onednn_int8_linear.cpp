@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/parallel.hpp"
 
 namespace vecformer::detail {
 
@@ -59,34 +60,40 @@ dnnl::matmul::primitive_desc OneDnnInt8Linear::describe(int64_t rows,
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr, engine_);
 }
 
-void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y) const {
+void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y,
+                           OptimizedScratch& scratch) const {
   const Primitive& primitive = primitives_.get(rows, [this](int64_t r) {
     const auto pd = describe(r, weights_.get_desc());
-    return Primitive{pd, dnnl::matmul(pd)};
+    return Primitive{pd, dnnl::matmul(pd), pd.scratchpad_desc().get_size()};
   });
-  std::vector<int8_t> quantized(static_cast<size_t>(rows * in_));
-  std::vector<float> token_scales(static_cast<size_t>(rows));
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    token_scales[r] = quantize_row(x + r * in_, in_, quantized.data() + r * in_);
-  }
-  std::vector<uint8_t> scratch(primitive.desc.scratchpad_desc().get_size());
-  dnnl::stream stream(engine_);
-  memory src(primitive.desc.src_desc(), engine_, quantized.data());
-  memory dst(primitive.desc.dst_desc(), engine_, y);
-  memory scratchpad(primitive.desc.scratchpad_desc(), engine_, scratch.data());
-  primitive.matmul.execute(stream, {{DNNL_ARG_SRC, src},
-                                    {DNNL_ARG_WEIGHTS, weights_},
-                                    {DNNL_ARG_DST, dst},
-                                    {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  stream.wait();
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
+  const Binding& b = scratch.binding<Binding>(&primitive, [&] {
+    const auto& pd = primitive.desc;
+    Binding binding;
+    binding.src =
+        binding.matmul.add(DNNL_ARG_SRC, memory(pd.src_desc(), engine_, DNNL_MEMORY_NONE));
+    binding.matmul.add(DNNL_ARG_WEIGHTS, weights_);
+    binding.dst =
+        binding.matmul.add(DNNL_ARG_DST, memory(pd.dst_desc(), engine_, DNNL_MEMORY_NONE));
+    binding.scratchpad = binding.matmul.add(
+        DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), engine_, DNNL_MEMORY_NONE));
+    return binding;
+  });
+  auto* quantized = scratch.converted_input.get<int8_t>(static_cast<size_t>(rows * in_));
+  auto* token_scales = scratch.token_scales.get<float>(static_cast<size_t>(rows));
+  parallel_for(rows, [&](int64_t r) {
+    token_scales[r] = quantize_row(x + r * in_, in_, quantized + r * in_);
+  });
+  b.matmul.point(b.src, quantized);
+  b.matmul.point(b.dst, y);
+  b.matmul.point(b.scratchpad, scratch.gemm_scratchpad.get<std::byte>(primitive.scratchpad_bytes));
+  b.matmul.execute(primitive.matmul, scratch.stream());
+  scratch.stream().wait();
+  parallel_for(rows, [&](int64_t r) {
     float* row = y + r * out_;
     const float scale = token_scales[r];
     for (int64_t o = 0; o < out_; ++o) row[o] = row[o] * scale + bias_[o];
     if (activation_) kernels::activation(row, out_, *activation_);
-  }
+  });
 }
 
 }  // namespace vecformer::detail

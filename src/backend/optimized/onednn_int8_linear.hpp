@@ -24,12 +24,18 @@ class OneDnnInt8Linear final : public OptimizedLinear {
 
   int64_t in_features() const override { return in_; }
   int64_t out_features() const override { return out_; }
-  void run(const float* x, int64_t rows, float* y) const override;
+  void run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const override;
 
  private:
   struct Primitive {
     dnnl::matmul::primitive_desc desc;
     dnnl::matmul matmul;
+    size_t scratchpad_bytes = 0;  // queried once: a query allocates
+  };
+  // A primitive's arguments in one caller's scratch.
+  struct Binding {
+    BoundArgs matmul;
+    size_t src = 0, dst = 0, scratchpad = 0;
   };
 
   dnnl::matmul::primitive_desc describe(int64_t rows, const dnnl::memory::desc& weights) const;

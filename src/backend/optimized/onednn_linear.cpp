@@ -1,8 +1,10 @@
 #include "backend/optimized/onednn_linear.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/parallel.hpp"
 
 namespace vecformer::detail {
 
@@ -78,40 +80,61 @@ dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows,
 
 OneDnnLinear::Primitive OneDnnLinear::make_primitive(int64_t rows) const {
   auto pd = describe(rows, weights_.get_desc());
-  dnnl::reorder to_input_type;
+  Primitive primitive{pd, dnnl::matmul(pd), {}, {}, pd.scratchpad_desc().get_size()};
   if (dtype_ == ComputeType::bf16) {
-    to_input_type = dnnl::reorder(dnnl::reorder::primitive_desc(
-        engine_, memory::desc({rows, in_}, dt::f32, tag::ab), engine_, pd.src_desc()));
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::reorder::primitive_desc convert(
+        engine_, memory::desc({rows, in_}, dt::f32, tag::ab), engine_, pd.src_desc(), attr);
+    primitive.to_input_type = dnnl::reorder(convert);
+    primitive.to_input_type_scratchpad = convert.scratchpad_desc();
+    primitive.scratchpad_bytes =
+        std::max(primitive.scratchpad_bytes, convert.scratchpad_desc().get_size());
   }
-  return Primitive{pd, dnnl::matmul(pd), to_input_type};
+  return primitive;
 }
 
-void OneDnnLinear::run(const float* x, int64_t rows, float* y) const {
+OneDnnLinear::Binding OneDnnLinear::bind(const Primitive& primitive) const {
+  const dnnl::matmul::primitive_desc& pd = primitive.desc;
+  Binding b;
+  b.src = b.matmul.add(DNNL_ARG_SRC, memory(pd.src_desc(), engine_, DNNL_MEMORY_NONE));
+  b.matmul.add(DNNL_ARG_WEIGHTS, weights_);
+  b.matmul.add(DNNL_ARG_BIAS, bias_);
+  b.dst = b.matmul.add(DNNL_ARG_DST, memory(pd.dst_desc(), engine_, DNNL_MEMORY_NONE));
+  b.scratchpad =
+      b.matmul.add(DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), engine_, DNNL_MEMORY_NONE));
+  if (dtype_ == ComputeType::bf16) {
+    const memory::desc rows_f32({pd.src_desc().dims()[0], in_}, dt::f32, tag::ab);
+    b.convert_from = b.convert.add(DNNL_ARG_FROM, memory(rows_f32, engine_, DNNL_MEMORY_NONE));
+    b.convert_to = b.convert.add(DNNL_ARG_TO, memory(pd.src_desc(), engine_, DNNL_MEMORY_NONE));
+    b.convert_scratchpad = b.convert.add(
+        DNNL_ARG_SCRATCHPAD, memory(primitive.to_input_type_scratchpad, engine_, DNNL_MEMORY_NONE));
+  }
+  return b;
+}
+
+void OneDnnLinear::run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const {
   const Primitive& primitive =
       primitives_.get(rows, [this](int64_t r) { return make_primitive(r); });
-  const dnnl::matmul::primitive_desc& pd = primitive.desc;
-  std::vector<uint8_t> scratch(pd.scratchpad_desc().get_size());
-  dnnl::stream stream(engine_);
-  memory src(pd.src_desc(), engine_, const_cast<float*>(x));
-  std::vector<uint16_t> converted;
+  const Binding& b = scratch.binding<Binding>(&primitive, [&] { return bind(primitive); });
+  void* pad = scratch.gemm_scratchpad.get<std::byte>(primitive.scratchpad_bytes);
+  const void* src = x;
   if (dtype_ == ComputeType::bf16) {
     // The GEMM reads bf16 rows: convert this call's float32 input once.
-    converted.resize(static_cast<size_t>(rows * in_));
-    memory f32_src(memory::desc({rows, in_}, dt::f32, tag::ab), engine_, const_cast<float*>(x));
-    src = memory(pd.src_desc(), engine_, converted.data());
-    primitive.to_input_type.execute(stream, f32_src, src);
+    void* converted = scratch.converted_input.get<uint16_t>(static_cast<size_t>(rows * in_));
+    b.convert.point(b.convert_from, x);
+    b.convert.point(b.convert_to, converted);
+    b.convert.point(b.convert_scratchpad, pad);
+    b.convert.execute(primitive.to_input_type, scratch.stream());
+    src = converted;
   }
-  memory dst(pd.dst_desc(), engine_, y);
-  memory scratchpad(pd.scratchpad_desc(), engine_, scratch.data());
-  primitive.matmul.execute(stream, {{DNNL_ARG_SRC, src},
-                                    {DNNL_ARG_WEIGHTS, weights_},
-                                    {DNNL_ARG_BIAS, bias_},
-                                    {DNNL_ARG_DST, dst},
-                                    {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  stream.wait();
+  b.matmul.point(b.src, src);
+  b.matmul.point(b.dst, y);
+  b.matmul.point(b.scratchpad, pad);
+  b.matmul.execute(primitive.matmul, scratch.stream());
+  scratch.stream().wait();
   if (activation_ && !activation_in_post_op_) {
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) kernels::activation(y + r * out_, out_, *activation_);
+    parallel_for(rows, [&](int64_t r) { kernels::activation(y + r * out_, out_, *activation_); });
   }
 }
 

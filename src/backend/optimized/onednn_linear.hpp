@@ -11,6 +11,7 @@
 #include <dnnl.hpp>
 
 #include "backend/backend.hpp"
+#include "backend/optimized/optimized_scratch.hpp"
 
 namespace vecformer::detail {
 
@@ -35,16 +36,17 @@ class PrimitiveCache {
 };
 
 // A linear map the optimized backend runs: y[rows, out] = act(x[rows, in] · Wᵀ + b).
+// Buffers and argument bindings come from the caller's scratch.
 class OptimizedLinear : public PreparedLinear {
  public:
-  virtual void run(const float* x, int64_t rows, float* y) const = 0;
+  virtual void run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const = 0;
 };
 
 // y = act(x · Wᵀ + b) as one oneDNN matmul. The weights are reordered once, at preparation, into
 // the layout oneDNN prefers; bias and activation are fused as post-ops (when oneDNN cannot fuse the
 // activation, or `fuse_activation` is false, the xsimd activation kernel runs after the matmul). A
-// primitive is created the first time a row count is seen and reused afterwards. Scratchpads are
-// supplied per call (user mode), so one prepared linear serves many threads at once.
+// primitive is created the first time a row count is seen and reused afterwards. Scratchpads come
+// from the caller's scratch (user mode), so one prepared linear serves many threads at once.
 class OneDnnLinear final : public OptimizedLinear {
  public:
   OneDnnLinear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused,
@@ -53,18 +55,28 @@ class OneDnnLinear final : public OptimizedLinear {
   int64_t in_features() const override { return in_; }
   int64_t out_features() const override { return out_; }
 
-  void run(const float* x, int64_t rows, float* y) const override;
+  void run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const override;
 
  private:
   struct Primitive {
     dnnl::matmul::primitive_desc desc;
     dnnl::matmul matmul;
     dnnl::reorder to_input_type;  // float32 rows to bf16 (bf16 only)
+    dnnl::memory::desc to_input_type_scratchpad;
+    size_t scratchpad_bytes = 0;  // the larger of the two primitives' (a query allocates)
+  };
+  // A primitive's arguments in one caller's scratch.
+  struct Binding {
+    BoundArgs matmul;
+    size_t src = 0, dst = 0, scratchpad = 0;
+    BoundArgs convert;  // bf16 only
+    size_t convert_from = 0, convert_to = 0, convert_scratchpad = 0;
   };
 
   dnnl::memory::data_type input_type() const;
   dnnl::matmul::primitive_desc describe(int64_t rows, const dnnl::memory::desc& weights) const;
   Primitive make_primitive(int64_t rows) const;
+  Binding bind(const Primitive& primitive) const;
 
   dnnl::engine engine_;
   int64_t in_ = 0;

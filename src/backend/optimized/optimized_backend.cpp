@@ -1,13 +1,16 @@
 // The optimized backend: oneDNN matmul for every projection, xsimd kernels for everything
 // element-wise, OpenMP over token rows and over (sequence, head) attention blocks. The thread count
 // is the calling thread's OpenMP setting (Model::encode sets it per call).
+#include <omp.h>
+
 #include <algorithm>
-#include <vector>
 
 #include "backend/backend.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
+#include "backend/optimized/optimized_scratch.hpp"
+#include "backend/optimized/parallel.hpp"
 
 namespace vecformer::detail {
 namespace {
@@ -21,6 +24,10 @@ class OptimizedBackend final : public Backend {
 
   std::string_view name() const override { return "optimized"; }
 
+  std::unique_ptr<Scratch> make_scratch() const override {
+    return std::make_unique<OptimizedScratch>(engine_);
+  }
+
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
     if (dtype_ == ComputeType::int8) {
@@ -29,9 +36,10 @@ class OptimizedBackend final : public Backend {
     return std::make_unique<OneDnnLinear>(engine_, std::move(weights), fused, dtype_);
   }
 
-  void linear(const PreparedLinear& prepared, const float* x, int64_t rows,
-              float* y) const override {
-    static_cast<const OptimizedLinear&>(prepared).run(x, rows, y);
+  void linear(const PreparedLinear& prepared, const float* x, int64_t rows, float* y,
+              Scratch& scratch) const override {
+    static_cast<const OptimizedLinear&>(prepared).run(x, rows, y,
+                                                      static_cast<OptimizedScratch&>(scratch));
   }
 
   void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const override {
@@ -41,8 +49,7 @@ class OptimizedBackend final : public Backend {
     const auto ids = batch.token_ids();
     const auto types = batch.type_ids();
     const auto positions = batch.positions();
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < batch.tokens(); ++t) {
+    parallel_for(batch.tokens(), [&](int64_t t) {
       const float* word = tables.word->row(ids[t]);
       const float* position =
           has_position ? tables.position->row(tables.position_offset + positions[t]) : nullptr;
@@ -55,49 +62,46 @@ class OptimizedBackend final : public Backend {
       } else {
         std::copy(word, word + hidden, out);
       }
-    }
+    });
   }
 
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context) const override {
+                 int64_t head_dim, float* context, Scratch& scratch) const override {
     const int64_t hidden = heads * head_dim;
     const int64_t sequences = static_cast<int64_t>(offsets.size()) - 1;
     int64_t longest = 0;
     for (int64_t s = 0; s < sequences; ++s)
       longest = std::max(longest, offsets[s + 1] - offsets[s]);
-      // One block per (sequence, head); blocks are independent.
-#pragma omp parallel
-    {
-      std::vector<float> scratch(
-          static_cast<size_t>(kernels::attention_scratch_floats(longest, head_dim)));
-#pragma omp for collapse(2) schedule(dynamic)
-      for (int64_t s = 0; s < sequences; ++s) {
-        for (int64_t h = 0; h < heads; ++h) {
-          const int64_t begin = offsets[s];
-          kernels::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
-                                  offsets[s + 1] - begin, head_dim,
-                                  context + begin * hidden + h * head_dim, hidden, scratch.data());
-        }
-      }
-    }
+    const auto per_thread =
+        static_cast<size_t>(kernels::attention_scratch_floats(longest, head_dim));
+    float* const buffers = static_cast<OptimizedScratch&>(scratch).attention.get<float>(
+        per_thread * static_cast<size_t>(omp_get_max_threads()));
+    // One block per (sequence, head); blocks are independent.
+    parallel_for_dynamic(sequences * heads, [&](int64_t block, int thread) {
+      const int64_t s = block / heads, h = block % heads;
+      const int64_t begin = offsets[s];
+      kernels::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
+                              offsets[s + 1] - begin, head_dim,
+                              context + begin * hidden + h * head_dim, hidden,
+                              buffers + per_thread * static_cast<size_t>(thread));
+    });
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
                       int64_t cols, float* normed) const override {
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
+    parallel_for(rows, [&](int64_t r) {
       kernels::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
                                   norm.gamma.data(), norm.beta.data(), eps, cols,
                                   normed + r * cols);
-    }
+    });
   }
 
   void add(float* x, const float* delta, int64_t n) const override {
     constexpr int64_t kChunk = 4096;
-#pragma omp parallel for schedule(static)
-    for (int64_t begin = 0; begin < n; begin += kChunk) {
+    parallel_for((n + kChunk - 1) / kChunk, [&](int64_t chunk) {
+      const int64_t begin = chunk * kChunk;
       kernels::add(x + begin, delta + begin, std::min(kChunk, n - begin));
-    }
+    });
   }
 
  private:

@@ -1,5 +1,5 @@
-// The reference backend: the readable specification of every op. Plain loops, double accumulators, no
-// SIMD, no threads, no oneDNN. Every fast kernel is tested against the op of the same name here.
+// The reference backend: the readable specification of every op. Plain loops, double accumulators,
+// no SIMD, no threads, no oneDNN. Every fast kernel is tested against the op of the same name here.
 #include <cmath>
 #include <vector>
 
@@ -31,13 +31,16 @@ class ReferenceBackend final : public Backend {
  public:
   std::string_view name() const override { return "reference"; }
 
+  // The specification keeps no buffers between calls.
+  std::unique_ptr<Scratch> make_scratch() const override { return std::make_unique<Scratch>(); }
+
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
     return std::make_unique<ReferenceLinear>(std::move(weights), fused);
   }
 
-  void linear(const PreparedLinear& prepared, const float* x, int64_t rows,
-              float* y) const override {
+  void linear(const PreparedLinear& prepared, const float* x, int64_t rows, float* y,
+              Scratch&) const override {
     const auto& linear = static_cast<const ReferenceLinear&>(prepared);
     const Matrix& w = linear.weights().weight;
     const std::vector<float>& b = linear.weights().bias;
@@ -75,15 +78,15 @@ class ReferenceBackend final : public Backend {
   }
 
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context) const override {
+                 int64_t head_dim, float* context, Scratch&) const override {
     const int64_t hidden = heads * head_dim;
     for (size_t s = 0; s + 1 < offsets.size(); ++s) {
       const int64_t begin = offsets[s];
       const int64_t length = offsets[s + 1] - begin;
       for (int64_t h = 0; h < heads; ++h) {
-        reference::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden,
-                                  hidden, length, head_dim,
-                                  context + begin * hidden + h * head_dim, hidden);
+        reference::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
+                                  length, head_dim, context + begin * hidden + h * head_dim,
+                                  hidden);
       }
     }
   }
@@ -104,6 +107,8 @@ class ReferenceBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_reference_backend() { return std::make_unique<ReferenceBackend>(); }
+std::unique_ptr<Backend> make_reference_backend() {
+  return std::make_unique<ReferenceBackend>();
+}
 
 }  // namespace vecformer::detail
