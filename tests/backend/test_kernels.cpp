@@ -13,6 +13,7 @@
 
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/kernels/kernels_arch.hpp"
+#include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/reference/reference_ops.hpp"
 #include "vecformer/config.hpp"
 
@@ -249,6 +250,34 @@ TEMPLATE_TEST_CASE("kernel add and sum_rows match plain loops", "[kernels]", Avx
     ArchKernels<TestType>::sum_rows(three.data(), a.data(), b.data(), c.data(), n);
     CHECK(two == two_expected);
     CHECK(three == three_expected);
+  }
+}
+
+TEMPLATE_TEST_CASE("kernel int8 quantization and rescaling match their plain twins", "[kernels]",
+                   Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  for (int64_t n : kSizes) {
+    CAPTURE(n);
+    const uint32_t seed = 900 + static_cast<uint32_t>(n);
+    // Same float operations as the twins (std::fma for the rescaling): bit-identical scales, codes
+    // and rescaled rows. The rows include a near-tie of rounding (x / s close to k + 0.5).
+    auto x = normal(n, 0.0f, 3.0f, seed);
+    if (n > 3) x[1] = x[0] / 127.0f * 2.5f;
+    for (const float scale_of_row : {1.0f, 0.0f}) {
+      auto row = x;
+      for (float& v : row) v *= scale_of_row;  // 0: the all-zero row, scale 1
+      std::vector<int8_t> q(n), q_expected(n);
+      const float s = ArchKernels<TestType>::quantize_row(row.data(), n, q.data());
+      const float s_expected = detail::quantize_row(row.data(), n, q_expected.data());
+      CHECK(s == s_expected);
+      CHECK(q == q_expected);
+    }
+
+    const auto bias = normal(n, 0.0f, 1.0f, seed + 1);
+    auto y = x, y_expected = x;
+    for (int64_t i = 0; i < n; ++i) y_expected[i] = std::fma(y_expected[i], 0.37f, bias[i]);
+    ArchKernels<TestType>::scale_add_row(y.data(), n, 0.37f, bias.data());
+    CHECK(y == y_expected);
   }
 }
 

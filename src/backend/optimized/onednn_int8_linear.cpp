@@ -81,7 +81,7 @@ void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y,
   auto* quantized = scratch.converted_input.get<int8_t>(static_cast<size_t>(rows * in_));
   auto* token_scales = scratch.token_scales.get<float>(static_cast<size_t>(rows));
   parallel_for(rows, [&](int64_t r) {
-    token_scales[r] = quantize_row(x + r * in_, in_, quantized + r * in_);
+    token_scales[r] = kernels::quantize_row(x + r * in_, in_, quantized + r * in_);
   });
   b.matmul.point(b.src, quantized);
   b.matmul.point(b.dst, y);
@@ -90,8 +90,7 @@ void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y,
   scratch.stream().wait();
   parallel_for(rows, [&](int64_t r) {
     float* row = y + r * out_;
-    const float scale = token_scales[r];
-    for (int64_t o = 0; o < out_; ++o) row[o] = row[o] * scale + bias_[o];
+    kernels::scale_add_row(row, out_, token_scales[r], bias_.data());
     if (activation_) kernels::activation(row, out_, *activation_);
   });
 }

@@ -21,14 +21,16 @@ struct KernelTable {
   decltype(&ArchKernels<Avx2>::add_layer_norm_row) add_layer_norm_row;
   decltype(&ArchKernels<Avx2>::add) add;
   decltype(&ArchKernels<Avx2>::sum_rows) sum_rows;
+  decltype(&ArchKernels<Avx2>::quantize_row) quantize_row;
+  decltype(&ArchKernels<Avx2>::scale_add_row) scale_add_row;
   decltype(&ArchKernels<Avx2>::attention_head) attention_head;
 };
 
 template <class Arch>
 KernelTable table_for() {
   using K = ArchKernels<Arch>;
-  return {isa_name<Arch>, &K::activation, &K::softmax,       &K::add_layer_norm_row,
-          &K::add,        &K::sum_rows,   &K::attention_head};
+  return {isa_name<Arch>, &K::activation,   &K::softmax,       &K::add_layer_norm_row, &K::add,
+          &K::sum_rows,   &K::quantize_row, &K::scale_add_row, &K::attention_head};
 }
 
 // The functor xsimd::dispatch calls with the best arch of SupportedIsas that this CPU runs.
@@ -90,6 +92,14 @@ void add(float* y, const float* x, int64_t n) {
 
 void sum_rows(float* out, const float* a, const float* b, const float* c, int64_t n) {
   kernels().sum_rows(out, a, b, c, n);
+}
+
+float quantize_row(const float* x, int64_t n, int8_t* q) {
+  return kernels().quantize_row(x, n, q);
+}
+
+void scale_add_row(float* y, int64_t n, float scale, const float* bias) {
+  kernels().scale_add_row(y, n, scale, bias);
 }
 
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,

@@ -39,6 +39,13 @@ void add(float* y, const float* x, int64_t n);
 // out[i] = a[i] + b[i] (+ c[i] when c is not null) over n values: one embedding row.
 void sum_rows(float* out, const float* a, const float* b, const float* c, int64_t n);
 
+// Symmetric quantization of one row: q[i] = clamp(round(x[i] / s), -127, 127) with
+// s = max |x| / 127 (1 for an all-zero row); returns s. Twin: detail::quantize_row.
+float quantize_row(const float* x, int64_t n, int8_t* q);
+
+// y[i] = fma(y[i], scale, bias[i]) over n values (one rounding).
+void scale_add_row(float* y, int64_t n, float scale, const float* bias);
+
 // One head of scaled dot-product attention over one sequence, with the same layout as
 // reference::attention_head. `scratch` holds at least attention_scratch_floats(length, head_dim)
 // floats. Scratch one attention_head call needs: the weights row and the head's keys transposed,

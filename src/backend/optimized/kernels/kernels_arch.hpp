@@ -47,6 +47,8 @@ struct ArchKernels {
                                  const float* beta, float eps, int64_t n, float* normed);
   static void add(float* y, const float* x, int64_t n);
   static void sum_rows(float* out, const float* a, const float* b, const float* c, int64_t n);
+  static float quantize_row(const float* x, int64_t n, int8_t* q);
+  static void scale_add_row(float* y, int64_t n, float scale, const float* bias);
   static void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset,
                              int64_t length, int64_t head_dim, float* context,
                              int64_t context_stride, float* scratch);

@@ -248,6 +248,48 @@ void ArchKernels<Arch>::sum_rows(float* out, const float* a, const float* b, con
 }
 
 template <class Arch>
+float ArchKernels<Arch>::quantize_row(const float* x, int64_t n, int8_t* q) {
+  using B = simd::Batch<Arch>;
+  constexpr int64_t w = simd::kWidth<Arch>;
+  B largest(0.0f);
+  for (int64_t i = 0; i < n; i += w) {
+    const B v =
+        i + w <= n ? B::load_unaligned(x + i) : simd::load_partial<Arch>(x + i, n - i, 0.0f);
+    largest = xsimd::max(largest, xsimd::abs(v));
+  }
+  const float max_abs = simd::horizontal_max<Arch>(largest);
+  // The same operations as the plain twin, so the results are identical.
+  const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  const B inverse(1.0f / scale), lo(-127.0f), hi(127.0f);
+  alignas(Arch::alignment()) int32_t lanes[w];
+  for (int64_t i = 0; i < n; i += w) {
+    const int64_t count = i + w <= n ? w : n - i;
+    const B v =
+        count == w ? B::load_unaligned(x + i) : simd::load_partial<Arch>(x + i, count, 0.0f);
+    xsimd::to_int(xsimd::min(xsimd::max(xsimd::nearbyint(v * inverse), lo), hi))
+        .store_aligned(lanes);
+    for (int64_t j = 0; j < count; ++j) q[i + j] = static_cast<int8_t>(lanes[j]);
+  }
+  return scale;
+}
+
+template <class Arch>
+void ArchKernels<Arch>::scale_add_row(float* y, int64_t n, float scale, const float* bias) {
+  using B = simd::Batch<Arch>;
+  constexpr int64_t w = simd::kWidth<Arch>;
+  const B s(scale);
+  int64_t i = 0;
+  for (; i + w <= n; i += w) {
+    xsimd::fma(B::load_unaligned(y + i), s, B::load_unaligned(bias + i)).store_unaligned(y + i);
+  }
+  if (i < n) {
+    const B tail = xsimd::fma(simd::load_partial<Arch>(y + i, n - i, 0.0f), s,
+                              simd::load_partial<Arch>(bias + i, n - i, 0.0f));
+    simd::store_partial<Arch>(y + i, n - i, tail);
+  }
+}
+
+template <class Arch>
 void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int64_t key_offset,
                                        int64_t length, int64_t head_dim, float* context,
                                        int64_t context_stride, float* scratch) {
