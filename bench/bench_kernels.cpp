@@ -75,10 +75,10 @@ void BM_GeluErf3072(benchmark::State& state) {
 BENCHMARK(BM_GeluErf3072<true>);
 BENCHMARK(BM_GeluErf3072<false>);
 
-// One head (dimension 64) over a 128-token sequence: items = tokens.
+// One head (dimension 64) over a sequence of state.range(0) tokens: items = tokens.
 template <bool Fast>
-void BM_AttentionHead128(benchmark::State& state) {
-  const int64_t length = 128, hidden = 768, head_dim = 64;
+void BM_AttentionHead(benchmark::State& state) {
+  const int64_t length = state.range(0), hidden = 768, head_dim = 64;
   const auto qkv = random_row(length * 3 * hidden, 7);
   std::vector<float> context(length * hidden),
       scratch(detail::kernels::attention_scratch_floats(length, head_dim));
@@ -93,8 +93,11 @@ void BM_AttentionHead128(benchmark::State& state) {
     benchmark::DoNotOptimize(context.data());
   }
   state.SetItemsProcessed(state.iterations() * length);
+  // Two products of 2·length²·head_dim flops each.
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      4.0 * length * length * head_dim * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_AttentionHead128<true>);
-BENCHMARK(BM_AttentionHead128<false>);
+BENCHMARK(BM_AttentionHead<true>)->ArgName("length")->Arg(32)->Arg(128)->Arg(512);
+BENCHMARK(BM_AttentionHead<false>)->ArgName("length")->Arg(128);
 
 }  // namespace

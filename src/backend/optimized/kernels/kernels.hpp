@@ -47,11 +47,12 @@ float quantize_row(const float* x, int64_t n, int8_t* q);
 void scale_add_row(float* y, int64_t n, float scale, const float* bias);
 
 // One head of scaled dot-product attention over one sequence, with the same layout as
-// reference::attention_head. `scratch` holds at least attention_scratch_floats(length, head_dim)
-// floats. Scratch one attention_head call needs: the weights row and the head's keys transposed,
-// each row padded to a multiple of 16 floats.
+// reference::attention_head, computed for kAttentionQueryBlock queries at a time. `scratch` holds
+// at least attention_scratch_floats(length, head_dim) floats: a block of queries' weight rows and
+// the head's keys transposed, each row padded to a multiple of 16 floats.
+inline constexpr int64_t kAttentionQueryBlock = 4;
 inline int64_t attention_scratch_floats(int64_t length, int64_t head_dim) {
-  return (head_dim + 1) * ((length + 15) / 16 * 16);
+  return (head_dim + kAttentionQueryBlock) * ((length + 15) / 16 * 16);
 }
 
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,

@@ -10,9 +10,11 @@
 // AVX-512 one. Scalar work uses plain operators; math goes through xsimd batches.
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
+#include "backend/optimized/kernels/kernels.hpp"  // kAttentionQueryBlock only: no inline function of it is called here
 #include "backend/optimized/kernels/kernels_arch.hpp"
 
 namespace vecformer::detail::kernels {
@@ -71,22 +73,54 @@ float horizontal_max(const Batch<Arch>& b) {
 
 // out[0, g·w) = sum over tokens t of weights[t] · value_t[0, g·w), value_t at value + t·row_stride.
 // The g output batches stay in registers as independent chains while every token is added in.
-template <class Arch, int64_t g>
-void weighted_sum(const float* weights, const float* value, int64_t row_stride, int64_t length,
-                  float* out) {
+// Attention tiles: R queries at once, so that every key or value batch loaded from memory feeds R
+// FMAs and every broadcast query (or weight) element feeds several batches. R·C accumulators stay
+// in registers (16 of AVX-512's 32, 8 of AVX2's 16).
+
+// scores[r·padded + j + c·w + lane] = scale · (query r) · (key of token j + c·w + lane), for R
+// queries from `query` (rows row_stride apart) and C batches of tokens from the transposed keys.
+template <class Arch, int64_t R, int64_t C>
+void score_tile(const float* query, int64_t row_stride, const float* keys_t, int64_t padded,
+                int64_t head_dim, int64_t j, float scale, float* scores) {
   using B = Batch<Arch>;
   constexpr int64_t w = kWidth<Arch>;
-  B acc[g];
-  for (int64_t k = 0; k < g; ++k) acc[k] = B(0.0f);
-  for (int64_t t = 0; t < length; ++t) {
-    const B weight(weights[t]);
-    const float* v = value + t * row_stride;
-#pragma GCC unroll 4
-    for (int64_t k = 0; k < g; ++k) {
-      acc[k] = xsimd::fma(weight, B::load_unaligned(v + k * w), acc[k]);
+  B acc[R][C];
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t c = 0; c < C; ++c) acc[r][c] = B(0.0f);
+  for (int64_t d = 0; d < head_dim; ++d) {
+    B k[C];
+    for (int64_t c = 0; c < C; ++c) k[c] = B::load_unaligned(keys_t + d * padded + j + c * w);
+    for (int64_t r = 0; r < R; ++r) {
+      const B q(query[r * row_stride + d]);
+      for (int64_t c = 0; c < C; ++c) acc[r][c] = xsimd::fma(q, k[c], acc[r][c]);
     }
   }
-  for (int64_t k = 0; k < g; ++k) acc[k].store_unaligned(out + k * w);
+  const B s(scale);
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t c = 0; c < C; ++c)
+      (acc[r][c] * s).store_unaligned(scores + r * padded + j + c * w);
+}
+
+// out[r·out_stride + d + g·w + lane] = Σ_t weights[r·padded + t] · value_t[d + g·w + lane], for R
+// queries and G batches of the head's dimensions.
+template <class Arch, int64_t R, int64_t G>
+void context_tile(const float* weights, int64_t padded, const float* values, int64_t row_stride,
+                  int64_t length, int64_t d, float* out, int64_t out_stride) {
+  using B = Batch<Arch>;
+  constexpr int64_t w = kWidth<Arch>;
+  B acc[R][G];
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t g = 0; g < G; ++g) acc[r][g] = B(0.0f);
+  for (int64_t t = 0; t < length; ++t) {
+    B v[G];
+    for (int64_t g = 0; g < G; ++g) v[g] = B::load_unaligned(values + t * row_stride + d + g * w);
+    for (int64_t r = 0; r < R; ++r) {
+      const B p(weights[r * padded + t]);
+      for (int64_t g = 0; g < G; ++g) acc[r][g] = xsimd::fma(p, v[g], acc[r][g]);
+    }
+  }
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t g = 0; g < G; ++g) acc[r][g].store_unaligned(out + r * out_stride + d + g * w);
 }
 
 // GELU with the exact Gaussian CDF Φ(x) = erfc(-x/√2) / 2 rather than (1 + erf(x/√2)) / 2: erfc
@@ -295,71 +329,63 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
                                        int64_t context_stride, float* scratch) {
   using B = simd::Batch<Arch>;
   constexpr int64_t w = simd::kWidth<Arch>;
+  constexpr int64_t R = kAttentionQueryBlock;
+  constexpr int64_t C = w == 16 ? 4 : 2;  // batches of tokens (scores) or dimensions (context)
   const int64_t full = head_dim - head_dim % w;
   const float scale = (B(1.0f) / xsimd::sqrt(B(static_cast<float>(head_dim)))).get(0);
   const float* keys = qkv + key_offset;
   const float* values = qkv + 2 * key_offset;
   // Padded to 16 floats (a multiple of every width) so that score batches never need a tail.
   const int64_t padded = (length + 15) / 16 * 16;
-  float* weights = scratch;
-  float* keys_t = scratch + padded;  // [head_dim][padded]: column j is token j's key
+  float* weights = scratch;              // [R][padded]: a block of queries' weight rows
+  float* keys_t = scratch + R * padded;  // [head_dim][padded]: column j is token j's key
 
-  // Transposed once per head, the keys let every query's similarities be computed as broadcast-FMAs
-  // over contiguous rows, many tokens per instruction, instead of one horizontal sum per key (and
-  // without xsimd 8.1's AVX-512 haddp, which returns lanes 2-5 and 10-13 in the wrong order).
+  // Transposed once per head, the keys let similarities be computed as broadcast-FMAs over
+  // contiguous rows, many tokens per instruction, instead of one horizontal sum per key.
   for (int64_t d = 0; d < head_dim; ++d) {
     float* row = keys_t + d * padded;
     for (int64_t t = 0; t < length; ++t) row[t] = keys[t * row_stride + d];
     for (int64_t t = length; t < padded; ++t) row[t] = 0.0f;
   }
 
-  for (int64_t focus = 0; focus < length; ++focus) {
+  // A block of `rows` queries (R, or 1 for the last length % R): their weight rows are computed,
+  // normalized and used while they sit in L1; no [length, length] matrix is ever stored.
+  const auto block = [&]<int64_t Rows>(std::integral_constant<int64_t, Rows>, int64_t focus) {
     const float* query = qkv + focus * row_stride;
     int64_t j = 0;
-    // Four batches of tokens at a time keep four FMA chains in flight.
-    for (; j + 4 * w <= padded; j += 4 * w) {
-      B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
-      for (int64_t d = 0; d < head_dim; ++d) {
-        const B q(query[d]);
-        const float* k = keys_t + d * padded + j;
-        a0 = xsimd::fma(q, B::load_unaligned(k), a0);
-        a1 = xsimd::fma(q, B::load_unaligned(k + w), a1);
-        a2 = xsimd::fma(q, B::load_unaligned(k + 2 * w), a2);
-        a3 = xsimd::fma(q, B::load_unaligned(k + 3 * w), a3);
-      }
-      (a0 * B(scale)).store_unaligned(weights + j);
-      (a1 * B(scale)).store_unaligned(weights + j + w);
-      (a2 * B(scale)).store_unaligned(weights + j + 2 * w);
-      (a3 * B(scale)).store_unaligned(weights + j + 3 * w);
+    for (; j + C * w <= padded; j += C * w) {
+      simd::score_tile<Arch, Rows, C>(query, row_stride, keys_t, padded, head_dim, j, scale,
+                                      weights);
     }
     for (; j < padded; j += w) {
-      B a(0.0f);
-      for (int64_t d = 0; d < head_dim; ++d) {
-        a = xsimd::fma(B(query[d]), B::load_unaligned(keys_t + d * padded + j), a);
-      }
-      (a * B(scale)).store_unaligned(weights + j);
+      simd::score_tile<Arch, Rows, 1>(query, row_stride, keys_t, padded, head_dim, j, scale,
+                                      weights);
     }
-    softmax(weights, length);
+    for (int64_t r = 0; r < Rows; ++r) softmax(weights + r * padded, length);
 
-    // Four output batches at a time (then two, then one) to keep four fma chains in flight.
     float* out = context + focus * context_stride;
     int64_t d = 0;
-    for (; d + 4 * w <= full; d += 4 * w) {
-      simd::weighted_sum<Arch, 4>(weights, values + d, row_stride, length, out + d);
+    for (; d + C * w <= full; d += C * w) {
+      simd::context_tile<Arch, Rows, C>(weights, padded, values, row_stride, length, d, out,
+                                        context_stride);
     }
-    for (; d + 2 * w <= full; d += 2 * w) {
-      simd::weighted_sum<Arch, 2>(weights, values + d, row_stride, length, out + d);
-    }
-    if (d < full) {
-      simd::weighted_sum<Arch, 1>(weights, values + d, row_stride, length, out + d);
-      d += w;
+    for (; d < full; d += w) {
+      simd::context_tile<Arch, Rows, 1>(weights, padded, values, row_stride, length, d, out,
+                                        context_stride);
     }
     for (; d < head_dim; ++d) {
-      float sum = 0.0f;
-      for (int64_t t = 0; t < length; ++t) sum += weights[t] * values[t * row_stride + d];
-      out[d] = sum;
+      for (int64_t r = 0; r < Rows; ++r) {
+        float sum = 0.0f;
+        for (int64_t t = 0; t < length; ++t) {
+          sum += weights[r * padded + t] * values[t * row_stride + d];
+        }
+        out[r * context_stride + d] = sum;
+      }
     }
-  }
+  };
+  int64_t focus = 0;
+  for (; focus + R <= length; focus += R) block(std::integral_constant<int64_t, R>{}, focus);
+  for (; focus < length; ++focus) block(std::integral_constant<int64_t, 1>{}, focus);
 }
 
 }  // namespace vecformer::detail::kernels
