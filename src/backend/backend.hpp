@@ -57,6 +57,13 @@ class Backend {
   virtual void linear(const PreparedLinear& linear, const float* x, int64_t rows, float* y,
                       Scratch& scratch) const = 0;
 
+  // y[rows, out] = second(first(x)): the feed-forward block, whose inner activations may stay in
+  // the backend's own format between the two products. `inner` is room for [rows, first's outputs]
+  // floats.
+  virtual void feed_forward(const PreparedLinear& first, const PreparedLinear& second,
+                            const float* x, int64_t rows, float* inner, float* y,
+                            Scratch& scratch) const = 0;
+
   // x[t] = word[id_t] + position[offset + pos_t] + token_type[type_t], for every packed token t.
   virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const = 0;
 

@@ -77,8 +77,8 @@ void Encoder::attention_block(const PreparedLayer& layer, const float* x, const 
 // ws.delta = ffn_out(act(ffn_in(x))).
 void Encoder::feed_forward(const PreparedLayer& layer, const float* x, int64_t tokens,
                            Workspace& ws) const {
-  backend_->linear(*layer.ffn_in, x, tokens, ws.inner.data(), *ws.backend);
-  backend_->linear(*layer.ffn_out, ws.inner.data(), tokens, ws.delta.data(), *ws.backend);
+  backend_->feed_forward(*layer.ffn_in, *layer.ffn_out, x, tokens, ws.inner.data(), ws.delta.data(),
+                         *ws.backend);
 }
 
 void Encoder::forward(const Batch& batch, float* x, Workspace& ws,

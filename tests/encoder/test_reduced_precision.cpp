@@ -1,5 +1,8 @@
 // bf16 and int8 GEMMs against float32 on the same weights: the accuracy targets of each compute
 // type.
+#include <omp.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -110,4 +113,31 @@ TEST_CASE("per-row symmetric quantization", "[int8]") {
   std::vector<int8_t> qz(3, 5);
   CHECK(detail::quantize_row(zeros.data(), 3, qz.data()) == 1.0f);
   CHECK(qz == std::vector<int8_t>{0, 0, 0});
+}
+
+TEST_CASE("bf16 feed-forward keeps its inner activations in bf16 without changing a bit",
+          "[encoder][bf16]") {
+  // The fused path writes the first GEMM's output as bf16 and feeds it to the second; the plain
+  // path writes float32 and converts it. Both round the same float32 values to bf16 once.
+  const auto backend = detail::make_optimized_backend(ComputeType::bf16);
+  std::mt19937 rng(11);
+  const int64_t hidden = 96, inner = 320;
+  const Activation gelu = Activation::gelu_erf;
+  const auto first = backend->prepare_linear(test::random_linear(rng, inner, hidden), &gelu);
+  const auto second = backend->prepare_linear(test::random_linear(rng, hidden, inner), nullptr);
+  const auto scratch = backend->make_scratch();
+  // Outside Encoder::forward, so keep its rule here: teams as large as oneDNN plans for.
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(std::min(threads, omp_get_thread_limit()));
+  for (const int64_t rows : {1, 7, 64}) {
+    CAPTURE(rows);
+    const auto x = test::random_values(rng, static_cast<size_t>(rows * hidden), 1.0f);
+    std::vector<float> room(static_cast<size_t>(rows * inner)), fused(rows * hidden),
+        plain(rows * hidden);
+    backend->feed_forward(*first, *second, x.data(), rows, room.data(), fused.data(), *scratch);
+    backend->linear(*first, x.data(), rows, room.data(), *scratch);
+    backend->linear(*second, room.data(), rows, plain.data(), *scratch);
+    CHECK(fused == plain);
+  }
+  omp_set_num_threads(threads);
 }

@@ -46,11 +46,11 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
   const memory::desc any_md({in_, out_}, input_type(), tag::any);
   const auto probe = [&] {
     try {
-      return describe(kLayoutProbeRows, any_md);
+      return describe(kLayoutProbeRows, any_md, dt::f32);
     } catch (const dnnl::error&) {
       if (!activation_in_post_op_) throw;
       activation_in_post_op_ = false;
-      return describe(kLayoutProbeRows, any_md);
+      return describe(kLayoutProbeRows, any_md, dt::f32);
     }
   }();
   memory plain(plain_md, engine_, weights.weight.data.data());
@@ -63,11 +63,11 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
   stream.wait();
 }
 
-dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows,
-                                                    const memory::desc& weights) const {
+dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows, const memory::desc& weights,
+                                                    memory::data_type output) const {
   const memory::desc src({rows, in_}, input_type(), tag::ab);
   const memory::desc bias({1, out_}, dt::f32, tag::ab);
-  const memory::desc dst({rows, out_}, dt::f32, tag::ab);
+  const memory::desc dst({rows, out_}, output, tag::ab);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (activation_in_post_op_) {
@@ -78,8 +78,8 @@ dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows,
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, bias, dst), attr, engine_);
 }
 
-OneDnnLinear::Primitive OneDnnLinear::make_primitive(int64_t rows) const {
-  auto pd = describe(rows, weights_.get_desc());
+OneDnnLinear::Primitive OneDnnLinear::make_primitive(int64_t rows, memory::data_type output) const {
+  auto pd = describe(rows, weights_.get_desc(), output);
   Primitive primitive{pd, dnnl::matmul(pd), {}, {}, pd.scratchpad_desc().get_size()};
   if (dtype_ == ComputeType::bf16) {
     dnnl::primitive_attr attr;
@@ -114,12 +114,32 @@ OneDnnLinear::Binding OneDnnLinear::bind(const Primitive& primitive) const {
 }
 
 void OneDnnLinear::run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const {
-  const Primitive& primitive =
-      primitives_.get(rows, [this](int64_t r) { return make_primitive(r); });
+  execute(x, false, rows, y, false, scratch);
+}
+
+bool OneDnnLinear::writes_bf16() const {
+  return dtype_ == ComputeType::bf16 && (!activation_ || activation_in_post_op_);
+}
+
+void OneDnnLinear::run_to_bf16(const float* x, int64_t rows, uint16_t* y,
+                               OptimizedScratch& scratch) const {
+  execute(x, false, rows, y, true, scratch);
+}
+
+void OneDnnLinear::run_from_bf16(const uint16_t* x, int64_t rows, float* y,
+                                 OptimizedScratch& scratch) const {
+  execute(x, true, rows, y, false, scratch);
+}
+
+void OneDnnLinear::execute(const void* x, bool x_is_bf16, int64_t rows, void* y, bool y_is_bf16,
+                           OptimizedScratch& scratch) const {
+  const dt output = y_is_bf16 ? dt::bf16 : dt::f32;
+  const Primitive& primitive = primitives_.get(
+      rows, [&](int64_t r) { return make_primitive(r, output); }, y_is_bf16 ? 1 : 0);
   const Binding& b = scratch.binding<Binding>(&primitive, [&] { return bind(primitive); });
   void* pad = scratch.gemm_scratchpad.get<std::byte>(primitive.scratchpad_bytes);
   const void* src = x;
-  if (dtype_ == ComputeType::bf16) {
+  if (dtype_ == ComputeType::bf16 && !x_is_bf16) {
     // The GEMM reads bf16 rows: convert this call's float32 input once.
     void* converted = scratch.converted_input.get<uint16_t>(static_cast<size_t>(rows * in_));
     b.convert.point(b.convert_from, x);
@@ -134,7 +154,8 @@ void OneDnnLinear::run(const float* x, int64_t rows, float* y, OptimizedScratch&
   b.matmul.execute(primitive.matmul, scratch.stream());
   scratch.stream().wait();
   if (activation_ && !activation_in_post_op_) {
-    parallel_for(rows, [&](int64_t r) { kernels::activation(y + r * out_, out_, *activation_); });
+    float* const out = static_cast<float*>(y);  // writes_bf16() is false here
+    parallel_for(rows, [&](int64_t r) { kernels::activation(out + r * out_, out_, *activation_); });
   }
 }
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -15,15 +16,16 @@
 
 namespace vecformer::detail {
 
-// Primitives of one prepared linear map, created the first time a (row count, thread count) is seen
-// and reused afterwards. oneDNN splits a matmul for the thread count current at creation, so a
-// primitive serves only calls with that count. Guarded: encode runs on many threads at once.
+// Primitives of one prepared linear map, created the first time a (row count, thread count,
+// variant) is seen and reused afterwards. oneDNN splits a matmul for the thread count current at
+// creation, so a primitive serves only calls with that count. Guarded: encode runs on many threads
+// at once.
 template <class Primitive>
 class PrimitiveCache {
  public:
   template <class Make>
-  const Primitive& get(int64_t rows, Make&& make) const {
-    const std::pair<int64_t, int> key{rows, omp_get_max_threads()};
+  const Primitive& get(int64_t rows, Make&& make, int variant = 0) const {
+    const std::tuple<int64_t, int, int> key{rows, omp_get_max_threads(), variant};
     std::lock_guard lock(mutex_);
     auto it = primitives_.find(key);
     if (it == primitives_.end()) it = primitives_.emplace(key, make(rows)).first;
@@ -32,7 +34,7 @@ class PrimitiveCache {
 
  private:
   mutable std::mutex mutex_;
-  mutable std::map<std::pair<int64_t, int>, Primitive> primitives_;
+  mutable std::map<std::tuple<int64_t, int, int>, Primitive> primitives_;
 };
 
 // A linear map the optimized backend runs: y[rows, out] = act(x[rows, in] · Wᵀ + b).
@@ -57,6 +59,14 @@ class OneDnnLinear final : public OptimizedLinear {
 
   void run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const override;
 
+  // bf16 compute only, for one GEMM feeding the next: whether run_to_bf16 is available (the
+  // activation, if any, must be fused into the GEMM), y written as bf16 rows, and x read as bf16
+  // rows. The values are those run() would convert: the GEMM's epilogue rounds its float32 results
+  // to bf16 exactly as the conversion of the next input does.
+  bool writes_bf16() const;
+  void run_to_bf16(const float* x, int64_t rows, uint16_t* y, OptimizedScratch& scratch) const;
+  void run_from_bf16(const uint16_t* x, int64_t rows, float* y, OptimizedScratch& scratch) const;
+
  private:
   struct Primitive {
     dnnl::matmul::primitive_desc desc;
@@ -74,9 +84,14 @@ class OneDnnLinear final : public OptimizedLinear {
   };
 
   dnnl::memory::data_type input_type() const;
-  dnnl::matmul::primitive_desc describe(int64_t rows, const dnnl::memory::desc& weights) const;
-  Primitive make_primitive(int64_t rows) const;
+  dnnl::matmul::primitive_desc describe(
+      int64_t rows, const dnnl::memory::desc& weights,
+      dnnl::memory::data_type output = dnnl::memory::data_type::f32) const;
+  Primitive make_primitive(int64_t rows, dnnl::memory::data_type output) const;
   Binding bind(const Primitive& primitive) const;
+  // The one path of run, run_to_bf16 and run_from_bf16.
+  void execute(const void* x, bool x_is_bf16, int64_t rows, void* y, bool y_is_bf16,
+               OptimizedScratch& scratch) const;
 
   dnnl::engine engine_;
   int64_t in_ = 0;

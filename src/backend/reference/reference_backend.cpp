@@ -58,6 +58,12 @@ class ReferenceBackend final : public Backend {
     }
   }
 
+  void feed_forward(const PreparedLinear& first, const PreparedLinear& second, const float* x,
+                    int64_t rows, float* inner, float* y, Scratch& scratch) const override {
+    linear(first, x, rows, inner, scratch);
+    linear(second, inner, rows, y, scratch);
+  }
+
   void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const override {
     const int64_t hidden = tables.word->cols;
     const bool has_position = tables.position && !tables.position->empty();
