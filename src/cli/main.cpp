@@ -1,7 +1,9 @@
 // vecformer command line: one subcommand per file. Every failure ends in exactly one line
 // "vecformer: error: ..." on stderr; exit 1 for bad input, 2 for usage errors.
+#include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -30,6 +32,51 @@ std::string one_line(const std::string& message) {
   }
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
+}
+
+// CLI11 checks required options before unknown ones, so `vecformer run --modle x` would be told
+// that --model is missing. The more useful line names what was not understood: an unknown
+// subcommand, or the first argument that looks like an option the subcommand does not have.
+// The first argument of args[from..] that looks like an option (--name, --name=value, -x) and is
+// not one of `command`'s, or empty.
+std::string unknown_option(const CLI::App& command, int from, int argc, char** argv) {
+  for (int i = from; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    const bool long_name = arg.size() > 2 && arg.rfind("--", 0) == 0;
+    const bool short_name =
+        arg.size() == 2 && arg[0] == '-' && std::isalpha(static_cast<unsigned char>(arg[1]));
+    if (!long_name && !short_name) continue;
+    const std::string name = arg.substr(0, arg.find('='));
+    bool known = false;
+    for (const CLI::Option* option : command.get_options())
+      known = known || option->check_name(name);
+    if (!known) return arg;
+  }
+  return {};
+}
+
+// CLI11 checks required options before unknown ones, so `vecformer run --modle x` would be told
+// that --model is missing. The more useful line names what was not understood: a missing or
+// unknown subcommand, or the first argument that looks like an option the command does not have.
+std::string unknown_argument(const CLI::App& app, int argc, char** argv) {
+  std::string names;
+  const CLI::App* command = nullptr;
+  const std::string first = argc > 1 ? argv[1] : "";
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    if (sub->get_name() == first) command = sub;
+  }
+  if (command) {
+    const std::string option = unknown_option(*command, 2, argc, argv);
+    if (option.empty()) return {};
+    return "unknown option '" + option + "' for 'vecformer " + first + "'";
+  }
+  if (first.empty()) return "a subcommand is required: " + names;
+  if (first[0] != '-') return "unknown subcommand '" + first + "' (expected one of: " + names + ")";
+  const std::string option = unknown_option(app, 1, argc, argv);
+  if (!option.empty()) return "unknown option '" + option + "'";
+  return "a subcommand is required: " + names;
 }
 
 }  // namespace
@@ -62,7 +109,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "vecformer: error: " << one_line(e.what()) << " (see vecformer --help)\n";
+    const std::string unknown = unknown_argument(app, argc, argv);
+    std::cerr << "vecformer: error: " << one_line(unknown.empty() ? e.what() : unknown)
+              << " (see vecformer --help)\n";
     return kExitUsageError;
   }
 

@@ -270,7 +270,19 @@ def check_options(c: Checker, model: str, tokens: str) -> None:
             ("--max-length 1", ["--text", "--max-length", "1"], "--max-length"),
             ("--input given twice", ["--input", tokens], "--input")):
         c.expect_error("options", name, base + extra, 2, [fragment])
-    c.expect_error("options", "unknown subcommand", ["frobnicate", "--model", model], 2, [])
+    c.expect_error("options", "unknown subcommand", ["frobnicate", "--model", model], 2,
+                   ["unknown subcommand 'frobnicate'", "run, tokenize"])
+    result = c.run([])
+    stderr = result.stderr.decode("utf-8", "replace")
+    c.rows.append(("options", "no subcommand", result.returncode, c.short(stderr.strip())))
+    if result.returncode != 2 or stderr.count("\n") != 1 or "a subcommand is required: run" not in stderr:
+        c.fail("no subcommand", f"exit {result.returncode}, stderr {stderr!r}")
+    else:
+        c.passed += 1
+    c.expect_error("options", "unknown flag", base + ["--bogus"], 2, ["unknown option '--bogus'"])
+    # Named even when a required option is missing because of it (CLI11 alone reports the latter).
+    c.expect_error("options", "misspelled required option", ["run", "--modle", model, "--input", tokens], 2,
+                   ["unknown option '--modle'"])
     c.expect_error("options", "missing --input", ["run", "--model", model], 2, ["--input"])
     # An output name that is neither .npy nor .jsonl is bad input (exit 1), like a bad file.
     out_dir = c.fresh_dir("out")
