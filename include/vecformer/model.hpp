@@ -72,8 +72,8 @@ struct AttentionCapture {
 // A loaded encoder. Loading validates the folder and prepares the weights for the chosen backend
 // once; afterwards a Model is immutable and `encode` may be called from many threads at once.
 // Scratch memory of finished calls is kept for the next ones: a Model that served N calls at once
-// holds N workspaces, each sized for the largest batch it ran (about 7 × hidden + intermediate
-// floats per token), until it is destroyed.
+// holds N workspaces, each sized for the largest batch it ran (about 6 × hidden + intermediate
+// floats per token: 3.9 MB for BERT-base at 128 tokens), until it is destroyed.
 class Model {
  public:
   static Model load(const std::filesystem::path& folder, const LoadOptions& options = {});
