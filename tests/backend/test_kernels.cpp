@@ -259,8 +259,8 @@ TEMPLATE_TEST_CASE("kernel int8 quantization and rescaling match their plain twi
   for (int64_t n : kSizes) {
     CAPTURE(n);
     const uint32_t seed = 900 + static_cast<uint32_t>(n);
-    // Same float operations as the twins (std::fma for the rescaling): bit-identical scales, codes
-    // and rescaled rows. The rows include a near-tie of rounding (x / s close to k + 0.5).
+    // Same float operations as the twin: bit-identical scales and codes. The rows include a
+    // near-tie of rounding (x / s close to k + 0.5).
     auto x = normal(n, 0.0f, 3.0f, seed);
     if (n > 3) x[1] = x[0] / 127.0f * 2.5f;
     for (const float scale_of_row : {1.0f, 0.0f}) {
@@ -273,9 +273,10 @@ TEMPLATE_TEST_CASE("kernel int8 quantization and rescaling match their plain twi
       CHECK(q == q_expected);
     }
 
+    // The rescaling is one fused multiply-add per value: bit-identical to std::fma.
     const auto bias = normal(n, 0.0f, 1.0f, seed + 1);
     auto y = x, y_expected = x;
-    for (int64_t i = 0; i < n; ++i) y_expected[i] = std::fma(y_expected[i], 0.37f, bias[i]);
+    for (int64_t i = 0; i < n; ++i) y_expected[i] = std::fma(x[i], 0.37f, bias[i]);
     ArchKernels<TestType>::scale_add_row(y.data(), n, 0.37f, bias.data());
     CHECK(y == y_expected);
   }

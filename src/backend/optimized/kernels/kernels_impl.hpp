@@ -27,6 +27,18 @@ using Batch = xsimd::batch<float, Arch>;
 template <class Arch>
 inline constexpr int64_t kWidth = static_cast<int64_t>(Batch<Arch>::size);
 
+// a · b + c with one rounding. xsimd 8.1 has no AVX-512 fma of its own (its generic a * b + c is
+// fused only when the compiler contracts it, which GCC does at -O2 but not in the -O1 sanitizer
+// builds), so AVX-512 calls the instruction itself: every build computes the same values.
+template <class Arch>
+Batch<Arch> fma(const Batch<Arch>& a, const Batch<Arch>& b, const Batch<Arch>& c) {
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    return _mm512_fmadd_ps(a, b, c);
+  } else {
+    return xsimd::fma(a, b, c);
+  }
+}
+
 // Lanes [0, count) from p, the others `fill`. Row tails are processed as whole batches this way, so
 // that exp and erfc need no scalar twin and nothing past the end of a row is read.
 template <class Arch>
@@ -92,7 +104,7 @@ void score_tile(const float* query, int64_t row_stride, const float* keys_t, int
     for (int64_t c = 0; c < C; ++c) k[c] = B::load_unaligned(keys_t + d * padded + j + c * w);
     for (int64_t r = 0; r < R; ++r) {
       const B q(query[r * row_stride + d]);
-      for (int64_t c = 0; c < C; ++c) acc[r][c] = xsimd::fma(q, k[c], acc[r][c]);
+      for (int64_t c = 0; c < C; ++c) acc[r][c] = simd::fma<Arch>(q, k[c], acc[r][c]);
     }
   }
   const B s(scale);
@@ -116,7 +128,7 @@ void context_tile(const float* weights, int64_t padded, const float* values, int
     for (int64_t g = 0; g < G; ++g) v[g] = B::load_unaligned(values + t * row_stride + d + g * w);
     for (int64_t r = 0; r < R; ++r) {
       const B p(weights[r * padded + t]);
-      for (int64_t g = 0; g < G; ++g) acc[r][g] = xsimd::fma(p, v[g], acc[r][g]);
+      for (int64_t g = 0; g < G; ++g) acc[r][g] = simd::fma<Arch>(p, v[g], acc[r][g]);
     }
   }
   for (int64_t r = 0; r < R; ++r)
@@ -139,7 +151,7 @@ template <class Arch>
 Batch<Arch> gelu_tanh(const Batch<Arch>& x) {
   const Batch<Arch> minus_two_sqrt_2_over_pi(-1.5957691216057308f);  // -2 · sqrt(2 / pi)
   const Batch<Arch> cubic(0.044715f);
-  const Batch<Arch> minus_two_u = minus_two_sqrt_2_over_pi * xsimd::fma(cubic * x * x, x, x);
+  const Batch<Arch> minus_two_u = minus_two_sqrt_2_over_pi * simd::fma<Arch>(cubic * x * x, x, x);
   return x / (Batch<Arch>(1.0f) + xsimd::exp(minus_two_u));
 }
 
@@ -225,13 +237,13 @@ void ArchKernels<Arch>::add_layer_norm_row(float* x, const float* delta, const f
   B square_acc(0.0f);
   for (int64_t i = 0; i < full; i += w) {
     const B centered = (B::load_unaligned(x + i) - pivot) - mean_shift;
-    square_acc = xsimd::fma(centered, centered, square_acc);
+    square_acc = simd::fma<Arch>(centered, centered, square_acc);
   }
   if (tail) {
     const B centered = xsimd::select(
         simd::lanes_below<Arch>(tail),
         (simd::load_partial<Arch>(x + full, tail, pivot_value) - pivot) - mean_shift, B(0.0f));
-    square_acc = xsimd::fma(centered, centered, square_acc);
+    square_acc = simd::fma<Arch>(centered, centered, square_acc);
   }
   const B variance = B(xsimd::hadd(square_acc)) / count;
   const B inv_std = B(1.0f) / xsimd::sqrt(variance + B(eps));
@@ -239,13 +251,14 @@ void ArchKernels<Arch>::add_layer_norm_row(float* x, const float* delta, const f
   // Reads x[i..i+w) before writing normed[i..i+w), so normed may alias x.
   for (int64_t i = 0; i < full; i += w) {
     const B centered = (B::load_unaligned(x + i) - pivot) - mean_shift;
-    xsimd::fma(centered * inv_std, B::load_unaligned(gamma + i), B::load_unaligned(beta + i))
+    simd::fma<Arch>(centered * inv_std, B::load_unaligned(gamma + i), B::load_unaligned(beta + i))
         .store_unaligned(normed + i);
   }
   if (tail) {
     const B centered = (simd::load_partial<Arch>(x + full, tail, pivot_value) - pivot) - mean_shift;
-    const B out = xsimd::fma(centered * inv_std, simd::load_partial<Arch>(gamma + full, tail, 0.0f),
-                             simd::load_partial<Arch>(beta + full, tail, 0.0f));
+    const B out =
+        simd::fma<Arch>(centered * inv_std, simd::load_partial<Arch>(gamma + full, tail, 0.0f),
+                        simd::load_partial<Arch>(beta + full, tail, 0.0f));
     simd::store_partial<Arch>(normed + full, tail, out);
   }
 }
@@ -314,11 +327,12 @@ void ArchKernels<Arch>::scale_add_row(float* y, int64_t n, float scale, const fl
   const B s(scale);
   int64_t i = 0;
   for (; i + w <= n; i += w) {
-    xsimd::fma(B::load_unaligned(y + i), s, B::load_unaligned(bias + i)).store_unaligned(y + i);
+    simd::fma<Arch>(B::load_unaligned(y + i), s, B::load_unaligned(bias + i))
+        .store_unaligned(y + i);
   }
   if (i < n) {
-    const B tail = xsimd::fma(simd::load_partial<Arch>(y + i, n - i, 0.0f), s,
-                              simd::load_partial<Arch>(bias + i, n - i, 0.0f));
+    const B tail = simd::fma<Arch>(simd::load_partial<Arch>(y + i, n - i, 0.0f), s,
+                                   simd::load_partial<Arch>(bias + i, n - i, 0.0f));
     simd::store_partial<Arch>(y + i, n - i, tail);
   }
 }
