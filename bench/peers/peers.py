@@ -6,13 +6,20 @@ Run through bench/peers/run_peers.sh, which installs what this needs and passes 
 1. Model folders (tools/make_checkpoint.py, BERT-base sizes, seed 1): one layer and twelve layers, cached.
 2. The same weights as a float32 PyTorch module (bench/peers/torch_bert.py) and as ONNX exported from it.
 3. Correctness: `vecformer run` on a few sequences against the PyTorch module, ONNX Runtime and the
-   float64 reference of tools/make_checkpoint.py (max abs error <= 1e-3, else stop).
-4. Timing: R rounds; in each round every case runs on every engine, one after the other, the engine order
-   rotating between rounds. Each measurement is a median over N iterations after a warm-up; a case's
-   figure is the median over rounds, and each ratio is the median of the per-round ratios (the engines
-   of one round ran seconds apart, so the ratio cancels most of the machine's drift).
+   float64 reference of tools/make_checkpoint.py (max abs error <= 1e-3, else stop); then
+   `vecformer run --dtype bf16 / int8` on the same sequences against vecformer's fp32 output (max abs
+   error, mean-pooled cosine; reported against the issue's limits, never a reason to stop).
+4. Timing: R rounds; in each round every case runs on every engine that has it (bf16 and int8 cases:
+   vecformer only), one after the other, the engine order rotating between rounds. Each measurement is
+   a median over N iterations after a warm-up; a case's figure is the median over rounds, and each ratio
+   is the median of the per-round ratios (the engines of one round ran seconds apart, so the ratio
+   cancels most of the machine's drift).
 5. Extras in the same run: an fp32 matmul measured through PyTorch (OpenBLAS and oneDNN), DNNL_VERBOSE
-   matmul times inside one vecformer forward, ONNX Runtime's own profile of the same forward.
+   matmul times inside one vecformer forward, ONNX Runtime's own profile of the same forward; once per
+   run: the peak RSS of `vecformer run` on the 12-layer model, the allocation-counting test
+   (build/tests/vecformer_allocation_test -s) and this CPU's fp32 FMA peak (BM_FmaPeak in
+   build/bench/vecformer_bench, bench/bench_peak.cpp). A missing program or a failed extra is reported
+   as "not measured".
 6. docs/PERFORMANCE.md, SVG plots and the raw results as JSON.
 """
 from __future__ import annotations
@@ -65,6 +72,12 @@ class Case:
     threads: int
     padding: float
     iters: int
+    dtype: str = "f32"  # vecformer's --dtype; ONNX Runtime and PyTorch run fp32 cases only
+
+
+def case_engines(case: Case) -> Tuple[str, ...]:
+    """The engines that run a case: all three in fp32; bf16 and int8 exist in vecformer only."""
+    return ENGINES if case.dtype == "f32" else ("vecformer",)
 
 
 CASES = [
@@ -77,18 +90,56 @@ CASES = [
     Case("layer_1x64", "1 layer, 1×64", "l1", 1, 64, 2, 0.0, 60),
     Case("layer_1x256", "1 layer, 1×256", "l1", 1, 256, 2, 0.0, 20),
     Case("layer_1x512", "1 layer, 1×512", "l1", 1, 512, 2, 0.0, 10),
+    Case("layer_1x128_bf16", "1 layer, 1×128, bf16", "l1", 1, 128, 2, 0.0, 40, "bf16"),
+    Case("layer_1x128_int8", "1 layer, 1×128, int8", "l1", 1, 128, 2, 0.0, 40, "int8"),
 ]
 SEQ_CURVE = [("layer_1x32", 32), ("layer_1x64", 64), ("layer_1x128", 128), ("layer_1x256", 256),
              ("layer_1x512", 512)]
 THREAD_CURVE = [("layer_1x128_t1", 1), ("layer_1x128", 2)]
 
-# (target id, description, case or quantity, limit)
+
+@dataclass
+class Target:
+    """A row of the Performance issue's targets table. kind says where the number comes from (see
+    target_cell in write_document); case names the case (timing kinds) or the dtype (accuracy kinds)."""
+    id: str
+    text: str
+    kind: str
+    limit: float
+    op: str = "≤"
+    case: Optional[str] = None
+    fmt: str = "{:.2f}"
+    layers: Optional[int] = None  # accuracy kinds: the model the limit applies to (None: the worst of all)
+
+
+# In the order of the issue's table.
 TARGETS = [
-    ("layer_1x128", "fp32 one layer 1×128 (T=2): vecformer / ORT", "ratio_ort", "layer_1x128", 0.85),
-    ("layer_8x128", "fp32 one layer 8×128 (T=2): vecformer / ORT", "ratio_ort", "layer_8x128", 0.85),
-    ("bert12_1x128", "fp32 12 layers 1×128 (T=2): vecformer / ORT", "ratio_ort", "bert12_1x128", 0.85),
-    ("padding", "half-padded 8×128 / full 8×128 (vecformer time)", "padding", None, 0.60),
-    ("threads", "1 → 2 threads, tokens/s gain (vecformer, 1 layer 1×128)", "threads", None, 1.8),
+    Target("layer_1x128", "fp32 one layer 1×128 (T=2): vecformer / ORT", "ratio_ort", 0.85,
+           case="layer_1x128"),
+    Target("layer_8x128", "fp32 one layer 8×128 (T=2): vecformer / ORT", "ratio_ort", 0.85,
+           case="layer_8x128"),
+    Target("bert12_1x128", "fp32 12 layers 1×128 (T=2): vecformer / ORT", "ratio_ort", 0.85,
+           case="bert12_1x128"),
+    Target("bf16", "bf16 one layer 1×128 (T=2): vecformer bf16 / ORT fp32", "ratio_ort_f32", 0.45,
+           case="layer_1x128_bf16"),
+    # The issue's bf16 and int8 rows are per layer: the limits apply to the 1-layer model; the
+    # 12-layer figures are shown beside them (errors grow with depth).
+    Target("bf16_max_abs", "bf16 one layer: max abs error vs vecformer fp32 (real tokens)",
+           "max_abs", 5e-2, case="bf16", fmt="{:.2e}", layers=1),
+    Target("bf16_cosine", "bf16 one layer: pooled cosine vs vecformer fp32 (mean pooling; worst sequence)",
+           "cosine", 0.999, op="≥", case="bf16", fmt="{:.5f}", layers=1),
+    Target("int8", "int8 one layer 1×128 (T=2): vecformer int8 / ORT fp32", "ratio_ort_f32", 0.35,
+           case="layer_1x128_int8"),
+    Target("int8_cosine", "int8 one layer: pooled cosine vs vecformer fp32 (mean pooling; worst sequence)",
+           "cosine", 0.99, op="≥", case="int8", fmt="{:.4f}", layers=1),
+    Target("padding", "half-padded 8×128 / full 8×128 (vecformer time)", "padding", 0.60),
+    Target("threads", "1 → 2 threads, tokens/s gain (vecformer, 1 layer 1×128)", "threads", 1.8, op="≥"),
+    Target("peak_rss", "peak RSS of `vecformer run`, 12 layers fp32 / model.safetensors size",
+           "peak_rss", 1.25),
+    Target("load", "load the 12-layer model, ready to encode (Model::load, ms)", "load_ms", 1000.0,
+           fmt="{:.0f}"),
+    Target("allocations", "allocations outside oneDNN per steady-state forward (allocation test)",
+           "allocations", 0.0, op="=", fmt="{:.0f}"),
 ]
 
 
@@ -293,6 +344,8 @@ def vecformer_bench(binary: str, model_dir: str, case: Case, iters: int,
             "--threads", str(case.threads), "--json", "--iters", str(iters)]
     if case.padding:
         argv += ["--padding-fraction", str(case.padding)]
+    if case.dtype != "f32":
+        argv += ["--dtype", case.dtype]
     out = run(argv, env=env)
     text = out.stdout + out.stderr
     for line in reversed(out.stdout.splitlines()):
@@ -467,6 +520,8 @@ def correctness(binary: str, vf_env: Dict[str, str], model_dirs: Dict[str, str],
         run([binary, "run", "--model", d, "--input", token_file, "--output", vf_path, "--threads", "2",
              "--quiet"], env=vf_env)
         vf = np.load(vf_path)
+        dtypes = dtype_accuracy(binary, vf_env, d, token_file, vf, lengths,
+                                os.path.join(work, f"check_{key}"))
         L = max(lengths)
         ids = [s + [0] * (L - len(s)) for s in seqs]
         mask = [[1] * len(s) + [0] * (L - len(s)) for s in seqs]
@@ -489,9 +544,149 @@ def correctness(binary: str, vf_env: Dict[str, str], model_dirs: Dict[str, str],
                "ort_vs_pytorch": err(ort, pt), "vecformer_vs_f64": err(vf, ref),
                "pytorch_vs_f64": err(pt, ref), "ort_vs_f64": err(ort, ref)}
         row["ok"] = all(v <= TOLERANCE for k, v in row.items() if k.endswith(("_pytorch", "_ort", "_f64")))
+        row["dtypes"] = dtypes  # not part of "ok": reported against the issue's own limits
         rows.append(row)
         log(f"check {key}: " + ", ".join(f"{k} {v:.2e}" for k, v in row.items() if isinstance(v, float)))
+        for dtype, acc in dtypes.items():
+            log(f"check {key} {dtype} vs fp32: " + (acc["error"] if "error" in acc else
+                f"max abs {acc['max_abs']:.2e}, pooled cosine {acc['pooled_cosine']:.6f}"))
     return rows
+
+
+ACCURACY_DTYPES = ("bf16", "int8")
+
+
+def error_text(e: BaseException) -> str:
+    """One line about a failed step: a command's last stderr line, else the exception."""
+    if isinstance(e, subprocess.CalledProcessError):
+        lines = (e.stderr or e.stdout or "").strip().splitlines()
+        return f"exit status {e.returncode}" + (f": {lines[-1]}" if lines else "")
+    if isinstance(e, subprocess.TimeoutExpired):
+        return f"timed out after {e.timeout:.0f} s"
+    return f"{type(e).__name__}: {e}"
+
+
+def compare_to_f32(f32: np.ndarray, other: np.ndarray, lengths: Sequence[int]) -> Dict[str, float]:
+    """Max abs difference over real tokens, and the cosine of the mean-pooled vectors (mean over real
+    tokens), the worst sequence's."""
+    max_abs, cosine = 0.0, 1.0
+    for i, n in enumerate(lengths):
+        a = np.asarray(f32[i, :n], np.float64)
+        b = np.asarray(other[i, :n], np.float64)
+        max_abs = max(max_abs, float(np.abs(a - b).max()))
+        pa, pb = a.mean(axis=0), b.mean(axis=0)
+        cosine = min(cosine, float(pa @ pb / (np.linalg.norm(pa) * np.linalg.norm(pb))))
+    return {"max_abs": max_abs, "pooled_cosine": cosine}
+
+
+def dtype_accuracy(binary: str, vf_env: Dict[str, str], model_dir: str, token_file: str,
+                   f32: np.ndarray, lengths: Sequence[int], prefix: str) -> Dict[str, Dict[str, Any]]:
+    """`vecformer run --dtype D` on the fp32 check's inputs, against the fp32 output; a dtype that fails
+    gets {"error": ...}."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for dtype in ACCURACY_DTYPES:
+        path = f"{prefix}_vecformer_{dtype}.npy"
+        try:
+            run([binary, "run", "--model", model_dir, "--input", token_file, "--output", path,
+                 "--threads", "2", "--dtype", dtype, "--quiet"], env=vf_env)
+            low = np.load(path)
+            if low.shape != f32.shape:
+                raise ValueError(f"output shape {low.shape}, fp32's {f32.shape}")
+            out[dtype] = compare_to_f32(f32, low, lengths)
+        except (subprocess.CalledProcessError, OSError, ValueError) as e:
+            out[dtype] = {"error": error_text(e)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# once per run: peak RSS, allocations per forward, the CPU's FMA peak
+
+# A fresh interpreter whose only child is the measured command: RUSAGE_CHILDREN's ru_maxrss (KiB on
+# Linux) is then that command's peak RSS.
+RSS_WRAPPER = """import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+sys.stderr.write(r.stderr)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def peak_rss(binary: str, vf_env: Dict[str, str], model_dir: str, vocab: int, work: str) -> Dict[str, Any]:
+    """Peak RSS of one `vecformer run` (fp32, 2 threads, one sequence of 16 tokens, a fresh process)
+    against the size of the model's safetensors file."""
+    model_file = os.path.join(model_dir, "model.safetensors")
+    tokens = os.path.join(work, "rss_input.txt")
+    with open(tokens, "w") as f:
+        f.write(" ".join(map(str, np.random.default_rng(11).integers(0, vocab, size=16).tolist())) + "\n")
+    argv = [binary, "run", "--model", model_dir, "--input", tokens, "--output",
+            os.path.join(work, "rss_output.npy"), "--threads", "2", "--quiet"]
+    try:
+        out = run(["/usr/bin/python3", "-c", RSS_WRAPPER, *argv], env=vf_env, timeout=600)
+        status, kib = map(int, out.stdout.split())
+        if status != 0:
+            last = out.stderr.strip().splitlines()[-1:]
+            return {"error": f"vecformer run exited with status {status}" + (f": {last[0]}" if last else "")}
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, ValueError) as e:
+        return {"error": error_text(e)}
+    size = os.path.getsize(model_file)
+    return {"peak_rss_bytes": kib * 1024, "model_bytes": size, "ratio": kib * 1024 / size,
+            "tokens": 16, "threads": 2}
+
+
+def allocation_counts(test: str) -> Dict[str, Any]:
+    """tests/allocation's program run with -s: per (dtype, threads) section, the allocations made
+    outside oneDNN while it counted (its CHECK counted.ours == 0) and oneDNN's own per execution."""
+    if not os.path.exists(test):
+        return {"error": f"{os.path.relpath(test, ROOT)} is not built"}
+    try:
+        r = subprocess.run([test, "-s"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    except (subprocess.TimeoutExpired, OSError) as e:
+        return {"error": error_text(e)}
+    dtypes = ("f32", "bf16", "int8")  # ComputeType's order (include/vecformer/model.hpp)
+    sections = []
+    pattern = re.compile(r"CHECK\( counted\.ours == 0 \)\s*with expansion:\s*(\d+) == 0\s*"
+                         r"with messages?:(.*?)(?:\n\s*\n|\Z)", re.S)
+    for m in pattern.finditer(r.stdout):
+        messages = m.group(2)
+        dtype = re.search(r"static_cast<int>\(dtype\) := (\d+)", messages)
+        threads = re.search(r"threads := (\d+)", messages)
+        onednn = re.search(r"oneDNN allocated (\d+) times in (\d+) executions", messages)
+        sections.append({
+            "dtype": dtypes[int(dtype.group(1))] if dtype and int(dtype.group(1)) < 3 else "?",
+            "threads": int(threads.group(1)) if threads else None,
+            "ours": int(m.group(1)),
+            "onednn": int(onednn.group(1)) if onednn else None,
+            "executions": int(onednn.group(2)) if onednn else None,
+        })
+    if not sections:
+        return {"error": f"no allocation counts in its output (exit status {r.returncode})"}
+    return {"sections": sections, "exit_status": r.returncode,
+            "test": os.path.relpath(test, ROOT)}
+
+
+def fma_peak(bench: str) -> Dict[str, Any]:
+    """bench/bench_peak.cpp's BM_FmaPeak: fp32 AVX-512 FMA GFLOP/s summed over threads, per thread
+    count (the best of three repetitions: a peak)."""
+    if not os.path.exists(bench):
+        return {"error": f"{os.path.relpath(bench, ROOT)} is not built"}
+    argv = [bench, "--benchmark_filter=FmaPeak", "--benchmark_format=json", "--benchmark_repetitions=3"]
+    try:
+        r = run(argv, timeout=600)
+        data = json.loads(r.stdout)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, ValueError) as e:
+        return {"error": error_text(e)}
+    gflops: Dict[str, float] = {}
+    errors = []
+    for b in data.get("benchmarks", []):
+        m = re.match(r"BM_FmaPeak/(\d+)", b.get("name", ""))
+        if not m or b.get("run_type", "iteration") != "iteration":
+            continue
+        if b.get("error_occurred"):
+            errors.append(b.get("error_message", "error"))
+        elif "GFLOP" in b:
+            gflops[m.group(1)] = max(gflops.get(m.group(1), 0.0), float(b["GFLOP"]))
+    if not gflops:
+        return {"error": errors[0] if errors else "BM_FmaPeak not in vecformer_bench"}
+    return {"gflops": gflops, "repetitions": 3}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -666,22 +861,30 @@ def med(values: List[float]) -> float:
 
 def per_round_ratio(results: Dict[str, Dict[str, List[Dict[str, Any]]]], num: Tuple[str, str],
                     den: Tuple[str, str]) -> List[float]:
-    """ms(num case, num engine) / ms(den case, den engine), round by round."""
-    a = results[num[0]][num[1]]
-    b = results[den[0]][den[1]]
-    return [x["median_ms"] / y["median_ms"] for x, y in zip(a, b)]
+    """ms(num case, num engine) / ms(den case, den engine), round by round (rounds where either is
+    missing are left out)."""
+    a = results.get(num[0], {}).get(num[1], [])
+    b = {y.get("round", i): y for i, y in enumerate(results.get(den[0], {}).get(den[1], []))}
+    return [x["median_ms"] / b[x.get("round", i)]["median_ms"] for i, x in enumerate(a)
+            if x.get("round", i) in b]
 
 
 def summary(results, case_id: str, engine: str, key: str = "median_ms") -> float:
-    return med([m[key] for m in results[case_id][engine]])
+    return med([m[key] for m in results.get(case_id, {}).get(engine, []) if key in m])
 
 
-def ratio_text(values: List[float]) -> str:
+def ratio_text(values: List[float], fmt: str = "{:.2f}") -> str:
     if not values:
         return "–"
     if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"**{med(values):.2f}** ({min(values):.2f}–{max(values):.2f})"
+        return fmt.format(values[0])
+    return f"**{fmt.format(med(values))}** ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def rounds_run(rep: Dict[str, Any]) -> int:
+    if rep.get("round_loads"):
+        return len(rep["round_loads"])
+    return max((len(ms) for per in rep["results"].values() for ms in per.values()), default=0)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -691,6 +894,10 @@ def ratio_text(values: List[float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "vecformer"))
+    ap.add_argument("--bench-binary", help="Google Benchmark program with BM_FmaPeak "
+                    "(default: bench/vecformer_bench next to --binary)")
+    ap.add_argument("--allocation-test", help="the allocation-counting test program "
+                    "(default: tests/vecformer_allocation_test next to --binary)")
     ap.add_argument("--cache", help="model folders and ONNX files go here (required to measure)")
     ap.add_argument("--ort-module", help="path of node_modules/onnxruntime-node (required to measure)")
     ap.add_argument("--openblas-dir", default="", help="directory holding OpenBLAS's libblas.so.3")
@@ -729,6 +936,11 @@ def main() -> int:
         os.makedirs(args.results_dir, exist_ok=True)
         write_document(rep, cases, args.doc, args.results_dir)
         return 0
+    build_dir = os.path.dirname(os.path.abspath(args.binary))
+    args.bench_binary = os.path.abspath(
+        args.bench_binary or os.path.join(build_dir, "bench", "vecformer_bench"))
+    args.allocation_test = os.path.abspath(
+        args.allocation_test or os.path.join(build_dir, "tests", "vecformer_allocation_test"))
     if not args.cache or not args.ort_module:
         ap.error("--cache and --ort-module are required (run_peers.sh passes them)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup below when killed
@@ -769,7 +981,7 @@ def main() -> int:
 
         cases = [c for c in CASES if not args.cases or c.id in args.cases.split(",")]
         inputs = {c.id: padded_inputs(c, vocab) for c in cases}
-        results: Dict[str, Dict[str, List[Dict[str, Any]]]] = {c.id: {e: [] for e in ENGINES}
+        results: Dict[str, Dict[str, List[Dict[str, Any]]]] = {c.id: {e: [] for e in case_engines(c)}
                                                                 for c in cases}
         peaks: List[Dict[str, Any]] = []
         round_waits: List[Dict[str, Any]] = []
@@ -795,7 +1007,7 @@ def main() -> int:
                 f"{quiet:.0%} after {waited:.0f} s")
             for c in cases:
                 ids, mask, _ = inputs[c.id]
-                for e in order:
+                for e in (e for e in order if e in case_engines(c)):
                     iters = max(3, round(c.iters * args.iters_scale))
                     if results[c.id][e]:  # later rounds: about --budget seconds of timed iterations
                         last = results[c.id][e][-1]["median_ms"]
@@ -803,7 +1015,15 @@ def main() -> int:
                     best = None
                     for attempt in range(1 + retries):
                         t = load.start()
-                        if e == "vecformer":
+                        if e == "vecformer" and c.dtype != "f32":
+                            # bf16 / int8 are newer than the fp32 path: a binary or CPU without them
+                            # leaves the case unmeasured in this round instead of ending the run.
+                            try:
+                                m, _ = vecformer_bench(binary, model_dirs[c.model], c, iters, env=vf_env)
+                            except (subprocess.CalledProcessError, RuntimeError, ValueError) as err:
+                                log(f"  {c.id} {e}: not measured ({error_text(err)})")
+                                break
+                        elif e == "vecformer":
                             m, _ = vecformer_bench(binary, model_dirs[c.model], c, iters, env=vf_env)
                         elif e == "pytorch":
                             m = torch_w.ask({"op": "bench", "model": model_dirs[c.model], "input_ids": ids,
@@ -819,13 +1039,15 @@ def main() -> int:
                             break
                         log(f"  {c.id} {e}: other processes used {m['foreign_load']:.0%} of the CPUs "
                             f"during the measurement; {'retrying' if attempt < retries else 'keeping it'}")
-                    assert best is not None
+                    if best is None:
+                        continue
                     best["round"] = r
                     results[c.id][e].append(best)
-                log(f"  {c.id:18s} " + "  ".join(
-                    f"{e} {results[c.id][e][-1]['median_ms']:8.2f} ms ({results[c.id][e][-1]['foreign_load']:.0%})"
-                    for e in ENGINES))
-            round_loads.append(med([results[c.id][e][-1]["foreign_load"] for c in cases for e in ENGINES]))
+                done = [(e, x[-1]) for e, x in results[c.id].items() if x and x[-1]["round"] == r]
+                log(f"  {c.id:18s} " + "  ".join(f"{e} {x['median_ms']:8.2f} ms ({x['foreign_load']:.0%})"
+                                                  for e, x in done))
+            round_loads.append(med([x[-1]["foreign_load"] for c in cases for x in results[c.id].values()
+                                    if x and x[-1]["round"] == r]))
             t = load.start()
             peaks.append(torch_w.ask({"op": "matmul", "m": 128, "k": 768, "n": 3072, "threads": 2,
                                       "iters": max(10, round(50 * args.iters_scale))}))
@@ -856,6 +1078,33 @@ def main() -> int:
             ort_profile = ort_w.ask({"op": "profile", "onnx": onnx["l1"], "threads": 2, "input_ids": ids,
                                      "attention_mask": mask, "iters": max(5, round(20 * args.iters_scale)),
                                      "dir": os.path.join(work, "ort_profile")})
+
+        # Once per run. The FMA peak is a timing too: it waits for a quiet machine like a round.
+        log("peak RSS of vecformer run on the 12-layer model")
+        rss = peak_rss(binary, vf_env, model_dirs["l12"], vocab, work)
+        log("  " + (rss["error"] if "error" in rss else
+                    f"{rss['peak_rss_bytes'] / 2**20:.0f} MiB, {rss['ratio']:.2f} × model.safetensors"))
+        log(f"allocation test: {os.path.relpath(args.allocation_test, ROOT)} -s")
+        allocations = allocation_counts(args.allocation_test)
+        log("  " + (allocations["error"] if "error" in allocations else ", ".join(
+            f"{x['dtype']}/T={x['threads']}: ours {x['ours']}, oneDNN {x['onednn']}"
+            for x in allocations["sections"])))
+        quiet, waited = load.wait_quiet(args.max_foreign, args.max_wait)
+        log(f"FMA peak: {os.path.relpath(args.bench_binary, ROOT)} --benchmark_filter=FmaPeak")
+        peak: Dict[str, Any] = {}
+        for attempt in range(1 + (args.retries if quiet <= args.max_foreign else 0)):
+            t = load.start()
+            m = fma_peak(args.bench_binary)
+            m["foreign_load"] = load.share(t)
+            m["attempts"] = attempt + 1
+            if not peak or m["foreign_load"] < peak["foreign_load"]:
+                peak = m
+            if "error" in m or m["foreign_load"] <= args.max_foreign:
+                break
+            log(f"  other processes used {m['foreign_load']:.0%} of the CPUs during the measurement")
+        peak["foreign_load_before"] = quiet
+        log("  " + (peak["error"] if "error" in peak else ", ".join(
+            f"{n} thread(s) {g:.0f} GFLOP/s" for n, g in peak["gflops"].items())))
         elapsed = time.time() - started
         load_end = loadavg()
     finally:
@@ -873,6 +1122,7 @@ def main() -> int:
         "cases": [c.__dict__ | {"lengths": inputs[c.id][2]} for c in cases],
         "results": results, "matmul_peak": peaks, "matmul_netlib": netlib,
         "dnnl_verbose": verbose_runs, "ort_profile": ort_profile, "round_waits": round_waits,
+        "peak_rss": rss, "allocations": allocations, "fma_peak": peak,
         "max_foreign": args.max_foreign, "retries": args.retries, "max_wait": args.max_wait,
         "budget": args.budget,
         "onnx": {k: os.path.getsize(p) for k, p in onnx.items()},
@@ -894,17 +1144,18 @@ def used_rounds(rep: Dict[str, Any]) -> List[int]:
     """The rounds the tables use: the undisturbed ones when there are at least min(3, --rounds) of them,
     else every round (and the document says the run was disturbed)."""
     loads = rep.get("round_loads") or []
-    n = len(next(iter(next(iter(rep["results"].values())).values())))
+    n = rounds_run(rep)
     clean = [i for i, v in enumerate(loads) if v <= rep["max_foreign"]]
     return clean if len(clean) >= min(3, rep["rounds"]) else list(range(n))
 
 
 def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, results_dir: str) -> None:
     used = used_rounds(rep)
-    res = {cid: {e: [ms[i] for i in used if i < len(ms)] for e, ms in per.items()}
+    res = {cid: {e: [x for i, x in enumerate(ms) if x.get("round", i) in used] for e, ms in per.items()}
            for cid, per in rep["results"].items()}
-    rounds_total = len(next(iter(next(iter(rep["results"].values())).values())))
+    rounds_total = rounds_run(rep)
     have = {c.id for c in cases}
+    lengths_of = {c["id"]: c["lengths"] for c in rep["cases"] if "lengths" in c}
     doc_dir = os.path.dirname(os.path.abspath(doc_path))
     rel = lambda p: os.path.relpath(p, doc_dir)  # noqa: E731
     L: List[str] = []
@@ -929,7 +1180,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
                  if len(used) < rounds_total else f"The tables use all {rounds_total} rounds."), ""]
 
     # --- conditions
-    all_loads = [x.get("foreign_load", 0.0) for c in cases for e in ENGINES for x in res[c.id][e]]
+    all_loads = [x.get("foreign_load", 0.0) for c in cases for e in case_engines(c) for x in res[c.id][e]]
     load_note = f"; other processes used a median {med(all_loads):.0%} of the CPUs"
     if med(all_loads) > rep["max_foreign"]:
         L += [f"> **Disturbed run.** Other processes used a median {med(all_loads):.0%} of the CPUs while "
@@ -943,8 +1194,10 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "skipped:", "",
           "| Engine | median | max | kept above the limit | repeats |", "|---|---:|---:|---:|---:|"]
     for e in ENGINES:
-        ms = [x for c in cases for x in res[c.id][e]]
+        ms = [x for c in cases if e in case_engines(c) for x in res[c.id][e]]
         loads = [x.get("foreign_load", 0.0) for x in ms]
+        if not loads:
+            continue
         L.append(f"| {ENGINE_LABEL[e]} | {med(loads):.0%} | {max(loads):.0%} | "
                  f"{sum(v > rep['max_foreign'] for v in loads)} of {len(loads)} | "
                  f"{sum(x.get('attempts', 1) - 1 for x in ms)} |")
@@ -956,45 +1209,105 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
     L.append("")
 
     # --- targets
-    def target_value(kind: str, case_id: Optional[str]) -> Tuple[List[float], str]:
-        if kind == "ratio_ort" and case_id in have:
-            return per_round_ratio(res, (case_id, "vecformer"), (case_id, "onnxruntime")), "≤"
-        if kind == "padding" and {"layer_8x128_pad", "layer_8x128"} <= have:
-            return per_round_ratio(res, ("layer_8x128_pad", "vecformer"), ("layer_8x128", "vecformer")), "≤"
-        if kind == "threads" and {"layer_1x128", "layer_1x128_t1"} <= have:
-            return per_round_ratio(res, ("layer_1x128_t1", "vecformer"), ("layer_1x128", "vecformer")), "≥"
-        return [], ""
+    def timing_values(t: Target) -> List[float]:
+        if t.kind == "ratio_ort" and t.case in have:
+            return per_round_ratio(res, (t.case, "vecformer"), (t.case, "onnxruntime"))
+        if t.kind == "ratio_ort_f32" and {t.case, "layer_1x128"} <= have:
+            return per_round_ratio(res, (t.case, "vecformer"), ("layer_1x128", "onnxruntime"))
+        if t.kind == "padding" and {"layer_8x128_pad", "layer_8x128"} <= have:
+            return per_round_ratio(res, ("layer_8x128_pad", "vecformer"), ("layer_8x128", "vecformer"))
+        if t.kind == "threads" and {"layer_1x128", "layer_1x128_t1"} <= have:
+            return per_round_ratio(res, ("layer_1x128_t1", "vecformer"), ("layer_1x128", "vecformer"))
+        if t.kind == "load_ms" and "bert12_1x128" in have:
+            return [x["load_ms"] for x in res["bert12_1x128"]["vecformer"] if "load_ms" in x]
+        return []
+
+    def target_cell(t: Target) -> Tuple[str, Optional[float]]:
+        """The measured cell and the value compared with the limit (None: not measured)."""
+        f = t.fmt.format
+        if t.kind in ("max_abs", "cosine"):
+            key = "max_abs" if t.kind == "max_abs" else "pooled_cosine"
+            per_model = [(c["layers"], c.get("dtypes", {}).get(t.case, {})) for c in rep["checks"]]
+            got = [(n, a[key]) for n, a in per_model if key in a]
+            if not got:
+                errors = [a["error"] for _, a in per_model if "error" in a]
+                return "not measured" + (f" ({errors[0]})" if errors else ""), None
+            judged = [v for n, v in got if t.layers is None or n == t.layers]
+            if not judged:
+                return f"not measured ({t.layers}-layer model missing)", None
+            worst = max(judged) if t.kind == "max_abs" else min(judged)
+            return (f"**{f(worst)}** (" + "; ".join(f"{n} layer{'s' if n > 1 else ''} {f(v)}" for n, v in got)
+                    + ")"), worst
+        if t.kind == "peak_rss":
+            m = rep.get("peak_rss") or {}
+            if "ratio" not in m:
+                return "not measured" + (f" ({m['error']})" if "error" in m else ""), None
+            return (f"**{m['ratio']:.2f}** ({m['peak_rss_bytes'] / 2**20:.0f} MiB peak / "
+                    f"{m['model_bytes'] / 2**20:.0f} MiB file)"), m["ratio"]
+        if t.kind == "allocations":
+            a = rep.get("allocations") or {}
+            if not a.get("sections"):
+                return "not measured" + (f" ({a['error']})" if "error" in a else ""), None
+            ours = max(x["ours"] for x in a["sections"])
+            where = ", ".join(f"{x['dtype']}/T={x['threads']}" for x in a["sections"] if x["ours"])
+            per_exec = [x["onednn"] / x["executions"] for x in a["sections"] if x.get("executions")]
+            text = f"**{ours}**" + (f" in {where}" if where else " in every case tested")
+            if per_exec:
+                text += f"; oneDNN's own, apart: {min(per_exec):.1f}–{max(per_exec):.1f} per execution"
+            if a.get("exit_status"):
+                text += f" (test exit status {a['exit_status']})"
+            return text, float(ours)
+        values = timing_values(t)
+        return (ratio_text(values, t.fmt), med(values)) if values else ("not measured", None)
 
     L += ["## Targets (from the Performance issue)", "",
           "| Target | Limit | Measured (median of rounds, range) | Met |", "|---|---|---|---|"]
-    for _, text, kind, case_id, limit in TARGETS:
-        values, op = target_value(kind, case_id)
-        if not values:
-            L.append(f"| {text} | – | not measured | – |")
+    for t in TARGETS:
+        text, v = target_cell(t)
+        if v is None:
+            L.append(f"| {t.text} | {t.op} {t.fmt.format(t.limit)} | {text} | – |")
             continue
-        v = med(values)
-        met = v <= limit if op == "≤" else v >= limit
-        L.append(f"| {text} | {op} {limit:.2f} | {ratio_text(values)} | {'met' if met else 'not met'} |")
+        met = v <= t.limit if t.op == "≤" else v >= t.limit if t.op == "≥" else v == t.limit
+        L.append(f"| {t.text} | {t.op} {t.fmt.format(t.limit)} | {text} | {'met' if met else 'not met'} |")
     L += ["", "Ratios of times: below 1 means vecformer is faster. The thread target is a ratio of "
-          "tokens/s (time with 1 thread / time with 2 threads).", ""]
+          "tokens/s (time with 1 thread / time with 2 threads). The bf16 and int8 time targets divide "
+          "vecformer's time in that dtype by ONNX Runtime's fp32 time on the same 1-layer 1×128 case, "
+          "round by round. Accuracy: `vecformer run --dtype bf16|int8` against `vecformer run` in fp32 on "
+          "the correctness check's sequences (see there). Peak RSS, load time and allocations: see "
+          "[Memory, load time and allocations](#memory-load-time-and-allocations).", ""]
 
     # --- main table
     L += ["## Median time per forward", "",
           "| Case | Real tokens | vecformer ms | ONNX Runtime ms | PyTorch ms | vecformer / ORT | "
           "vecformer / PyTorch |", "|---|---:|---:|---:|---:|---:|---:|"]
+    def ms_cell(c: Case, e: str) -> str:
+        if e not in case_engines(c):
+            return "–"
+        v = summary(res, c.id, e)
+        return "not measured" if math.isnan(v) else f"{v:.2f}"
     for c in cases:
-        tokens = res[c.id]["vecformer"][0]["tokens"]
-        cells = [f"{summary(res, c.id, e):.2f}" for e in ENGINES]
-        r_ort = per_round_ratio(res, (c.id, "vecformer"), (c.id, "onnxruntime"))
-        r_pt = per_round_ratio(res, (c.id, "vecformer"), (c.id, "pytorch"))
-        L.append(f"| {c.title} (T={c.threads}) | {tokens} | " + " | ".join(cells)
-                 + f" | {ratio_text(r_ort)} | {ratio_text(r_pt)} |")
+        tokens = sum(lengths_of.get(c.id, [c.seq] * c.batch))
+        cells = [ms_cell(c, e) for e in ENGINES]
+        if c.dtype == "f32":
+            r_ort = ratio_text(per_round_ratio(res, (c.id, "vecformer"), (c.id, "onnxruntime")))
+            r_pt = ratio_text(per_round_ratio(res, (c.id, "vecformer"), (c.id, "pytorch")))
+        else:  # no bf16 / int8 peer: against the same shape's fp32 time
+            f32_case = "layer_1x128" if (c.batch, c.seq, c.model) == (1, 128, "l1") else ""
+            r = per_round_ratio(res, (c.id, "vecformer"), (f32_case, "onnxruntime"))
+            r_ort = f"{ratio_text(r)} (vs fp32)" if r else "–"
+            r = per_round_ratio(res, (c.id, "vecformer"), (f32_case, "pytorch"))
+            r_pt = f"{ratio_text(r)} (vs fp32)" if r else "–"
+        L.append(f"| {c.title} (T={c.threads}) | {tokens} | " + " | ".join(cells) + f" | {r_ort} | {r_pt} |")
     def iters_range(c: Case) -> str:
-        n = sorted({x["iters"] for e in ENGINES for x in res[c.id][e]})
-        return f"{n[0]}" if len(n) == 1 else f"{n[0]}–{n[-1]}"
+        n = sorted({x["iters"] for e in case_engines(c) for x in res[c.id][e]})
+        return "–" if not n else f"{n[0]}" if len(n) == 1 else f"{n[0]}–{n[-1]}"
     L += ["", "Timed iterations per measurement (after the first round, cut to about "
           f"{rep['budget']:g} s per measurement): " + "; ".join(f"{c.title}: {iters_range(c)}" for c in cases)
-          + ".", ""]
+          + "."]
+    if any(c.dtype != "f32" for c in cases):
+        L.append("The bf16 and int8 cases run in vecformer only (`vecformer bench --dtype`); ONNX Runtime "
+                 "and PyTorch run fp32, so their ratios divide by the peers' fp32 time on the same shape.")
+    L.append("")
 
     # --- threads
     if {"layer_1x128", "layer_1x128_t1"} <= have:
@@ -1056,8 +1369,29 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         L.append("")
 
     # --- matmul peak and achieved rate
+    fma = rep.get("fma_peak") or {}
+    fma_gflops = {int(k): v for k, v in (fma.get("gflops") or {}).items()}
+    L += ["## Matmul peak, same run", "",
+          "### This CPU's fp32 FMA peak", "",
+          "`build/bench/vecformer_bench --benchmark_filter=FmaPeak` (bench/bench_peak.cpp): twelve "
+          "independent chains of AVX-512 `vfmadd231ps` per thread, no memory traffic, 16 lanes × 2 FLOP "
+          "per instruction; GFLOP/s summed over the threads, the best of 3 repetitions; run once after the "
+          "rounds. No matmul runs faster than this.", ""]
+    if fma_gflops:
+        L += ["| Threads | fp32 FMA peak, GFLOP/s |", "|---:|---:|"]
+        L += [f"| {n} | {g:.0f} |" for n, g in sorted(fma_gflops.items())]
+        if "foreign_load" in fma:
+            L += ["", "Other processes' share of the CPUs during the measurement: "
+                  f"{fma['foreign_load']:.0%}"
+                  + (f" (the least disturbed of {fma['attempts']} attempts)" if fma.get("attempts", 1) > 1
+                     else "")
+                  + (". **Disturbed**: the peak is understated, so the shares of it below are overstated."
+                     if fma["foreign_load"] > rep["max_foreign"] else ".")]
+    else:
+        L.append("Not measured" + (f" ({fma['error']})." if "error" in fma else "."))
+    L.append("")
     peaks = [p for i, p in enumerate(rep["matmul_peak"]) if p.get("round", i) in used]
-    L += ["## Matmul peak, same run (measured through PyTorch, not vecformer)", "",
+    L += ["### fp32 matmul through PyTorch (not vecformer)", "",
           "fp32 [128×768]·[768×3072], 2 threads, median per round, median over rounds:", "",
           "| Path | ms | GFLOP/s |", "|---|---:|---:|"]
     if peaks:
@@ -1072,18 +1406,35 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         L.append(f"| torch.matmul → Debian's default libblas.so.3 (reference BLAS), measured once | "
                  f"{n['blas_median_ms']:.3f} | {n['blas_gflops']:.0f} |")
     L.append("")
-    if "layer_1x128" in have:
-        flop = layer_flop([128])
-        L += [f"Achieved rate on the 1-layer 1×128 forward ({flop / 1e9:.2f} GFLOP: the six projections and "
-              "the two attention products, 2·multiply-adds):", "", "| Engine | GFLOP/s |", "|---|---:|"]
-        for e in ENGINES:
-            L.append(f"| {ENGINE_LABEL[e]} | {flop / (summary(res, 'layer_1x128', e) / 1000) / 1e9:.0f} |")
+    f32_cases = [c for c in cases if c.dtype == "f32"]
+    if f32_cases:
+        ratio_limits = {t.case: t.limit for t in TARGETS if t.kind == "ratio_ort"}
+
+        def rate_cell(flop: float, ms: float, threads: int) -> str:
+            if math.isnan(ms):
+                return "not measured"
+            gflops = flop / (ms / 1000) / 1e9
+            peak = fma_gflops.get(threads)
+            return f"{gflops:.0f}" + (f" ({gflops / peak:.0%})" if peak else "")
+        L += ["### Achieved rate against the peak", "",
+              "Each fp32 case's matmul work (per layer: the four projections, the FFN and the two attention "
+              "products, 2 FLOP per multiply-add, over real tokens only) divided by its median time; in "
+              "parentheses the share of the FMA peak at the case's thread count. The last column is the "
+              "rate the case's ≤ 0.85 × ONNX Runtime target implies (its GFLOP over 0.85 × ORT's median "
+              "time): a lower bound, as the non-matmul work (softmax, layer norms, GELU, OpenMP "
+              "fork/join) takes time too.", "",
+              "| Case | GFLOP | vecformer GFLOP/s | ONNX Runtime GFLOP/s | PyTorch GFLOP/s | "
+              "needed for the target |", "|---|---:|---:|---:|---:|---:|"]
+        for c in f32_cases:
+            layers = MODELS[c.model]
+            flop = layers * layer_flop(lengths_of.get(c.id, [c.seq] * c.batch))
+            cells = [rate_cell(flop, summary(res, c.id, e), c.threads) for e in ENGINES]
+            need = "–"
+            if c.id in ratio_limits:
+                need = rate_cell(flop, ratio_limits[c.id] * summary(res, c.id, "onnxruntime"), c.threads)
+            L.append(f"| {c.title} (T={c.threads}) | {flop / 1e9:.2f} | " + " | ".join(cells)
+                     + f" | {need} |")
         L.append("")
-    if "bert12_1x128" in have:
-        flop = 12 * layer_flop([128])
-        L += [f"12 layers 1×128 ({flop / 1e9:.1f} GFLOP): " + ", ".join(
-            f"{ENGINE_LABEL[e]} {flop / (summary(res, 'bert12_1x128', e) / 1000) / 1e9:.0f} GFLOP/s"
-            for e in ENGINES) + ".", ""]
 
     # --- where the time goes
     L += ["## Where the time goes (vecformer, 1 layer, 1×128, 2 threads)", "",
@@ -1145,6 +1496,67 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
             f"{c[k]:.1e}" for k in ("vecformer_vs_pytorch", "vecformer_vs_ort", "ort_vs_pytorch",
                                     "vecformer_vs_f64", "pytorch_vs_f64", "ort_vs_f64")) + " |")
     L.append("")
+    if any("dtypes" in c for c in rep["checks"]):
+        L += ["bf16 and int8: `vecformer run --dtype bf16|int8` on the same sequences against vecformer's "
+              "fp32 output above: the max abs difference over real tokens, and the cosine between the "
+              "mean-pooled vectors (mean over each sequence's real tokens), the lowest over the sequences. "
+              "Limits from the issue: bf16 max abs ≤ 5e-2 and cosine ≥ 0.999; int8 cosine ≥ 0.99.", "",
+              "| Model | dtype | max abs vs fp32 | pooled cosine vs fp32 (worst sequence) |",
+              "|---|---|---:|---:|"]
+        for c in rep["checks"]:
+            for dtype, a in c.get("dtypes", {}).items():
+                model = f"{c['layers']} layer{'s' if c['layers'] > 1 else ''}"
+                if "error" in a:
+                    L.append(f"| {model} | {dtype} | not measured ({a['error']}) | – |")
+                else:
+                    L.append(f"| {model} | {dtype} | {a['max_abs']:.1e} | {a['pooled_cosine']:.6f} |")
+        L.append("")
+
+    # --- memory, load time, allocations
+    L += ["## Memory, load time and allocations", ""]
+    m_rss = rep.get("peak_rss") or {}
+    if "ratio" in m_rss:
+        L += [f"Peak RSS: {m_rss['peak_rss_bytes'] / 2**20:.0f} MiB for `vecformer run` on the 12-layer "
+              f"model (fp32, {m_rss['threads']} threads, one sequence of {m_rss['tokens']} tokens, a fresh "
+              "process; ru_maxrss of the child from getrusage(RUSAGE_CHILDREN) in a wrapper process "
+              f"whose only child it is), {m_rss['ratio']:.2f} × the {m_rss['model_bytes'] / 2**20:.0f} MiB "
+              "model.safetensors (limit 1.25 ×). RSS counts the mapped file's pages while they are resident "
+              "as well as the prepared weights.", ""]
+    else:
+        L += ["Peak RSS: not measured" + (f" ({m_rss['error']})." if "error" in m_rss else "."), ""]
+    loads = [x for x in res.get("bert12_1x128", {}).get("vecformer", []) if "load_ms" in x]
+    if loads:
+        first = [x["first_call_ms"] for x in loads if "first_call_ms" in x]
+        L += [f"Load time of the 12-layer model (`Model::load`: safetensors mapped and validated, weights "
+              "converted to the backend's layout; `load_ms` of `vecformer bench --json`, every bert12_1x128 "
+              f"measurement of the rounds used): {ratio_text([x['load_ms'] for x in loads], '{:.0f}')} ms "
+              "(limit 1000 ms)."
+              + (f" The first encode after it, which creates the oneDNN primitives (`first_call_ms`): "
+                 f"{ratio_text(first, '{:.1f}')} ms; later calls take the case's median time, "
+                 f"{summary(res, 'bert12_1x128', 'vecformer'):.1f} ms." if first else ""), ""]
+    else:
+        L += ["Load time of the 12-layer model: not measured (no bert12_1x128 case in this run, or a "
+              "`vecformer bench` without `load_ms`).", ""]
+    alloc = rep.get("allocations") or {}
+    if alloc.get("sections"):
+        L += [f"Allocations per forward in steady state: `{alloc['test']} -s` (tests/allocation; a small "
+              "random 3-layer model, five forwards counted after two warm-up calls, malloc replaced and "
+              "every allocation attributed by its call stack). Allocations outside oneDNN must be zero; "
+              "oneDNN 2.x copies each execution's arguments into a map, so its own small allocations are "
+              "counted apart"
+              + (f"; the test exited with status {alloc['exit_status']}" if alloc.get("exit_status") else "")
+              + ":", "",
+              "| dtype | threads | allocations outside oneDNN | oneDNN's own | oneDNN executions | "
+              "oneDNN's per execution |", "|---|---:|---:|---:|---:|---:|"]
+        for x in alloc["sections"]:
+            per = f"{x['onednn'] / x['executions']:.1f}" if x.get("executions") else "–"
+            onednn = x["onednn"] if x.get("onednn") is not None else "–"
+            L.append(f"| {x['dtype']} | {x['threads']} | {x['ours']} | {onednn} | "
+                     f"{x['executions'] or '–'} | {per} |")
+        L.append("")
+    else:
+        L += ["Allocations per forward: not measured"
+              + (f" ({alloc['error']})." if "error" in alloc else "."), ""]
 
     # --- method
     L += ["## What runs", "",
@@ -1168,7 +1580,11 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "(CPU execution provider, graph optimization level all, intra-op threads T, inter-op 1, "
           "sequential) in one long-lived Node worker; the timing loop (warm-up, N timed `session.run` "
           "calls, median) runs inside Node.",
+          "- **bf16 / int8**: the same `vecformer bench` command with `--dtype bf16` or `--dtype int8` "
+          "(bfloat16 GEMMs; 8-bit weights and per-token 8-bit inputs), vecformer only.",
           "- Inputs: random token ids; batch 1 and the full 8×128 batch have no padding (mask all ones).",
+          "- Once per run, after the rounds: peak RSS of a fresh `vecformer run` on the 12-layer model, "
+          "the allocation-counting test, and the FMA peak (bench/bench_peak.cpp).",
           ""]
 
     # --- machine and versions
