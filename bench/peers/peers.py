@@ -96,6 +96,8 @@ CASES = [
 SEQ_CURVE = [("layer_1x32", 32), ("layer_1x64", 64), ("layer_1x128", 128), ("layer_1x256", 256),
              ("layer_1x512", 512)]
 THREAD_CURVE = [("layer_1x128_t1", 1), ("layer_1x128", 2)]
+# The full run before the optimization work (vecformer a730a2e, 2026-11-28T00:04), for "Before and after".
+DEFAULT_BASELINE = os.path.join(HERE, "baseline", "results-2026-11-28T00-04.json")
 
 
 @dataclass
@@ -927,6 +929,10 @@ def main() -> int:
     ap.add_argument("--command", default="", help="the command line to quote in the document")
     ap.add_argument("--from-results", metavar="JSON",
                     help="measure nothing: rewrite the document and plots from a results.json")
+    ap.add_argument("--baseline", metavar="JSON", default=DEFAULT_BASELINE if os.path.exists(DEFAULT_BASELINE)
+                    else "", help="an earlier run's results.json, compared with this run in the document's "
+                    "\"Before and after\" section (default: bench/peers/baseline/"
+                    f"{os.path.basename(DEFAULT_BASELINE)}, the run before the optimization work; '' for none)")
     args = ap.parse_args()
     if args.from_results:
         with open(args.from_results) as f:
@@ -934,7 +940,7 @@ def main() -> int:
         fields = Case.__dataclass_fields__
         cases = [Case(**{k: v for k, v in c.items() if k in fields}) for c in rep["cases"]]
         os.makedirs(args.results_dir, exist_ok=True)
-        write_document(rep, cases, args.doc, args.results_dir)
+        write_document(rep, cases, args.doc, args.results_dir, args.baseline)
         return 0
     build_dir = os.path.dirname(os.path.abspath(args.binary))
     args.bench_binary = os.path.abspath(
@@ -1129,7 +1135,7 @@ def main() -> int:
     }
     with open(os.path.join(args.results_dir, "results.json"), "w") as f:
         json.dump(report, f, indent=1)
-    write_document(report, cases, args.doc, args.results_dir)
+    write_document(report, cases, args.doc, args.results_dir, args.baseline)
     shutil.rmtree(work, ignore_errors=True)
     log(f"wrote {os.path.relpath(args.doc, ROOT)} and {os.path.relpath(args.results_dir, ROOT)}/ "
         f"in {elapsed / 60:.1f} min")
@@ -1145,14 +1151,196 @@ def used_rounds(rep: Dict[str, Any]) -> List[int]:
     else every round (and the document says the run was disturbed)."""
     loads = rep.get("round_loads") or []
     n = rounds_run(rep)
-    clean = [i for i, v in enumerate(loads) if v <= rep["max_foreign"]]
-    return clean if len(clean) >= min(3, rep["rounds"]) else list(range(n))
+    clean = [i for i, v in enumerate(loads) if v <= rep.get("max_foreign", 0.10)]
+    return clean if len(clean) >= min(3, rep.get("rounds", 5)) else list(range(n))
 
 
-def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, results_dir: str) -> None:
+def results_used(rep: Dict[str, Any], used: Sequence[int]) -> Dict[str, Dict[str, List[Dict[str, Any]]]]:
+    """rep["results"] restricted to the rounds used."""
+    return {cid: {e: [x for i, x in enumerate(ms) if x.get("round", i) in used] for e, ms in per.items()}
+            for cid, per in rep["results"].items()}
+
+
+def peer_case(c: Case) -> str:
+    """The case whose ONNX Runtime / PyTorch time a case's ratios divide by: the case itself in fp32;
+    bf16 / int8 (no peer) the fp32 case of the same shape, "" when there is none."""
+    if c.dtype == "f32":
+        return c.id
+    return "layer_1x128" if (c.batch, c.seq, c.model) == (1, 128, "l1") else ""
+
+
+def time_breakdown(rep: Dict[str, Any], used: Sequence[int]) -> Optional[Dict[str, Any]]:
+    """The "Where the time goes" figures (vecformer, 1 layer, 1×128) from the DNNL_VERBOSE runs of the
+    rounds used: medians over those runs of the total per forward, of all oneDNN matmuls and of each
+    matmul shape (the shapes of the last run, in its order); rest = total - matmuls. None when no run
+    parsed."""
+    vr = [v for i, v in enumerate(rep.get("dnnl_verbose") or [])
+          if "error" not in v and v.get("round", i) in used]
+    if not vr:
+        return None
+    total = med([v["total_ms"] for v in vr])
+    mm = med([v["matmul_ms"] for v in vr])
+    share = [v["matmul_ms"] / v["total_ms"] for v in vr]
+    shapes = [{"desc": s["desc"], "calls": s["calls"],
+               "ms": med([next((x["ms"] for x in v["shapes"] if x["desc"] == s["desc"]), float("nan"))
+                          for v in vr])}
+              for s in vr[-1]["shapes"]]
+    return {"runs": vr, "total_ms": total, "matmul_ms": mm, "matmul_shares": share,
+            "rest_ms": total - mm, "rest_share": 1 - med(share), "shapes": shapes}
+
+
+def git_text(g: Dict[str, Any]) -> str:
+    """"commit X, clean" or "commit X, with uncommitted changes in ..." from a results.json's "git"."""
+    if not g:
+        return "commit ? (not recorded)"
+    return (f"commit {g.get('commit') or '?'}"
+            + (f", with uncommitted changes in {', '.join(g['changed'])}" if g.get("changed") else ", clean"))
+
+
+def load_baseline(path: str) -> Tuple[Optional[Dict[str, Any]], str]:
+    """The --baseline run's results.json, or None and why there is none."""
+    if not path:
+        return None, "no baseline run given (`--baseline`)"
+    shown = os.path.relpath(path, ROOT) if os.path.abspath(path).startswith(ROOT + os.sep) else path
+    try:
+        with open(path) as f:
+            base = json.load(f)
+    except FileNotFoundError:
+        return None, f"the baseline file `{shown}` does not exist"
+    except (OSError, ValueError) as e:
+        return None, f"the baseline file `{shown}` could not be read ({type(e).__name__}: {e})"
+    if not isinstance(base, dict) or not isinstance(base.get("results"), dict):
+        return None, f"the baseline file `{shown}` is not a results.json of this script"
+    return base, ""
+
+
+def run_figures(rep: Dict[str, Any], peer_of: Dict[str, str]) -> Dict[str, Any]:
+    """What "Before and after" compares, for one run: per case, vecformer's median ms and the per-round
+    vecformer / ORT ratios (the same run's ORT, on peer_of's case); the time breakdown."""
     used = used_rounds(rep)
-    res = {cid: {e: [x for i, x in enumerate(ms) if x.get("round", i) in used] for e, ms in per.items()}
-           for cid, per in rep["results"].items()}
+    res = results_used(rep, used)
+    per_case = {}
+    for cid in res:
+        peer = peer_of.get(cid, cid)
+        per_case[cid] = {"ms": summary(res, cid, "vecformer"),
+                         "ort": per_round_ratio(res, (cid, "vecformer"), (peer, "onnxruntime")) if peer else []}
+    return {"used": used, "rounds": rounds_run(rep), "cases": per_case,
+            "breakdown": time_breakdown(rep, used)}
+
+
+def before_after(rep: Dict[str, Any], cases: List[Case], baseline_path: str,
+                 rel: Any) -> List[str]:
+    """The "Before and after" section: this run against the --baseline run. A missing or unreadable
+    baseline, or a case it lacks, reads "not in the baseline run"."""
+    peer_of = {c.id: peer_case(c) for c in cases}
+    after = run_figures(rep, peer_of)
+    base, why = load_baseline(baseline_path)
+    before: Optional[Dict[str, Any]] = None
+    if base is not None:
+        try:
+            before = run_figures(base, peer_of)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as e:
+            why = f"the baseline run could not be read ({type(e).__name__}: {e})"
+    missing = "not in the baseline run"
+
+    def when(r: Dict[str, Any], figures: Dict[str, Any]) -> str:
+        used, total = len(figures["used"]), figures["rounds"]
+        return (f"generated {r.get('generated', '?')} on vecformer {git_text(r.get('git'))}; "
+                + (f"{used} of {total} rounds used" if used < total else
+                   f"{total} round{'s' if total != 1 else ''}"))
+
+    L = ["## Before and after", ""]
+    if before is not None:
+        same = base.get("generated") == rep.get("generated") and base.get("git") == rep.get("git")
+        L += [f"Before: the run in [{os.path.basename(baseline_path)}]({rel(baseline_path)}) (`--baseline`), "
+              f"{when(base, before)}. After: this run, {when(rep, after)}."
+              + (" The baseline is this run itself." if same else ""), ""]
+    else:
+        L += [f"Before: none — {why}, so every \"before\" cell reads \"{missing}\". After: this run, "
+              f"{when(rep, after)}.", ""]
+    L += ["Absolute times of two runs are not comparable (the machine's load, clock and neighbours change "
+          "between runs), so the fair comparison is the vecformer / ONNX Runtime ratio, each run's against "
+          "its own ONNX Runtime measured in the same rounds; vecformer's milliseconds are shown for "
+          "reference.", "",
+          "| Case | vecformer ms, before | vecformer ms, after | after / before | vecformer / ORT, before "
+          "| vecformer / ORT, after |", "|---|---:|---:|---:|---:|---:|"]
+
+    def ms_text(v: float) -> str:
+        return "not measured" if math.isnan(v) else f"{v:.2f}"
+
+    def ort_text(c: Case, values: List[float]) -> str:
+        if not values:
+            return "not measured" if peer_case(c) else "–"
+        return ratio_text(values) + ("" if c.dtype == "f32" else " (vs fp32)")
+
+    for c in cases:
+        a = after["cases"].get(c.id, {"ms": float("nan"), "ort": []})
+        b = before["cases"].get(c.id) if before else None
+        if b is None:
+            L.append(f"| {c.title} (T={c.threads}) | {missing} | {ms_text(a['ms'])} | – | {missing} | "
+                     f"{ort_text(c, a['ort'])} |")
+            continue
+        change = a["ms"] / b["ms"] if b["ms"] > 0 else float("nan")
+        L.append(f"| {c.title} (T={c.threads}) | {ms_text(b['ms'])} | {ms_text(a['ms'])} | "
+                 f"{'–' if math.isnan(change) else f'{change:.2f}'} | {ort_text(c, b['ort'])} | "
+                 f"{ort_text(c, a['ort'])} |")
+    if before:
+        have = {c.id for c in cases}
+        titles = {x.get("id"): x.get("title", x.get("id")) for x in base.get("cases", []) if isinstance(x, dict)}
+        only = [titles.get(cid, cid) for cid in base["results"] if cid not in have]
+        if only:
+            L += ["", "In the baseline run only (not measured in this run): " + "; ".join(only) + "."]
+    L.append("")
+
+    # The breakdown, before and after side by side.
+    bb = before["breakdown"] if before else None
+    ab = after["breakdown"]
+    L += ["Where the time goes (vecformer, 1 layer, 1×128, 2 threads), before and after: the figures of "
+          "the section above, computed the same way from each run's `DNNL_VERBOSE=1 vecformer bench` runs "
+          "(medians over the rounds used; rest = total − all matmuls). Milliseconds of different runs "
+          "compare only roughly; the shares compare better.", "",
+          "| Part | before ms | before share | after ms | after share |", "|---|---:|---:|---:|---:|"]
+
+    def cells(bd: Optional[Dict[str, Any]], ms: Optional[float], share: Optional[float],
+              not_there: str) -> str:
+        if bd is None:
+            return f"{not_there} | –"
+        if ms is None or math.isnan(ms):
+            return "– | –"
+        return f"{ms:.2f} | {share if share is not None else ms / bd['total_ms']:.0%}"
+
+    none_before = missing if before is None else "not measured in the baseline run"
+    shapes = {}
+    for side, bd in (("after", ab), ("before", bb)):
+        for s in (bd or {}).get("shapes", []):
+            shapes.setdefault(s["desc"], {})[side] = s
+    for desc, sides in shapes.items():
+        calls = [sides[k]["calls"] for k in ("before", "after") if k in sides]
+        calls_text = f"×{calls[0]}" if len(set(calls)) == 1 else f"×{calls[0]} → ×{calls[1]}"
+        L.append(f"| matmul {desc} {calls_text} | "
+                 + cells(bb, sides.get("before", {}).get("ms"), None, none_before) + " | "
+                 + cells(ab, sides.get("after", {}).get("ms"), None, "not measured") + " |")
+    for label, key, share_key in (("**all oneDNN matmuls**", "matmul_ms", None), ("rest", "rest_ms", "rest_share"),
+                                  ("total (median of the DNNL_VERBOSE runs)", "total_ms", None)):
+        def row(bd: Optional[Dict[str, Any]], not_there: str) -> str:
+            if bd is None:
+                return cells(None, None, None, not_there)
+            share = (med(bd["matmul_shares"]) if key == "matmul_ms" else bd[share_key] if share_key else 1.0)
+            return cells(bd, bd[key], share, not_there)
+        L.append(f"| {label} | {row(bb, none_before)} | {row(ab, 'not measured')} |")
+    runs = [f"{name}: {len(bd['runs'])} run{'s' if len(bd['runs']) != 1 else ''} of "
+            f"{bd['runs'][-1].get('timed_forwards', '?')} timed forwards"
+            for name, bd in (("before", bb), ("after", ab)) if bd]
+    if runs:
+        L += ["", "DNNL_VERBOSE runs used: " + "; ".join(runs) + "."]
+    L.append("")
+    return L
+
+
+def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, results_dir: str,
+                   baseline_path: str = "") -> None:
+    used = used_rounds(rep)
+    res = results_used(rep, used)
     rounds_total = rounds_run(rep)
     have = {c.id for c in cases}
     lengths_of = {c["id"]: c["lengths"] for c in rep["cases"] if "lengths" in c}
@@ -1292,7 +1480,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
             r_ort = ratio_text(per_round_ratio(res, (c.id, "vecformer"), (c.id, "onnxruntime")))
             r_pt = ratio_text(per_round_ratio(res, (c.id, "vecformer"), (c.id, "pytorch")))
         else:  # no bf16 / int8 peer: against the same shape's fp32 time
-            f32_case = "layer_1x128" if (c.batch, c.seq, c.model) == (1, 128, "l1") else ""
+            f32_case = peer_case(c)
             r = per_round_ratio(res, (c.id, "vecformer"), (f32_case, "onnxruntime"))
             r_ort = f"{ratio_text(r)} (vs fp32)" if r else "–"
             r = per_round_ratio(res, (c.id, "vecformer"), (f32_case, "pytorch"))
@@ -1442,20 +1630,18 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "matmul in a forward, summed, against the same run's median total per forward. Everything that "
           "is not a oneDNN matmul (embedding, attention scores / softmax / context in the xsimd kernels, "
           "layer norms, residual adds, OpenMP fork/join, output copy) is the rest.", ""]
-    vr = [v for i, v in enumerate(rep["dnnl_verbose"]) if "error" not in v and v.get("round", i) in used]
-    if vr:
-        total = med([v["total_ms"] for v in vr])
-        mm = med([v["matmul_ms"] for v in vr])
-        share = [v["matmul_ms"] / v["total_ms"] for v in vr]
+    breakdown = time_breakdown(rep, used)
+    if breakdown:
+        vr = breakdown["runs"]
+        total, mm, share = breakdown["total_ms"], breakdown["matmul_ms"], breakdown["matmul_shares"]
         L += ["| Part | ms per forward | share |", "|---|---:|---:|"]
-        for s in vr[-1]["shapes"]:
-            ms = med([next((x["ms"] for x in v["shapes"] if x["desc"] == s["desc"]), float("nan"))
-                      for v in vr])
+        for s in breakdown["shapes"]:
+            ms = s["ms"]
             L.append(f"| matmul {s['desc']} ×{s['calls']} ({matmul_flop(s['desc']) * s['calls'] / (ms / 1000) / 1e9:.0f} "
                      f"GFLOP/s) | {ms:.2f} | {ms / total:.0%} |")
         share_text = f"{med(share):.0%}" + (f" ({min(share):.0%}–{max(share):.0%})" if len(share) > 1 else "")
         L += [f"| **all oneDNN matmuls** | **{mm:.2f}** | **{share_text}** |",
-              f"| rest | {total - mm:.2f} | {1 - med(share):.0%} |",
+              f"| rest | {breakdown['rest_ms']:.2f} | {breakdown['rest_share']:.0%} |",
               f"| total (median of the DNNL_VERBOSE runs) | {total:.2f} | 100% |", "",
               f"oneDNN primitive kinds executed per forward: {', '.join(vr[-1]['kinds'])} "
               f"({vr[-1]['primitives_per_forward']} executions); {vr[-1]['timed_forwards']} timed forwards "
@@ -1482,6 +1668,9 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
             L.append(f"| {op} ({prof['kernels'].get(op, 0)}) | {ms:.2f} | {ms / tot:.0%} |")
         L += [f"| all kernels | {tot:.2f} | 100% |", "",
               "Optimized graph: " + ", ".join(f"{k} ×{v}" for k, v in sorted(prof["kernels"].items())) + ".", ""]
+
+    # --- before and after
+    L += before_after(rep, cases, baseline_path, rel)
 
     # --- correctness
     L += ["## Correctness check (same run)", "",
@@ -1601,9 +1790,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "## Versions", ""]
     for k, v in rep["versions"].items():
         L.append(f"- {k}: {v}")
-    g = rep["git"]
-    L.append(f"- vecformer source: commit {g['commit'] or '?'}"
-             + (f", with uncommitted changes in {', '.join(g['changed'])}" if g["changed"] else ", clean"))
+    L.append(f"- vecformer source: {git_text(rep['git'])}")
     L += ["", f"Raw measurements: [{rel(os.path.join(results_dir, 'results.json'))}]"
           f"({rel(os.path.join(results_dir, 'results.json'))}).", ""]
     with open(doc_path, "w") as f:
