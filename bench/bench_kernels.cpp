@@ -97,7 +97,13 @@ void BM_AttentionHead(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(
       4.0 * length * length * head_dim * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_AttentionHead<true>)->ArgName("length")->Arg(32)->Arg(128)->Arg(512);
+BENCHMARK(BM_AttentionHead<true>)
+    ->ArgName("length")
+    ->Arg(32)
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(4096);
 BENCHMARK(BM_AttentionHead<false>)->ArgName("length")->Arg(128);
 
 }  // namespace

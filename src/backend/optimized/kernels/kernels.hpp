@@ -48,11 +48,11 @@ void scale_add_row(float* y, int64_t n, float scale, const float* bias);
 
 // One head of scaled dot-product attention over one sequence, with the same layout as
 // reference::attention_head, computed for kAttentionQueryBlock queries at a time. `scratch` holds
-// at least attention_scratch_floats(length, head_dim) floats: a block of queries' weight rows and
-// the head's keys transposed, each row padded to a multiple of 16 floats.
+// at least attention_scratch_floats(length, head_dim) floats: a block of queries' weight rows, the
+// head's keys transposed and its values, contiguous (rows padded to a multiple of 16 floats).
 inline constexpr int64_t kAttentionQueryBlock = 4;
 inline int64_t attention_scratch_floats(int64_t length, int64_t head_dim) {
-  return (head_dim + kAttentionQueryBlock) * ((length + 15) / 16 * 16);
+  return (2 * head_dim + kAttentionQueryBlock) * ((length + 15) / 16 * 16);
 }
 
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,

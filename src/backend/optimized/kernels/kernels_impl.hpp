@@ -353,13 +353,21 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
   const int64_t padded = (length + 15) / 16 * 16;
   float* weights = scratch;              // [R][padded]: a block of queries' weight rows
   float* keys_t = scratch + R * padded;  // [head_dim][padded]: column j is token j's key
+  // [length][head_dim]: the head's values, contiguous. In the packed rows they are row_stride
+  // apart (a page per token at BERT-base width).
+  float* values_c = keys_t + head_dim * padded;
 
   // Transposed once per head, the keys let similarities be computed as broadcast-FMAs over
   // contiguous rows, many tokens per instruction, instead of one horizontal sum per key.
+  // Token by token: each key and value is read once, contiguously.
+  for (int64_t t = 0; t < length; ++t) {
+    const float* key = keys + t * row_stride;
+    for (int64_t d = 0; d < head_dim; ++d) keys_t[d * padded + t] = key[d];
+    const float* value = values + t * row_stride;
+    for (int64_t d = 0; d < head_dim; ++d) values_c[t * head_dim + d] = value[d];
+  }
   for (int64_t d = 0; d < head_dim; ++d) {
-    float* row = keys_t + d * padded;
-    for (int64_t t = 0; t < length; ++t) row[t] = keys[t * row_stride + d];
-    for (int64_t t = length; t < padded; ++t) row[t] = 0.0f;
+    for (int64_t t = length; t < padded; ++t) keys_t[d * padded + t] = 0.0f;
   }
 
   // A block of `rows` queries (R, or 1 for the last length % R): their weight rows are computed,
@@ -380,18 +388,18 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
     float* out = context + focus * context_stride;
     int64_t d = 0;
     for (; d + C * w <= full; d += C * w) {
-      simd::context_tile<Arch, Rows, C>(weights, padded, values, row_stride, length, d, out,
+      simd::context_tile<Arch, Rows, C>(weights, padded, values_c, head_dim, length, d, out,
                                         context_stride);
     }
     for (; d < full; d += w) {
-      simd::context_tile<Arch, Rows, 1>(weights, padded, values, row_stride, length, d, out,
+      simd::context_tile<Arch, Rows, 1>(weights, padded, values_c, head_dim, length, d, out,
                                         context_stride);
     }
     for (; d < head_dim; ++d) {
       for (int64_t r = 0; r < Rows; ++r) {
         float sum = 0.0f;
         for (int64_t t = 0; t < length; ++t) {
-          sum += weights[r * padded + t] * values[t * row_stride + d];
+          sum += weights[r * padded + t] * values_c[t * head_dim + d];
         }
         out[r * context_stride + d] = sum;
       }
