@@ -43,7 +43,7 @@ EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& fil
   }
   w.embedding_norm = reader.norm("embeddings.LayerNorm", hidden, /*optional=*/true);
 
-  for (int64_t l = 0; l < config.num_hidden_layers; ++l) {
+  w.layers = read_layers(config.num_hidden_layers, [&](int64_t l) {
     const std::string layer = "encoder.layer." + std::to_string(l) + ".";
     LayerWeights lw;
     const std::string self = layer + "attention.self.";
@@ -53,8 +53,8 @@ EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& fil
     lw.ffn_in = reader.linear(layer + "intermediate.dense", inner, hidden);
     lw.ffn_out = reader.linear(layer + "output.dense", hidden, inner);
     lw.ffn_norm = reader.norm(layer + "output.LayerNorm", hidden);
-    w.layers.push_back(std::move(lw));
-  }
+    return lw;
+  });
   // Hugging Face BERT checkpoints have none; converted PyTorch encoders (pre- or post-norm) may.
   w.final_norm = reader.norm("encoder.LayerNorm", hidden, /*optional=*/true);
   return w;

@@ -1,6 +1,7 @@
 #include "model/checkpoint_reader.hpp"
 
 #include <cmath>
+#include <exception>
 
 #include "vecformer/error.hpp"
 
@@ -73,6 +74,24 @@ LinearWeights CheckpointReader::stacked_linear(const std::vector<std::string>& n
     stacked.bias.insert(stacked.bias.end(), one.bias.begin(), one.bias.end());
   }
   return stacked;
+}
+
+std::vector<LayerWeights> read_layers(int64_t count,
+                                      const std::function<LayerWeights(int64_t)>& read_layer) {
+  std::vector<LayerWeights> layers(static_cast<size_t>(count));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(count));
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t l = 0; l < count; ++l) {
+    try {
+      layers[l] = read_layer(l);
+    } catch (...) {
+      errors[l] = std::current_exception();  // an exception must not leave the parallel region
+    }
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+  return layers;
 }
 
 std::string detect_prefix(const SafetensorsFile& file, const std::string& probe,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ class CheckpointReader {
   const SafetensorsFile& file_;
   std::string prefix_;
 };
+
+// read_layer(0) ... read_layer(count - 1), on the calling thread's OpenMP team: converting a
+// checkpoint is mostly page faults and copies, which two cores do in about half the time. When
+// layers fail, the error thrown is the lowest failing layer's, as a front-to-back read would throw.
+std::vector<LayerWeights> read_layers(int64_t count,
+                                      const std::function<LayerWeights(int64_t)>& read_layer);
 
 // "prefix." when the checkpoint's tensors carry it (e.g. "bert." in BertFor... checkpoints), else
 // "".

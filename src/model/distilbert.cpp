@@ -38,7 +38,7 @@ EncoderWeights load_distilbert_weights(const Config& config, const SafetensorsFi
   w.position_embeddings = reader.matrix("embeddings.position_embeddings.weight",
                                         config.max_position_embeddings, hidden);
   w.embedding_norm = reader.norm("embeddings.LayerNorm", hidden);
-  for (int64_t l = 0; l < config.num_hidden_layers; ++l) {
+  w.layers = read_layers(config.num_hidden_layers, [&](int64_t l) {
     const std::string layer = "transformer.layer." + std::to_string(l) + ".";
     LayerWeights lw;
     const std::string attention = layer + "attention.";
@@ -49,8 +49,8 @@ EncoderWeights load_distilbert_weights(const Config& config, const SafetensorsFi
     lw.ffn_in = reader.linear(layer + "ffn.lin1", inner, hidden);
     lw.ffn_out = reader.linear(layer + "ffn.lin2", hidden, inner);
     lw.ffn_norm = reader.norm(layer + "output_layer_norm", hidden);
-    w.layers.push_back(std::move(lw));
-  }
+    return lw;
+  });
   return w;
 }
 

@@ -183,6 +183,19 @@ def check_model_folders(c: Checker, model: str, tokens: str) -> None:
     expect("missing required field", edit_config(c, model, lambda cfg: cfg.pop("max_position_embeddings") and None),
            ["config.json", "missing required field 'max_position_embeddings'"])
 
+    # Layers are read in parallel; the error is still the first one a front-to-back read meets.
+    deep = os.path.join(c.fresh_dir("deep"), "model")
+    mc.make_checkpoint(deep, hidden_size=HIDDEN, num_attention_heads=2, intermediate_size=32,
+                       num_hidden_layers=6, hidden_act="gelu", vocab_size=VOCAB,
+                       max_position_embeddings=MAX_POSITIONS, type_vocab_size=2,
+                       position_embedding_type="absolute", seed=4)
+
+    def poison_layers(h, d):
+        for layer in (4, 2, 5):
+            poison(h, d, f"encoder.layer.{layer}.output.dense.bias", float("nan"))
+    expect("NaN in several layers", edit_weights(c, deep, poison_layers),
+           ["model.safetensors", "'encoder.layer.2.output.dense.bias'", "non-finite"])
+
     word = "embeddings.word_embeddings.weight"
     bias = "encoder.layer.0.output.dense.bias"
     expect("tensor with an unknown dtype",
