@@ -1,5 +1,5 @@
-// This CPU's fp32 FMA peak: the ceiling the matmul-bound cases are measured against
-// (bench/peers/peers.py reports each case's GFLOP/s as a share of it).
+// This CPU's fp32 FMA peak and bf16 dot-product peak: the ceilings the matmul-bound cases are
+// measured against (bench/peers/peers.py reports each fp32 case's GFLOP/s as a share of the first).
 //
 // Twelve independent chains of AVX-512 vfmadd231ps per thread: enough to cover the FMA latency
 // (4 cycles) on two FMA ports, with no loads or stores, so the loop runs at the FMA units' rate.
@@ -47,12 +47,47 @@ __attribute__((target("avx512f"))) void fma_chains(int64_t trips) {
         "xmm10", "xmm11", "xmm12", "xmm13");
 }
 
+// The same with vdpbf16ps: each instruction multiplies 32 bf16 pairs and adds them into 16 fp32
+// lanes (64 FLOP), the instruction oneDNN's bf16 GEMMs run on.
+__attribute__((target("avx512f,avx512bf16"))) void bf16_dot_chains(int64_t trips) {
+  asm volatile(
+      "vxorps %%zmm0, %%zmm0, %%zmm0\n\t"
+      "vxorps %%zmm1, %%zmm1, %%zmm1\n\t"
+      "1:\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm2\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm3\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm4\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm5\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm6\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm7\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm8\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm9\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm10\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm11\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm12\n\t"
+      "vdpbf16ps %%zmm0, %%zmm1, %%zmm13\n\t"
+      "dec %0\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : "+r"(trips)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+        "xmm10", "xmm11", "xmm12", "xmm13");
+}
+
 bool has_avx512f() {
   return __builtin_cpu_supports("avx512f");
 }
+bool has_avx512bf16() {
+  return __builtin_cpu_supports("avx512bf16");
+}
 #else
 void fma_chains(int64_t) {}
+void bf16_dot_chains(int64_t) {}
 bool has_avx512f() {
+  return false;
+}
+bool has_avx512bf16() {
   return false;
 }
 #endif
@@ -81,5 +116,29 @@ void BM_FmaPeak(benchmark::State& state) {
   state.counters["omp_threads"] = team;
 }
 BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The bf16 ceiling, for the --dtype bf16 GEMMs: same counters.
+void BM_Bf16DotPeak(benchmark::State& state) {
+  if (!has_avx512bf16()) {
+    state.SkipWithError("no AVX512-BF16");
+    return;
+  }
+  const int requested = static_cast<int>(state.range(0));
+  int team = 0;
+  for (auto _ : state) {
+#pragma omp parallel num_threads(requested)
+    {
+#pragma omp single nowait
+      team = omp_get_num_threads();
+      bf16_dot_chains(kTrips);
+    }
+  }
+  const double flop_per_thread = 2.0 * kChains * 2 * kLanes * static_cast<double>(kTrips);
+  state.counters["GFLOP"] =
+      benchmark::Counter(flop_per_thread * team * static_cast<double>(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
+  state.counters["omp_threads"] = team;
+}
+BENCHMARK(BM_Bf16DotPeak)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
