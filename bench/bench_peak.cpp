@@ -22,8 +22,8 @@ constexpr int64_t kTrips = int64_t{1} << 20;
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) void fma_chains(int64_t trips) {
   asm volatile(
-      "vxorps %%zmm0, %%zmm0, %%zmm0\n\t"
-      "vxorps %%zmm1, %%zmm1, %%zmm1\n\t"
+      "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
+      "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
       "1:\n\t"
       "vfmadd231ps %%zmm0, %%zmm1, %%zmm2\n\t"
       "vfmadd231ps %%zmm0, %%zmm1, %%zmm3\n\t"
@@ -51,8 +51,8 @@ __attribute__((target("avx512f"))) void fma_chains(int64_t trips) {
 // lanes (64 FLOP), the instruction oneDNN's bf16 GEMMs run on.
 __attribute__((target("avx512f,avx512bf16"))) void bf16_dot_chains(int64_t trips) {
   asm volatile(
-      "vxorps %%zmm0, %%zmm0, %%zmm0\n\t"
-      "vxorps %%zmm1, %%zmm1, %%zmm1\n\t"
+      "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
+      "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
       "1:\n\t"
       "vdpbf16ps %%zmm0, %%zmm1, %%zmm2\n\t"
       "vdpbf16ps %%zmm0, %%zmm1, %%zmm3\n\t"

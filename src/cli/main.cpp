@@ -34,9 +34,6 @@ std::string one_line(const std::string& message) {
   return line;
 }
 
-// CLI11 checks required options before unknown ones, so `vecformer run --modle x` would be told
-// that --model is missing. The more useful line names what was not understood: an unknown
-// subcommand, or the first argument that looks like an option the subcommand does not have.
 // The first argument of args[from..] that looks like an option (--name, --name=value, -x) and is
 // not one of `command`'s, or empty.
 std::string unknown_option(const CLI::App& command, int from, int argc, char** argv) {

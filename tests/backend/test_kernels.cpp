@@ -3,6 +3,7 @@
 // width. Each ISA's kernels are called directly through ArchKernels<Arch>, so one run on an AVX-512
 // machine checks the AVX-512 and the AVX2 code; the dispatched functions are checked to be the
 // selected ISA's.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -262,7 +263,14 @@ TEMPLATE_TEST_CASE("kernel int8 quantization and rescaling match their plain twi
     // Same float operations as the twin: bit-identical scales and codes. The rows include a
     // near-tie of rounding (x / s close to k + 0.5).
     auto x = normal(n, 0.0f, 3.0f, seed);
-    if (n > 3) x[1] = x[0] / 127.0f * 2.5f;
+    if (n > 3) {
+      // x[0] holds the row's largest |x|, so the scale is |x[0]| / 127 and x[1] / scale is 2.5
+      // up to float rounding: a tie (or near-tie) of round-to-nearest-even.
+      float largest = 0.0f;
+      for (float v : x) largest = std::max(largest, std::fabs(v));
+      x[0] = 1.5f * largest;
+      x[1] = x[0] / 127.0f * 2.5f;
+    }
     for (const float scale_of_row : {1.0f, 0.0f}) {
       auto row = x;
       for (float& v : row) v *= scale_of_row;  // 0: the all-zero row, scale 1

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "backend/optimized/onednn_int8_linear.hpp"
+#include "backend/optimized/onednn_linear.hpp"
 #include "encoder/encoder.hpp"
 #include "encoder/pooling.hpp"
 #include "support/random_model.hpp"
@@ -125,6 +126,8 @@ TEST_CASE("bf16 feed-forward keeps its inner activations in bf16 without changin
   const Activation gelu = Activation::gelu_erf;
   const auto first = backend->prepare_linear(test::random_linear(rng, inner, hidden), &gelu);
   const auto second = backend->prepare_linear(test::random_linear(rng, hidden, inner), nullptr);
+  // Otherwise feed_forward would compare the plain path with itself.
+  REQUIRE(static_cast<const detail::OneDnnLinear&>(*first).writes_bf16());
   const auto scratch = backend->make_scratch();
   // Outside Encoder::forward, so keep its rule here: teams as large as oneDNN plans for.
   const int threads = omp_get_max_threads();

@@ -1,6 +1,7 @@
 #include "backend/optimized/onednn_linear.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "backend/optimized/kernels/kernels.hpp"
@@ -61,6 +62,17 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
   bias_ = memory(memory::desc({1, out_}, dt::f32, tag::ab), engine_);
   std::memcpy(bias_.get_data_handle(), weights.bias.data(), sizeof(float) * out_);
   stream.wait();
+
+  // bf16 output is offered only when oneDNN has a GEMM for it with these weights (and the
+  // activation fused, since no float32 activation pass can follow): checked here, not mid-encode.
+  if (dtype_ == ComputeType::bf16 && (!activation_ || activation_in_post_op_)) {
+    try {
+      describe(kLayoutProbeRows, weights_.get_desc(), dt::bf16);
+      bf16_output_ = true;
+    } catch (const dnnl::error&) {
+      bf16_output_ = false;
+    }
+  }
 }
 
 dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows, const memory::desc& weights,
@@ -118,11 +130,12 @@ void OneDnnLinear::run(const float* x, int64_t rows, float* y, OptimizedScratch&
 }
 
 bool OneDnnLinear::writes_bf16() const {
-  return dtype_ == ComputeType::bf16 && (!activation_ || activation_in_post_op_);
+  return bf16_output_;
 }
 
 void OneDnnLinear::run_to_bf16(const float* x, int64_t rows, uint16_t* y,
                                OptimizedScratch& scratch) const {
+  assert(writes_bf16() && "run_to_bf16 needs writes_bf16()");
   execute(x, false, rows, y, true, scratch);
 }
 

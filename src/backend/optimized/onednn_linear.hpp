@@ -59,10 +59,10 @@ class OneDnnLinear final : public OptimizedLinear {
 
   void run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const override;
 
-  // bf16 compute only, for one GEMM feeding the next: whether run_to_bf16 is available (the
-  // activation, if any, must be fused into the GEMM), y written as bf16 rows, and x read as bf16
-  // rows. The values are those run() would convert: the GEMM's epilogue rounds its float32 results
-  // to bf16 exactly as the conversion of the next input does.
+  // bf16 compute only, for one GEMM feeding the next: whether run_to_bf16 is available (oneDNN
+  // has such a GEMM, with the activation, if any, fused), y written as bf16 rows, and x read as
+  // bf16 rows. The values are those run() would convert: the GEMM's epilogue rounds its float32
+  // results to bf16 exactly as the conversion of the next input does.
   bool writes_bf16() const;
   void run_to_bf16(const float* x, int64_t rows, uint16_t* y, OptimizedScratch& scratch) const;
   void run_from_bf16(const uint16_t* x, int64_t rows, float* y, OptimizedScratch& scratch) const;
@@ -99,6 +99,7 @@ class OneDnnLinear final : public OptimizedLinear {
   ComputeType dtype_ = ComputeType::f32;
   std::optional<Activation> activation_;
   bool activation_in_post_op_ = false;
+  bool bf16_output_ = false;  // see writes_bf16()
   dnnl::memory weights_;
   dnnl::memory bias_;
 

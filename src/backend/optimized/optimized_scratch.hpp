@@ -74,7 +74,8 @@ class OptimizedScratch final : public Scratch {
   GrowingBuffer attention;        // per OpenMP thread: kernels::attention_scratch_floats
 
   // The bindings of one primitive (keyed by its address, which is stable while the Model lives),
-  // made by `make` the first time this scratch runs it.
+  // made by `make` the first time this scratch runs it. Like the primitive caches, they grow by one
+  // entry per distinct (token count, thread count): "steady state" means repeated shapes.
   template <class Binding, class Make>
   const Binding& binding(const void* primitive, Make&& make) {
     auto it = bindings_.find(primitive);

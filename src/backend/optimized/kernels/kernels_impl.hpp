@@ -14,7 +14,8 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "backend/optimized/kernels/kernels.hpp"  // kAttentionQueryBlock only: no inline function of it is called here
+// kernels.hpp for kAttentionQueryBlock only: no inline function of it is called here.
+#include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/kernels/kernels_arch.hpp"
 
 namespace vecformer::detail::kernels {
@@ -83,8 +84,6 @@ float horizontal_max(const Batch<Arch>& b) {
   return max;
 }
 
-// out[0, g·w) = sum over tokens t of weights[t] · value_t[0, g·w), value_t at value + t·row_stride.
-// The g output batches stay in registers as independent chains while every token is added in.
 // Attention tiles: R queries at once, so that every key or value batch loaded from memory feeds R
 // FMAs and every broadcast query (or weight) element feeds several batches. R·C accumulators stay
 // in registers (16 of AVX-512's 32, 8 of AVX2's 16).
