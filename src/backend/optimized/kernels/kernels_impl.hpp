@@ -88,50 +88,28 @@ float horizontal_max(const Batch<Arch>& b) {
 // FMAs and every broadcast query (or weight) element feeds several batches. R·C accumulators stay
 // in registers (16 of AVX-512's 32, 8 of AVX2's 16).
 
-// scores[r·padded + j + c·w + lane] = scale · (query r) · (key of token j + c·w + lane), for R
-// queries from `query` (rows row_stride apart) and C batches of tokens from the transposed keys.
+// The attention products as one register tile: for R rows and C batches of columns,
+//   out[r·out_stride + c·w + lane] = scale · Σ_k a[r·a_stride + k] · b[k·b_stride + c·w + lane].
+// Scores: a = the queries, b = the transposed keys. Context: a = the weight rows, b = the values.
 template <class Arch, int64_t R, int64_t C>
-void score_tile(const float* query, int64_t row_stride, const float* keys_t, int64_t padded,
-                int64_t head_dim, int64_t j, float scale, float* scores) {
+void tile(const float* a, int64_t a_stride, const float* b, int64_t b_stride, int64_t depth,
+          float scale, float* out, int64_t out_stride) {
   using B = Batch<Arch>;
   constexpr int64_t w = kWidth<Arch>;
   B acc[R][C];
   for (int64_t r = 0; r < R; ++r)
     for (int64_t c = 0; c < C; ++c) acc[r][c] = B(0.0f);
-  for (int64_t d = 0; d < head_dim; ++d) {
-    B k[C];
-    for (int64_t c = 0; c < C; ++c) k[c] = B::load_unaligned(keys_t + d * padded + j + c * w);
+  for (int64_t k = 0; k < depth; ++k) {
+    B row[C];
+    for (int64_t c = 0; c < C; ++c) row[c] = B::load_unaligned(b + k * b_stride + c * w);
     for (int64_t r = 0; r < R; ++r) {
-      const B q(query[r * row_stride + d]);
-      for (int64_t c = 0; c < C; ++c) acc[r][c] = simd::fma<Arch>(q, k[c], acc[r][c]);
+      const B x(a[r * a_stride + k]);
+      for (int64_t c = 0; c < C; ++c) acc[r][c] = simd::fma<Arch>(x, row[c], acc[r][c]);
     }
   }
   const B s(scale);
   for (int64_t r = 0; r < R; ++r)
-    for (int64_t c = 0; c < C; ++c)
-      (acc[r][c] * s).store_unaligned(scores + r * padded + j + c * w);
-}
-
-// out[r·out_stride + d + g·w + lane] = Σ_t weights[r·padded + t] · value_t[d + g·w + lane], for R
-// queries and G batches of the head's dimensions.
-template <class Arch, int64_t R, int64_t G>
-void context_tile(const float* weights, int64_t padded, const float* values, int64_t row_stride,
-                  int64_t length, int64_t d, float* out, int64_t out_stride) {
-  using B = Batch<Arch>;
-  constexpr int64_t w = kWidth<Arch>;
-  B acc[R][G];
-  for (int64_t r = 0; r < R; ++r)
-    for (int64_t g = 0; g < G; ++g) acc[r][g] = B(0.0f);
-  for (int64_t t = 0; t < length; ++t) {
-    B v[G];
-    for (int64_t g = 0; g < G; ++g) v[g] = B::load_unaligned(values + t * row_stride + d + g * w);
-    for (int64_t r = 0; r < R; ++r) {
-      const B p(weights[r * padded + t]);
-      for (int64_t g = 0; g < G; ++g) acc[r][g] = simd::fma<Arch>(p, v[g], acc[r][g]);
-    }
-  }
-  for (int64_t r = 0; r < R; ++r)
-    for (int64_t g = 0; g < G; ++g) acc[r][g].store_unaligned(out + r * out_stride + d + g * w);
+    for (int64_t c = 0; c < C; ++c) (acc[r][c] * s).store_unaligned(out + r * out_stride + c * w);
 }
 
 // GELU with the exact Gaussian CDF Φ(x) = erfc(-x/√2) / 2 rather than (1 + erf(x/√2)) / 2: erfc
@@ -375,24 +353,24 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
     const float* query = qkv + focus * row_stride;
     int64_t j = 0;
     for (; j + C * w <= padded; j += C * w) {
-      simd::score_tile<Arch, Rows, C>(query, row_stride, keys_t, padded, head_dim, j, scale,
-                                      weights);
+      simd::tile<Arch, Rows, C>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
+                                padded);
     }
     for (; j < padded; j += w) {
-      simd::score_tile<Arch, Rows, 1>(query, row_stride, keys_t, padded, head_dim, j, scale,
-                                      weights);
+      simd::tile<Arch, Rows, 1>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
+                                padded);
     }
     for (int64_t r = 0; r < Rows; ++r) softmax(weights + r * padded, length);
 
     float* out = context + focus * context_stride;
     int64_t d = 0;
     for (; d + C * w <= full; d += C * w) {
-      simd::context_tile<Arch, Rows, C>(weights, padded, values_c, head_dim, length, d, out,
-                                        context_stride);
+      simd::tile<Arch, Rows, C>(weights, padded, values_c + d, head_dim, length, 1.0f, out + d,
+                                context_stride);
     }
     for (; d < full; d += w) {
-      simd::context_tile<Arch, Rows, 1>(weights, padded, values_c, head_dim, length, d, out,
-                                        context_stride);
+      simd::tile<Arch, Rows, 1>(weights, padded, values_c + d, head_dim, length, 1.0f, out + d,
+                                context_stride);
     }
     for (; d < head_dim; ++d) {
       for (int64_t r = 0; r < Rows; ++r) {
