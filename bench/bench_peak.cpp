@@ -92,11 +92,13 @@ bool has_avx512bf16() {
 }
 #endif
 
-// Argument: threads. Counter GFLOP, a rate (GFLOP/s): every thread's FLOPs over the wall time,
-// i.e. summed over threads.
-void BM_FmaPeak(benchmark::State& state) {
-  if (!has_avx512f()) {
-    state.SkipWithError("no AVX-512 (x86-64 with avx512f needed)");
+// Runs `chains` (kChains independent chains of one instruction doing flop_per_lane FLOP per fp32
+// lane) on state.range(0) threads. Counter GFLOP, a rate (GFLOP/s): every thread's FLOPs over the
+// wall time, i.e. summed over threads.
+void run_peak(benchmark::State& state, bool supported, const char* missing, void (*chains)(int64_t),
+              double flop_per_lane) {
+  if (!supported) {
+    state.SkipWithError(missing);
     return;
   }
   const int requested = static_cast<int>(state.range(0));
@@ -106,38 +108,26 @@ void BM_FmaPeak(benchmark::State& state) {
     {
 #pragma omp single nowait
       team = omp_get_num_threads();
-      fma_chains(kTrips);
+      chains(kTrips);
     }
   }
-  const double flop_per_thread = 2.0 * kChains * kLanes * static_cast<double>(kTrips);
+  const double flop_per_thread = flop_per_lane * kChains * kLanes * static_cast<double>(kTrips);
   state.counters["GFLOP"] =
       benchmark::Counter(flop_per_thread * team * static_cast<double>(state.iterations()) / 1e9,
                          benchmark::Counter::kIsRate);
   state.counters["omp_threads"] = team;
 }
+
+// vfmadd231ps: a multiply and an add per lane.
+void BM_FmaPeak(benchmark::State& state) {
+  run_peak(state, has_avx512f(), "no AVX-512 (x86-64 with avx512f needed)", fma_chains, 2.0);
+}
 BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// The bf16 ceiling, for the --dtype bf16 GEMMs: same counters.
+// The bf16 ceiling, for the --dtype bf16 GEMMs. vdpbf16ps: two bf16 products and their sum added
+// into each fp32 lane, 4 FLOP.
 void BM_Bf16DotPeak(benchmark::State& state) {
-  if (!has_avx512bf16()) {
-    state.SkipWithError("no AVX512-BF16");
-    return;
-  }
-  const int requested = static_cast<int>(state.range(0));
-  int team = 0;
-  for (auto _ : state) {
-#pragma omp parallel num_threads(requested)
-    {
-#pragma omp single nowait
-      team = omp_get_num_threads();
-      bf16_dot_chains(kTrips);
-    }
-  }
-  const double flop_per_thread = 2.0 * kChains * 2 * kLanes * static_cast<double>(kTrips);
-  state.counters["GFLOP"] =
-      benchmark::Counter(flop_per_thread * team * static_cast<double>(state.iterations()) / 1e9,
-                         benchmark::Counter::kIsRate);
-  state.counters["omp_threads"] = team;
+  run_peak(state, has_avx512bf16(), "no AVX512-BF16", bf16_dot_chains, 4.0);
 }
 BENCHMARK(BM_Bf16DotPeak)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
