@@ -10,7 +10,8 @@ Run through bench/peers/run_peers.sh, which installs what this needs and passes 
    `vecformer run --dtype bf16 / int8` on the same sequences against vecformer's fp32 output (max abs
    error, mean-pooled cosine; reported against the issue's limits, never a reason to stop).
 4. Timing: R rounds; in each round every case runs on every engine that has it (bf16 and int8 cases:
-   vecformer only), one after the other, the engine order rotating between rounds. Each measurement is
+   vecformer in that dtype and ONNX Runtime in fp32 beside it, the reference of their targets), one
+   after the other, the engine order rotating between rounds. Each measurement is
    a median over N iterations after a warm-up; a case's figure is the median over rounds, and each ratio
    is the median of the per-round ratios (the engines of one round ran seconds apart, so the ratio
    cancels most of the machine's drift).
@@ -72,12 +73,15 @@ class Case:
     threads: int
     padding: float
     iters: int
-    dtype: str = "f32"  # vecformer's --dtype; ONNX Runtime and PyTorch run fp32 cases only
+    dtype: str = "f32"  # vecformer's --dtype; ONNX Runtime and PyTorch always run fp32
 
 
 def case_engines(case: Case) -> Tuple[str, ...]:
-    """The engines that run a case: all three in fp32; bf16 and int8 exist in vecformer only."""
-    return ENGINES if case.dtype == "f32" else ("vecformer",)
+    """The engines that run a case: all three in fp32. bf16 and int8 exist in vecformer only; ONNX
+    Runtime runs such a case in fp32, right beside vecformer, as the reference its target divides by
+    (ratios pair measurements seconds apart: a reference taken earlier in the round would add the
+    machine's drift to the ratio)."""
+    return ENGINES if case.dtype == "f32" else ("vecformer", "onnxruntime")
 
 
 CASES = [
@@ -1161,10 +1165,12 @@ def results_used(rep: Dict[str, Any], used: Sequence[int]) -> Dict[str, Dict[str
             for cid, per in rep["results"].items()}
 
 
-def peer_case(c: Case) -> str:
-    """The case whose ONNX Runtime / PyTorch time a case's ratios divide by: the case itself in fp32;
-    bf16 / int8 (no peer) the fp32 case of the same shape, "" when there is none."""
-    if c.dtype == "f32":
+def peer_case(c: Case, res: Dict[str, Dict[str, List[Dict[str, Any]]]], engine: str) -> str:
+    """The case whose `engine` time a case's ratios divide by: the case itself when that engine ran it
+    (every fp32 case; bf16 / int8 cases for ONNX Runtime, in fp32); otherwise (PyTorch for bf16 / int8,
+    and runs from before ONNX Runtime ran beside them) the fp32 case of the same shape, "" when there is
+    none."""
+    if c.dtype == "f32" or res.get(c.id, {}).get(engine):
         return c.id
     return "layer_1x128" if (c.batch, c.seq, c.model) == (1, 128, "l1") else ""
 
@@ -1214,14 +1220,15 @@ def load_baseline(path: str) -> Tuple[Optional[Dict[str, Any]], str]:
     return base, ""
 
 
-def run_figures(rep: Dict[str, Any], peer_of: Dict[str, str]) -> Dict[str, Any]:
+def run_figures(rep: Dict[str, Any], cases: List[Case]) -> Dict[str, Any]:
     """What "Before and after" compares, for one run: per case, vecformer's median ms and the per-round
-    vecformer / ORT ratios (the same run's ORT, on peer_of's case); the time breakdown."""
+    vecformer / ORT ratios (the same run's ORT, on peer_case's case); the time breakdown."""
     used = used_rounds(rep)
     res = results_used(rep, used)
+    by_id = {c.id: c for c in cases}
     per_case = {}
     for cid in res:
-        peer = peer_of.get(cid, cid)
+        peer = peer_case(by_id[cid], res, "onnxruntime") if cid in by_id else cid
         per_case[cid] = {"ms": summary(res, cid, "vecformer"),
                          "ort": per_round_ratio(res, (cid, "vecformer"), (peer, "onnxruntime")) if peer else []}
     return {"used": used, "rounds": rounds_run(rep), "cases": per_case,
@@ -1232,13 +1239,12 @@ def before_after(rep: Dict[str, Any], cases: List[Case], baseline_path: str,
                  rel: Any) -> List[str]:
     """The "Before and after" section: this run against the --baseline run. A missing or unreadable
     baseline, or a case it lacks, reads "not in the baseline run"."""
-    peer_of = {c.id: peer_case(c) for c in cases}
-    after = run_figures(rep, peer_of)
+    after = run_figures(rep, cases)
     base, why = load_baseline(baseline_path)
     before: Optional[Dict[str, Any]] = None
     if base is not None:
         try:
-            before = run_figures(base, peer_of)
+            before = run_figures(base, cases)
         except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as e:
             why = f"the baseline run could not be read ({type(e).__name__}: {e})"
     missing = "not in the baseline run"
@@ -1270,7 +1276,7 @@ def before_after(rep: Dict[str, Any], cases: List[Case], baseline_path: str,
 
     def ort_text(c: Case, values: List[float]) -> str:
         if not values:
-            return "not measured" if peer_case(c) else "–"
+            return "not measured" if c.dtype == "f32" or (c.batch, c.seq, c.model) == (1, 128, "l1") else "–"
         return ratio_text(values) + ("" if c.dtype == "f32" else " (vs fp32)")
 
     for c in cases:
@@ -1400,8 +1406,10 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
     def timing_values(t: Target) -> List[float]:
         if t.kind == "ratio_ort" and t.case in have:
             return per_round_ratio(res, (t.case, "vecformer"), (t.case, "onnxruntime"))
-        if t.kind == "ratio_ort_f32" and {t.case, "layer_1x128"} <= have:
-            return per_round_ratio(res, (t.case, "vecformer"), ("layer_1x128", "onnxruntime"))
+        if t.kind == "ratio_ort_f32" and t.case in have:
+            c = next(c for c in cases if c.id == t.case)
+            peer = peer_case(c, res, "onnxruntime")
+            return per_round_ratio(res, (t.case, "vecformer"), (peer, "onnxruntime")) if peer in have else []
         if t.kind == "padding" and {"layer_8x128_pad", "layer_8x128"} <= have:
             return per_round_ratio(res, ("layer_8x128_pad", "vecformer"), ("layer_8x128", "vecformer"))
         if t.kind == "threads" and {"layer_1x128", "layer_1x128_t1"} <= have:
@@ -1459,8 +1467,8 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         L.append(f"| {t.text} | {t.op} {t.fmt.format(t.limit)} | {text} | {'met' if met else 'not met'} |")
     L += ["", "Ratios of times: below 1 means vecformer is faster. The thread target is a ratio of "
           "tokens/s (time with 1 thread / time with 2 threads). The bf16 and int8 time targets divide "
-          "vecformer's time in that dtype by ONNX Runtime's fp32 time on the same 1-layer 1×128 case, "
-          "round by round. Accuracy: `vecformer run --dtype bf16|int8` against `vecformer run` in fp32 on "
+          "vecformer's time in that dtype by ONNX Runtime's fp32 time on the same 1-layer 1×128 shape, "
+          "measured right beside it, round by round. Accuracy: `vecformer run --dtype bf16|int8` against `vecformer run` in fp32 on "
           "the correctness check's sequences (see there). Peak RSS, load time and allocations: see "
           "[Memory, load time and allocations](#memory-load-time-and-allocations).", ""]
 
@@ -1472,18 +1480,19 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         if e not in case_engines(c):
             return "–"
         v = summary(res, c.id, e)
-        return "not measured" if math.isnan(v) else f"{v:.2f}"
+        if math.isnan(v):
+            return "not measured"
+        return f"{v:.2f}" + (" (fp32)" if c.dtype != "f32" and e != "vecformer" else "")
     for c in cases:
         tokens = sum(lengths_of.get(c.id, [c.seq] * c.batch))
         cells = [ms_cell(c, e) for e in ENGINES]
         if c.dtype == "f32":
             r_ort = ratio_text(per_round_ratio(res, (c.id, "vecformer"), (c.id, "onnxruntime")))
             r_pt = ratio_text(per_round_ratio(res, (c.id, "vecformer"), (c.id, "pytorch")))
-        else:  # no bf16 / int8 peer: against the same shape's fp32 time
-            f32_case = peer_case(c)
-            r = per_round_ratio(res, (c.id, "vecformer"), (f32_case, "onnxruntime"))
+        else:  # no bf16 / int8 peer: against the peers' fp32 time (ORT's measured beside it)
+            r = per_round_ratio(res, (c.id, "vecformer"), (peer_case(c, res, "onnxruntime"), "onnxruntime"))
             r_ort = f"{ratio_text(r)} (vs fp32)" if r else "–"
-            r = per_round_ratio(res, (c.id, "vecformer"), (f32_case, "pytorch"))
+            r = per_round_ratio(res, (c.id, "vecformer"), (peer_case(c, res, "pytorch"), "pytorch"))
             r_pt = f"{ratio_text(r)} (vs fp32)" if r else "–"
         L.append(f"| {c.title} (T={c.threads}) | {tokens} | " + " | ".join(cells) + f" | {r_ort} | {r_pt} |")
     def iters_range(c: Case) -> str:
@@ -1493,8 +1502,10 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           f"{rep['budget']:g} s per measurement): " + "; ".join(f"{c.title}: {iters_range(c)}" for c in cases)
           + "."]
     if any(c.dtype != "f32" for c in cases):
-        L.append("The bf16 and int8 cases run in vecformer only (`vecformer bench --dtype`); ONNX Runtime "
-                 "and PyTorch run fp32, so their ratios divide by the peers' fp32 time on the same shape.")
+        L.append("The bf16 and int8 cases run in vecformer only (`vecformer bench --dtype`); their ONNX "
+                 "Runtime column is ONNX Runtime in fp32 on the same shape, measured right beside "
+                 "vecformer in every round, and their ratios divide by it (PyTorch's: by the fp32 case of "
+                 "the same shape).")
     L.append("")
 
     # --- threads
@@ -1770,7 +1781,8 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "sequential) in one long-lived Node worker; the timing loop (warm-up, N timed `session.run` "
           "calls, median) runs inside Node.",
           "- **bf16 / int8**: the same `vecformer bench` command with `--dtype bf16` or `--dtype int8` "
-          "(bfloat16 GEMMs; 8-bit weights and per-token 8-bit inputs), vecformer only.",
+          "(bfloat16 GEMMs; 8-bit weights and per-token 8-bit inputs), with ONNX Runtime in fp32 on the "
+          "same inputs right beside it as the reference of the bf16 / int8 targets.",
           "- Inputs: random token ids; batch 1 and the full 8×128 batch have no padding (mask all ones).",
           "- Once per run, after the rounds: peak RSS of a fresh `vecformer run` on the 12-layer model, "
           "the allocation-counting test, and the FMA peak (bench/bench_peak.cpp).",
