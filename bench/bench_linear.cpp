@@ -1,0 +1,51 @@
+// The four GEMMs of a BERT-base layer (QKV, attention output, FFN in with GELU, FFN out) on 128
+// token rows, one linear at a time, float32 and bf16, as the optimized backend runs them (oneDNN
+// matmul, bias and GELU fused, scratch from the caller). GFLOP/s against BM_FmaPeak and
+// BM_Bf16DotPeak says how close each GEMM runs to this CPU's peak. Items processed = tokens.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include "backend/optimized/onednn_linear.hpp"
+#include "support/random_model.hpp"
+
+namespace {
+
+using namespace vecformer;
+
+// Arguments: bf16 (1) or float32 (0), output features, input features, GELU fused (1) or not,
+// threads.
+void BM_Linear(benchmark::State& state) {
+  const ComputeType dtype = state.range(0) ? ComputeType::bf16 : ComputeType::f32;
+  const int64_t out = state.range(1), in = state.range(2), rows = 128;
+  std::mt19937 rng(1);
+  const Activation gelu = Activation::gelu_erf;
+  const Activation* act = state.range(3) ? &gelu : nullptr;
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  const detail::OneDnnLinear linear(engine, test::random_linear(rng, out, in), act, dtype);
+  const auto x = test::random_values(rng, static_cast<size_t>(rows * in), 1.0f);
+  std::vector<float> y(static_cast<size_t>(rows * out));
+  detail::OptimizedScratch scratch(engine);
+  omp_set_num_threads(static_cast<int>(state.range(4)));
+  for (auto _ : state) {
+    linear.run(x.data(), rows, y.data(), scratch);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * rows);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * out * in * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+
+void bert_base_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"bf16", "out", "in", "gelu", "threads"});
+  for (int bf16 : {0, 1})
+    for (int threads : {1, 2}) {
+      b->Args({bf16, 2304, 768, 0, threads});
+      b->Args({bf16, 768, 768, 0, threads});
+      b->Args({bf16, 3072, 768, 1, threads});
+      b->Args({bf16, 768, 3072, 0, threads});
+    }
+}
+
+BENCHMARK(BM_Linear)->Apply(bert_base_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
