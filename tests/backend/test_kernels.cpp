@@ -290,19 +290,26 @@ TEMPLATE_TEST_CASE("kernel int8 quantization and rescaling match their plain twi
   }
 }
 
+// Two heads of head_dim in packed [q | k | v] rows of `length` tokens, plus 5 floats of padding per
+// row so that no stride is a multiple of the SIMD width; the tests run head 1.
+struct TwoHeads {
+  int64_t hidden, row_stride;
+  std::vector<float> qkv;
+  TwoHeads(int64_t head_dim, int64_t length, uint32_t seed)
+      : hidden(2 * head_dim),
+        row_stride(3 * hidden + 5),
+        qkv(normal(length * row_stride, 0.0f, 1.0f, seed)) {}
+};
+
 TEMPLATE_TEST_CASE("kernel attention head matches the reference", "[kernels]", Avx512, Avx2) {
   if (!cpu_runs<TestType>()) return;
   for (int64_t head_dim : {1, 8, 24, 33, 64, 96}) {
     for (int64_t length : {1, 3, 17, 128, 700}) {
       if (length == 700 && head_dim != 64) continue;  // one long sequence, at BERT's head size
       CAPTURE(head_dim, length);
-      // Two heads in the packed [q | k | v] rows of a layer, plus 5 floats of padding per row so
-      // that no stride is a multiple of the SIMD width; the test runs head 1.
-      const int64_t hidden = 2 * head_dim;
-      const int64_t row_stride = 3 * hidden + 5;
+      const TwoHeads heads(head_dim, length, 600 + static_cast<uint32_t>(head_dim * length));
+      const auto& [hidden, row_stride, qkv] = heads;
       const int64_t head_offset = head_dim;
-      const auto qkv =
-          normal(length * row_stride, 0.0f, 1.0f, 600 + static_cast<uint32_t>(head_dim * length));
       const float sentinel = -12345.0f;
 
       std::vector<float> expected(length * hidden, sentinel), actual(length * hidden, sentinel);
@@ -319,6 +326,60 @@ TEMPLATE_TEST_CASE("kernel attention head matches the reference", "[kernels]", A
       CHECK(diff <= 1e-5);
       // Only this head's columns were written (the sentinel survives in head 0's).
       for (int64_t t = 0; t < length; ++t) CHECK(actual[t * hidden] == sentinel);
+    }
+  }
+}
+
+TEST_CASE("round_to_bf16 rounds to nearest even and flushes denormals", "[kernels][bf16]") {
+  CHECK(ref::round_to_bf16(1.0f) == 1.0f);
+  // 1 + 2^-8 is halfway between bf16 neighbours 1 and 1 + 2^-7: ties go to the even one, 1.
+  CHECK(ref::round_to_bf16(1.0f + 0x1p-8f) == 1.0f);
+  CHECK(ref::round_to_bf16(1.0f + 3 * 0x1p-8f) == 1.0f + 0x1p-6f);  // tie, up to the even one
+  CHECK(ref::round_to_bf16(1.0f + 0x1p-8f + 0x1p-20f) == 1.0f + 0x1p-7f);  // above the tie
+  CHECK(ref::round_to_bf16(-1.0f - 0x1p-8f - 0x1p-20f) == -1.0f - 0x1p-7f);
+  CHECK(ref::round_to_bf16(std::numeric_limits<float>::max()) == INFINITY);
+  CHECK(ref::round_to_bf16(1e-40f) == 0.0f);  // a denormal
+  CHECK(std::signbit(ref::round_to_bf16(-1e-40f)));
+  CHECK(std::isnan(ref::round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
+}
+
+TEST_CASE("bf16 attention head matches its plain twin", "[kernels][bf16]") {
+  if (!kernels::bf16_attention_supported()) {
+    WARN("this CPU has no AVX512-BF16: attention_head_bf16 not tested");
+    return;
+  }
+  for (int64_t head_dim : {1, 8, 17, 33, 64, 96}) {
+    for (int64_t length : {1, 2, 3, 17, 33, 128, 700}) {
+      if (length == 700 && head_dim != 64) continue;
+      CAPTURE(head_dim, length);
+      const TwoHeads heads(head_dim, length, 900 + static_cast<uint32_t>(head_dim * length));
+      const auto& [hidden, row_stride, qkv] = heads;
+      const float sentinel = -12345.0f;
+      std::vector<float> expected(length * hidden, sentinel), actual(length * hidden, sentinel);
+      ref::attention_head_bf16(qkv.data() + head_dim, row_stride, hidden, length, head_dim,
+                               expected.data() + head_dim, hidden);
+      std::vector<float> scratch(kernels::attention_bf16_scratch_floats(length, head_dim));
+      kernels::attention_head_bf16(qkv.data() + head_dim, row_stride, hidden, length, head_dim,
+                                   actual.data() + head_dim, hidden, scratch.data());
+      // Both multiply the same bf16 values; they differ by float32 rounding (~1e-6) and, for the
+      // rare weight within that distance of a bf16 rounding boundary, by one bf16 step (2^-8
+      // relative) of that weight: at most 2^-8 · |v| (< ~5) per such weight, rare enough that
+      // the mean difference stays ~1e-6. Rounding the wrong way everywhere (truncation, say) would
+      // move the mean to ~1e-3.
+      double max_diff = 0.0, sum_diff = 0.0;
+      for (int64_t t = 0; t < length; ++t) {
+        for (int64_t d = 0; d < head_dim; ++d) {
+          const double diff = std::abs(actual[t * hidden + head_dim + d] -
+                                       static_cast<double>(expected[t * hidden + head_dim + d]));
+          max_diff = std::max(max_diff, diff);
+          sum_diff += diff;
+        }
+        CHECK(actual[t * hidden] == sentinel);  // head 0's columns untouched
+      }
+      const double mean_diff = sum_diff / static_cast<double>(length * head_dim);
+      CAPTURE(max_diff, mean_diff);
+      CHECK(max_diff <= 0x1p-8 * 5.0);
+      CHECK(mean_diff <= 1e-5);
     }
   }
 }

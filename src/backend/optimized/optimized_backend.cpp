@@ -90,18 +90,21 @@ class OptimizedBackend final : public Backend {
     int64_t longest = 0;
     for (int64_t s = 0; s < sequences; ++s)
       longest = std::max(longest, offsets[s + 1] - offsets[s]);
+    // bf16 compute runs the attention products in bf16 too where the CPU has the instructions.
+    const bool bf16 = dtype_ == ComputeType::bf16 && kernels::bf16_attention_supported();
     const auto per_thread =
-        static_cast<size_t>(kernels::attention_scratch_floats(longest, head_dim));
+        static_cast<size_t>(bf16 ? kernels::attention_bf16_scratch_floats(longest, head_dim)
+                                 : kernels::attention_scratch_floats(longest, head_dim));
+    const auto head = bf16 ? &kernels::attention_head_bf16 : &kernels::attention_head;
     float* const buffers = static_cast<OptimizedScratch&>(scratch).attention.get<float>(
         per_thread * static_cast<size_t>(omp_get_max_threads()));
     // One block per (sequence, head); blocks are independent.
     parallel_for_dynamic(sequences * heads, [&](int64_t block, int thread) {
       const int64_t s = block / heads, h = block % heads;
       const int64_t begin = offsets[s];
-      kernels::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
-                              offsets[s + 1] - begin, head_dim,
-                              context + begin * hidden + h * head_dim, hidden,
-                              buffers + per_thread * static_cast<size_t>(thread));
+      head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden, offsets[s + 1] - begin,
+           head_dim, context + begin * hidden + h * head_dim, hidden,
+           buffers + per_thread * static_cast<size_t>(thread));
     });
   }
 

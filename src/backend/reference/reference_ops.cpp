@@ -1,6 +1,8 @@
 #include "backend/reference/reference_ops.hpp"
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace vecformer::detail::reference {
@@ -17,7 +19,8 @@ void activation(float* x, int64_t n, Activation act) {
         x[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))));
         break;
       case Activation::gelu_tanh:
-        x[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v))));
+        x[i] = static_cast<float>(0.5 * v *
+                                  (1.0 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v))));
         break;
       case Activation::relu:
         x[i] = v > 0.0 ? static_cast<float>(v) : 0.0f;
@@ -83,6 +86,49 @@ void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, in
         sum += static_cast<double>(weights[other]) * value[d];
       }
       // 8. ... is the attention value of the focus token.
+      value_out[d] = static_cast<float>(sum);
+    }
+  }
+}
+
+float round_to_bf16(float x) {
+  uint32_t bits = std::bit_cast<uint32_t>(x);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return std::bit_cast<float>(bits | 0x00400000u);  // NaN
+  if ((bits & 0x7f800000u) == 0) return std::bit_cast<float>(bits & 0x80000000u);  // denormal, 0
+  bits += 0x7fffu + ((bits >> 16) & 1u);  // to nearest, ties to even; overflow gives infinity
+  return std::bit_cast<float>(bits & 0xffff0000u);
+}
+
+void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                         int64_t head_dim, float* context, int64_t context_stride) {
+  // The same steps as attention_head, on bf16-rounded copies of the query, key and value rows.
+  std::vector<float> rounded(static_cast<size_t>(length * 3 * head_dim));
+  for (int64_t t = 0; t < length; ++t) {
+    for (int64_t part = 0; part < 3; ++part) {
+      const float* in = qkv + t * row_stride + part * key_offset;
+      float* out = rounded.data() + (t * 3 + part) * head_dim;
+      for (int64_t d = 0; d < head_dim; ++d) out[d] = round_to_bf16(in[d]);
+    }
+  }
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  const int64_t stride = 3 * head_dim;
+  std::vector<float> weights(length);
+  for (int64_t focus = 0; focus < length; ++focus) {
+    const float* query = rounded.data() + focus * stride;
+    for (int64_t other = 0; other < length; ++other) {
+      const float* key = rounded.data() + other * stride + head_dim;
+      double dot = 0.0;
+      for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(query[d]) * key[d];
+      weights[other] = static_cast<float>(dot * scale);
+    }
+    softmax(weights.data(), length);
+    for (float& w : weights) w = round_to_bf16(w);
+    float* value_out = context + focus * context_stride;
+    for (int64_t d = 0; d < head_dim; ++d) {
+      double sum = 0.0;
+      for (int64_t other = 0; other < length; ++other) {
+        sum += static_cast<double>(weights[other]) * rounded[other * stride + 2 * head_dim + d];
+      }
       value_out[d] = static_cast<float>(sum);
     }
   }

@@ -1,7 +1,7 @@
 #pragma once
 
-// Row-level operations of the reference backend, exposed so that each fast kernel can be tested against
-// its plain twin on exactly the same inputs.
+// Row-level operations of the reference backend, exposed so that each fast kernel can be tested
+// against its plain twin on exactly the same inputs.
 #include <cstdint>
 
 #include "vecformer/config.hpp"
@@ -14,15 +14,24 @@ void activation(float* x, int64_t n, Activation act);
 // x = exp(x - max) / sum, over n values.
 void softmax(float* x, int64_t n);
 
-// x += delta (delta may be null), then normed = (x - mean) / sqrt(var + eps) · gamma + beta over one row
-// of n values. normed may alias x.
+// x += delta (delta may be null), then normed = (x - mean) / sqrt(var + eps) · gamma + beta over
+// one row of n values. normed may alias x.
 void add_layer_norm_row(float* x, const float* delta, const float* gamma, const float* beta,
                         float eps, int64_t n, float* normed);
 
-// One head of scaled dot-product attention over one sequence of `length` tokens. Token t's query starts at
-// qkv + t·row_stride, its key `key_offset` floats later and its value 2·key_offset later; each is
-// head_dim long. Token t's attention value is written at context + t·context_stride.
+// One head of scaled dot-product attention over one sequence of `length` tokens. Token t's query
+// starts at qkv + t·row_stride, its key `key_offset` floats later and its value 2·key_offset later;
+// each is head_dim long. Token t's attention value is written at context + t·context_stride.
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                     int64_t head_dim, float* context, int64_t context_stride);
+
+// x rounded to bf16 (kept as a float32): to nearest, ties to even, as the AVX512-BF16 conversion
+// instructions round, which also flush denormals to (signed) zero and keep NaN a NaN.
+float round_to_bf16(float x);
+
+// attention_head as bf16 compute runs it: the query, key and value elements and, after the
+// float32 softmax, the attention weights rounded to bf16 before they are multiplied.
+void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                         int64_t head_dim, float* context, int64_t context_stride);
 
 }  // namespace vecformer::detail::reference

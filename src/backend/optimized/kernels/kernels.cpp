@@ -3,6 +3,8 @@
 // translation units.
 #include "backend/optimized/kernels/kernels.hpp"
 
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -67,6 +69,12 @@ const KernelTable& kernels() {
   return table;
 }
 
+// AVX512-BF16: CPUID leaf 7, sub-leaf 1, EAX bit 5.
+bool cpu_has_avx512_bf16() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5)) != 0;
+}
+
 }  // namespace
 
 std::string_view selected_isa() {
@@ -106,6 +114,12 @@ void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, in
                     int64_t head_dim, float* context, int64_t context_stride, float* scratch) {
   kernels().attention_head(qkv, row_stride, key_offset, length, head_dim, context, context_stride,
                            scratch);
+}
+
+bool bf16_attention_supported() {
+  // The AVX-512 kernels selected (not VECFORMER_ISA=avx2), and the BF16 extension on top.
+  static const bool supported = selected_isa() == isa_name<Avx512> && cpu_has_avx512_bf16();
+  return supported;
 }
 
 }  // namespace vecformer::detail::kernels

@@ -58,4 +58,22 @@ inline int64_t attention_scratch_floats(int64_t length, int64_t head_dim) {
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                     int64_t head_dim, float* context, int64_t context_stride, float* scratch);
 
+// Whether this CPU runs attention_head_bf16: AVX-512 (as the AVX-512 kernels need it) and
+// AVX512-BF16.
+bool bf16_attention_supported();
+
+// attention_head for bf16 compute: its two products (queries · keys, weights · values) take their
+// inputs rounded to bf16 (to nearest even, as the bf16 GEMMs round theirs) and accumulate in
+// float32 with vdpbf16ps, twice the products per instruction of float32 FMAs; the scaling and the
+// softmax stay float32. Plain twin: reference::attention_head_bf16. Needs
+// bf16_attention_supported(); `scratch` holds attention_bf16_scratch_floats(length, head_dim).
+inline int64_t attention_bf16_scratch_floats(int64_t length, int64_t head_dim) {
+  const int64_t padded = (length + 31) / 32 * 32, dim_pairs = (head_dim + 1) / 2;
+  return kAttentionQueryBlock * (padded + padded / 2 + dim_pairs) + dim_pairs * padded +
+         (length + 1) / 2 * ((head_dim + 15) / 16 * 16) + dim_pairs;
+}
+
+void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                         int64_t head_dim, float* context, int64_t context_stride, float* scratch);
+
 }  // namespace vecformer::detail::kernels

@@ -1,0 +1,172 @@
+// attention_head_bf16 (kernels.hpp): one head of attention with its two products in bf16
+// (vdpbf16ps, float32 accumulation) and the scaling and softmax in float32. Compiled with the
+// AVX-512 flags like kernels_avx512.cpp; the functions that use AVX512-BF16 instructions enable
+// them with a target attribute and run only where bf16_attention_supported() says so.
+
+// GCC 12 false positives on its own AVX-512 intrinsics (GCC bug 105593): see kernels_avx512.cpp.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/kernels/kernels_arch.hpp"
+
+namespace vecformer::detail::kernels {
+namespace {
+
+constexpr int64_t R = kAttentionQueryBlock;
+
+// Lanes [0, count) of a 16-lane register.
+__mmask16 lanes(int64_t count) {
+  return count >= 16 ? static_cast<__mmask16>(0xffff)
+                     : static_cast<__mmask16>((1u << (count > 0 ? count : 0)) - 1u);
+}
+
+// n floats to n bf16 (round to nearest even), then zeros up to `halves` (≥ n, ≤ n + 1 rounded up
+// to a whole pair): one row of bf16 pairs.
+[[gnu::target("avx512bf16")]] void to_bf16_row(const float* x, int64_t n, int64_t halves,
+                                               uint16_t* out) {
+  int64_t k = 0;
+  for (; k + 32 <= n; k += 32) {
+    const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k));
+    _mm512_storeu_si512(out + k, (__m512i)v);
+  }
+  if (k < halves) {
+    const int64_t left = n - k;
+    const __m512 low = _mm512_maskz_loadu_ps(lanes(left), x + k);
+    const __m512 high = _mm512_maskz_loadu_ps(lanes(left - 16), x + k + 16);
+    const __m512bh v = _mm512_cvtne2ps_pbh(high, low);
+    const int64_t count = halves - k;
+    const __mmask32 store = count >= 32 ? 0xffffffffu : (1u << count) - 1u;
+    _mm512_mask_storeu_epi16(out + k, store, (__m512i)v);
+  }
+}
+
+// out[r·out_stride + c·16 + lane] = scale · Σ_k dot(a[r·a_stride + k], b[k·b_stride + c·16 +
+// lane]), every a and b element a pair of bf16 and each dot the sum of the pair's two products: R_
+// rows by C column vectors in registers. The last vector is stored through `last` (columns past the
+// end).
+template <int64_t R_, int64_t C>
+[[gnu::target("avx512bf16")]] void tile(const uint32_t* a, int64_t a_stride, const uint32_t* b,
+                                        int64_t b_stride, int64_t depth, float scale, float* out,
+                                        int64_t out_stride, __mmask16 last) {
+  __m512 acc[R_][C];
+  for (int64_t r = 0; r < R_; ++r)
+    for (int64_t c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < depth; ++k) {
+    __m512bh row[C];
+    for (int64_t c = 0; c < C; ++c)
+      row[c] = (__m512bh)_mm512_loadu_si512(b + k * b_stride + c * 16);
+    for (int64_t r = 0; r < R_; ++r) {
+      const __m512bh x = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[r * a_stride + k]));
+      for (int64_t c = 0; c < C; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], x, row[c]);
+    }
+  }
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int64_t r = 0; r < R_; ++r) {
+    for (int64_t c = 0; c + 1 < C; ++c)
+      _mm512_storeu_ps(out + r * out_stride + c * 16, _mm512_mul_ps(acc[r][c], s));
+    _mm512_mask_storeu_ps(out + r * out_stride + (C - 1) * 16, last,
+                          _mm512_mul_ps(acc[r][C - 1], s));
+  }
+}
+
+[[gnu::target("avx512bf16")]] void attention(const float* qkv, int64_t row_stride,
+                                             int64_t key_offset, int64_t length, int64_t head_dim,
+                                             float* context, int64_t context_stride,
+                                             float* scratch) {
+  // The same numbers as attention_bf16_scratch_floats, spelled out (no inline function of
+  // kernels.hpp is called here: see kernels_impl.hpp).
+  const int64_t dim_pairs = (head_dim + 1) / 2;
+  const int64_t token_pairs = (length + 1) / 2;
+  const int64_t padded = (length + 31) / 32 * 32;  // keys per score row, whole registers
+  const int64_t dim_padded = (head_dim + 15) / 16 * 16;
+  float* weights = scratch;                                                // [R][padded] float32
+  auto* weight_pairs = reinterpret_cast<uint32_t*>(weights + R * padded);  // [R][padded / 2]
+  uint32_t* query_pairs = weight_pairs + R * padded / 2;                   // [R][dim_pairs]
+  uint32_t* keys_t =
+      query_pairs + R * dim_pairs;  // [dim_pairs][padded]: pair d of key j at d·padded + j
+  uint32_t* values = keys_t + dim_pairs * padded;  // [token_pairs][dim_padded]: tokens 2j and 2j+1
+  uint32_t* key_row = values + token_pairs * dim_padded;  // [dim_pairs]: one key in bf16
+
+  const float scale = 1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(static_cast<float>(head_dim))));
+  const float* keys = qkv + key_offset;
+  const float* vals = qkv + 2 * key_offset;
+
+  // Keys transposed (pairs of dimensions), so that a score row is computed as broadcast dot
+  // products over contiguous keys; zero columns past the last token.
+  for (int64_t j = 0; j < length; ++j) {
+    to_bf16_row(keys + j * row_stride, head_dim, 2 * dim_pairs,
+                reinterpret_cast<uint16_t*>(key_row));
+    for (int64_t d = 0; d < dim_pairs; ++d) keys_t[d * padded + j] = key_row[d];
+  }
+  for (int64_t d = 0; d < dim_pairs; ++d)
+    for (int64_t j = length; j < padded; ++j) keys_t[d * padded + j] = 0;
+  // Values as pairs of tokens, interleaved lane by lane: lane d of pair j holds token 2j's and
+  // token 2j+1's dimension d (a zero token completes an odd length).
+  for (int64_t j = 0; j < token_pairs; ++j) {
+    const float* first = vals + 2 * j * row_stride;
+    const float* second = 2 * j + 1 < length ? first + row_stride : nullptr;
+    for (int64_t d = 0; d < dim_padded; d += 16) {
+      const __mmask16 m = lanes(head_dim - d);
+      const __m512i lo =
+          _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, first + d)));
+      const __m512i hi = second ? _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(
+                                      _mm512_maskz_loadu_ps(m, second + d)))
+                                : _mm512_setzero_si512();
+      _mm512_storeu_si512(values + j * dim_padded + d,
+                          _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+    }
+  }
+
+  const auto block = [&]<int64_t Rows>(std::integral_constant<int64_t, Rows>, int64_t focus) {
+    for (int64_t r = 0; r < Rows; ++r) {
+      to_bf16_row(qkv + (focus + r) * row_stride, head_dim, 2 * dim_pairs,
+                  reinterpret_cast<uint16_t*>(query_pairs + r * dim_pairs));
+    }
+    int64_t j = 0;
+    for (; j + 64 <= padded; j += 64) {
+      tile<Rows, 4>(query_pairs, dim_pairs, keys_t + j, padded, dim_pairs, scale, weights + j,
+                    padded, 0xffff);
+    }
+    for (; j < padded; j += 16) {
+      tile<Rows, 1>(query_pairs, dim_pairs, keys_t + j, padded, dim_pairs, scale, weights + j,
+                    padded, 0xffff);
+    }
+    for (int64_t r = 0; r < Rows; ++r) {
+      ArchKernels<Avx512>::softmax(weights + r * padded, length);
+      to_bf16_row(weights + r * padded, length, 2 * token_pairs,
+                  reinterpret_cast<uint16_t*>(weight_pairs + r * padded / 2));
+    }
+    float* out = context + focus * context_stride;
+    int64_t d = 0;
+    for (; d + 64 <= dim_padded; d += 64) {
+      tile<Rows, 4>(weight_pairs, padded / 2, values + d, dim_padded, token_pairs, 1.0f, out + d,
+                    context_stride, lanes(head_dim - d - 48));
+    }
+    for (; d < dim_padded; d += 16) {
+      tile<Rows, 1>(weight_pairs, padded / 2, values + d, dim_padded, token_pairs, 1.0f, out + d,
+                    context_stride, lanes(head_dim - d));
+    }
+  };
+  int64_t focus = 0;
+  for (; focus + R <= length; focus += R) block(std::integral_constant<int64_t, R>{}, focus);
+  for (; focus < length; ++focus) block(std::integral_constant<int64_t, 1>{}, focus);
+}
+
+}  // namespace
+
+void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                         int64_t head_dim, float* context, int64_t context_stride, float* scratch) {
+  attention(qkv, row_stride, key_offset, length, head_dim, context, context_stride, scratch);
+}
+
+}  // namespace vecformer::detail::kernels
+
+#pragma GCC diagnostic pop
