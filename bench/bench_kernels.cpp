@@ -80,7 +80,7 @@ enum class AttentionKind { reference, fast, bf16 };
 
 template <AttentionKind Kind>
 void BM_AttentionHead(benchmark::State& state) {
-  if (Kind == AttentionKind::bf16 && !detail::kernels::bf16_attention_supported()) {
+  if (Kind == AttentionKind::bf16 && !detail::kernels::avx512_bf16_supported()) {
     state.SkipWithError("this CPU has no AVX512-BF16");
     return;
   }

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <string_view>
@@ -343,8 +345,46 @@ TEST_CASE("round_to_bf16 rounds to nearest even and flushes denormals", "[kernel
   CHECK(std::isnan(ref::round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
 }
 
+TEST_CASE("to_bf16 rounds as round_to_bf16, bit for bit", "[kernels][bf16]") {
+  if (!kernels::avx512_bf16_supported()) {
+    WARN("this CPU has no AVX512-BF16: to_bf16 not tested");
+    return;
+  }
+  for (int64_t n : kSizes) {
+    CAPTURE(n);
+    auto x = normal(n, 0.0f, 10.0f, 950 + static_cast<uint32_t>(n));
+    // Ties (1 + 2^-8 between 1 and 1 + 2^-7), a denormal, infinities, NaN and the largest float.
+    const float specials[] = {1.0f + 0x1p-8f,
+                              1.0f + 3 * 0x1p-8f,
+                              -1.0f - 0x1p-8f,
+                              1e-40f,
+                              -1e-40f,
+                              INFINITY,
+                              -INFINITY,
+                              NAN,
+                              std::numeric_limits<float>::max()};
+    for (size_t i = 0; i < std::size(specials) && static_cast<int64_t>(i) < n; ++i)
+      x[(i * 7) % n] = specials[i];
+    std::vector<uint16_t> bits(n + 1, 0xabcd);
+    kernels::to_bf16(x.data(), n, bits.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const float expected = ref::round_to_bf16(x[i]);
+      uint32_t as_float = static_cast<uint32_t>(bits[i]) << 16;
+      float actual;
+      std::memcpy(&actual, &as_float, sizeof actual);
+      CAPTURE(i, x[i]);
+      if (std::isnan(expected)) {
+        CHECK(std::isnan(actual));
+      } else {
+        CHECK(std::memcmp(&actual, &expected, sizeof actual) == 0);
+      }
+    }
+    CHECK(bits[n] == 0xabcd);  // nothing written past the end
+  }
+}
+
 TEST_CASE("bf16 attention head matches its plain twin", "[kernels][bf16]") {
-  if (!kernels::bf16_attention_supported()) {
+  if (!kernels::avx512_bf16_supported()) {
     WARN("this CPU has no AVX512-BF16: attention_head_bf16 not tested");
     return;
   }

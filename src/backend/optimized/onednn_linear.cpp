@@ -153,12 +153,25 @@ void OneDnnLinear::execute(const void* x, bool x_is_bf16, int64_t rows, void* y,
   void* pad = scratch.gemm_scratchpad.get<std::byte>(primitive.scratchpad_bytes);
   const void* src = x;
   if (dtype_ == ComputeType::bf16 && !x_is_bf16) {
-    // The GEMM reads bf16 rows: convert this call's float32 input once.
-    void* converted = scratch.converted_input.get<uint16_t>(static_cast<size_t>(rows * in_));
-    b.convert.point(b.convert_from, x);
-    b.convert.point(b.convert_to, converted);
-    b.convert.point(b.convert_scratchpad, pad);
-    b.convert.execute(primitive.to_input_type, scratch.stream());
+    // The GEMM reads bf16 rows: convert this call's float32 input once. Where the CPU converts
+    // in one instruction, by chunks on the team rather than through oneDNN's reorder primitive,
+    // whose launch costs more than converting 0.4 MB (bf16 layer 1x128: 0.975x the time); the
+    // same instruction rounds in both, so the values are the same.
+    auto* converted = scratch.converted_input.get<uint16_t>(static_cast<size_t>(rows * in_));
+    if (kernels::avx512_bf16_supported()) {
+      constexpr int64_t kValues = 16 * 1024;  // per task
+      const int64_t n = rows * in_;
+      const auto* from = static_cast<const float*>(x);
+      parallel_for((n + kValues - 1) / kValues, [&](int64_t task) {
+        const int64_t begin = task * kValues;
+        kernels::to_bf16(from + begin, std::min(kValues, n - begin), converted + begin);
+      });
+    } else {
+      b.convert.point(b.convert_from, x);
+      b.convert.point(b.convert_to, converted);
+      b.convert.point(b.convert_scratchpad, pad);
+      b.convert.execute(primitive.to_input_type, scratch.stream());
+    }
     src = converted;
   }
   b.matmul.point(b.src, src);

@@ -91,7 +91,7 @@ class OptimizedBackend final : public Backend {
     for (int64_t s = 0; s < sequences; ++s)
       longest = std::max(longest, offsets[s + 1] - offsets[s]);
     // bf16 compute runs the attention products in bf16 too where the CPU has the instructions.
-    const bool bf16 = dtype_ == ComputeType::bf16 && kernels::bf16_attention_supported();
+    const bool bf16 = dtype_ == ComputeType::bf16 && kernels::avx512_bf16_supported();
     const auto per_thread =
         static_cast<size_t>(bf16 ? kernels::attention_bf16_scratch_floats(longest, head_dim)
                                  : kernels::attention_scratch_floats(longest, head_dim));

@@ -1,7 +1,8 @@
 // attention_head_bf16 (kernels.hpp): one head of attention with its two products in bf16
-// (vdpbf16ps, float32 accumulation) and the scaling and softmax in float32. Compiled with the
+// (vdpbf16ps, float32 accumulation) and the scaling and softmax in float32; and to_bf16, the
+// conversion it and the bf16 GEMMs' inputs use. Compiled with the
 // AVX-512 flags like kernels_avx512.cpp; the functions that use AVX512-BF16 instructions enable
-// them with a target attribute and run only where bf16_attention_supported() says so.
+// them with a target attribute and run only where avx512_bf16_supported() says so.
 
 // GCC 12 false positives on its own AVX-512 intrinsics (GCC bug 105593): see kernels_avx512.cpp.
 #pragma GCC diagnostic push
@@ -161,6 +162,10 @@ template <int64_t R_, int64_t C>
 }
 
 }  // namespace
+
+void to_bf16(const float* x, int64_t n, uint16_t* out) {
+  to_bf16_row(x, n, n, out);
+}
 
 void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                          int64_t head_dim, float* context, int64_t context_stride, float* scratch) {

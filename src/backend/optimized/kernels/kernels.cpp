@@ -116,7 +116,7 @@ void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, in
                            scratch);
 }
 
-bool bf16_attention_supported() {
+bool avx512_bf16_supported() {
   // The AVX-512 kernels selected (not VECFORMER_ISA=avx2), and the BF16 extension on top.
   static const bool supported = selected_isa() == isa_name<Avx512> && cpu_has_avx512_bf16();
   return supported;

@@ -58,15 +58,15 @@ inline int64_t attention_scratch_floats(int64_t length, int64_t head_dim) {
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                     int64_t head_dim, float* context, int64_t context_stride, float* scratch);
 
-// Whether this CPU runs attention_head_bf16: AVX-512 (as the AVX-512 kernels need it) and
-// AVX512-BF16.
-bool bf16_attention_supported();
+// Whether this CPU runs attention_head_bf16 and to_bf16: the AVX-512 kernels selected and the
+// AVX512-BF16 extension.
+bool avx512_bf16_supported();
 
 // attention_head for bf16 compute: its two products (queries · keys, weights · values) take their
 // inputs rounded to bf16 (to nearest even, as the bf16 GEMMs round theirs) and accumulate in
 // float32 with vdpbf16ps, twice the products per instruction of float32 FMAs; the scaling and the
 // softmax stay float32. Plain twin: reference::attention_head_bf16. Needs
-// bf16_attention_supported(); `scratch` holds attention_bf16_scratch_floats(length, head_dim).
+// avx512_bf16_supported(); `scratch` holds attention_bf16_scratch_floats(length, head_dim).
 inline int64_t attention_bf16_scratch_floats(int64_t length, int64_t head_dim) {
   const int64_t padded = (length + 31) / 32 * 32, dim_pairs = (head_dim + 1) / 2;
   return kAttentionQueryBlock * (padded + padded / 2 + dim_pairs) + dim_pairs * padded +
@@ -75,5 +75,10 @@ inline int64_t attention_bf16_scratch_floats(int64_t length, int64_t head_dim) {
 
 void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                          int64_t head_dim, float* context, int64_t context_stride, float* scratch);
+
+// out[i] = x[i] in bf16 over n values (the bits; to nearest even, denormals flushed to zero, as
+// the AVX512-BF16 conversions round). Plain twin: reference::round_to_bf16. Needs
+// avx512_bf16_supported().
+void to_bf16(const float* x, int64_t n, uint16_t* out);
 
 }  // namespace vecformer::detail::kernels
