@@ -35,7 +35,7 @@ sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
-from script_support import executable_or_none, report, scratch_folder  # noqa: E402
+from script_support import ErrorChecker, executable_or_none, report, scratch_folder  # noqa: E402
 
 PREFIX = "vecformer: error: "
 TIMEOUT_S = 180
@@ -46,24 +46,12 @@ MAX_POSITIONS = 8
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "the", "cat", ",", "!"]
 
 
-class Checker:
+class Checker(ErrorChecker):
+    """Bad files and arguments; inputs written as bytes, every failure kept as a table row."""
+
     def __init__(self, binary: str, workdir: str) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.failures: List[str] = []
-        self.passed = 0
+        super().__init__(binary, workdir, PREFIX)
         self.rows: List[tuple] = []
-        self._counter = 0
-
-    def fail(self, name: str, message: str) -> None:
-        self.failures.append(f"{name}: {message}")
-        print(f"FAIL {name}: {message}", flush=True)
-
-    def fresh_dir(self, label: str) -> str:
-        self._counter += 1
-        path = os.path.join(self.workdir, f"{self._counter:02d}_{label}")
-        os.makedirs(path)
-        return path
 
     def file(self, name: str, data: str | bytes) -> str:
         path = os.path.join(self.fresh_dir("input"), name)
@@ -86,24 +74,7 @@ class Checker:
         out_dir = self.fresh_dir("out")
         result = self.run(list(args) + (["--output", os.path.join(out_dir, "out.npy")] if with_output else []))
         stderr = result.stderr.decode("utf-8", "replace")
-        ok = True
-        if result.returncode != code:
-            self.fail(name, f"exit code {result.returncode}, expected {code}; stderr {stderr!r}")
-            ok = False
-        lines = stderr.splitlines()
-        if len(lines) != 1 or not lines[0].startswith(PREFIX) or not stderr.endswith("\n"):
-            self.fail(name, f"stderr must be exactly one line starting with {PREFIX!r}; got {stderr!r}")
-            ok = False
-        for text in contains:
-            if text not in stderr:
-                self.fail(name, f"message does not contain {text!r}: {stderr.strip()!r}")
-                ok = False
-        if os.listdir(out_dir):
-            self.fail(name, f"left files behind in the output folder: {sorted(os.listdir(out_dir))}")
-            ok = False
-        if result.stdout:
-            self.fail(name, f"wrote to stdout: {result.stdout[:200]!r}")
-            ok = False
+        ok = self.check_failure(name, result.returncode, stderr, result.stdout, code, contains, out_dir)
         self.rows.append((group, name, result.returncode, self.short(stderr.strip())))
         if ok:
             self.passed += 1

@@ -27,7 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
-from typing import List, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
-from script_support import executable_or_none, report, scratch_folder  # noqa: E402
+from script_support import ErrorChecker, executable_or_none, report, scratch_folder  # noqa: E402
 
 PREFIX = "vecformer: error: "
 TIMEOUT_S = 120
@@ -46,27 +46,15 @@ MAX_POSITIONS = 8
 TYPE_VOCAB = 2
 
 
-class Checker:
-    def __init__(self, binary: str, workdir: str) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.failures: List[str] = []
-        self.passed = 0
-        self._counter = 0
+class Checker(ErrorChecker):
+    """Usage and input errors; inputs as text, stdin optional."""
 
-    def fail(self, name: str, message: str) -> None:
-        self.failures.append(f"{name}: {message}")
-        print(f"FAIL {name}: {message}", flush=True)
+    def __init__(self, binary: str, workdir: str) -> None:
+        super().__init__(binary, workdir, PREFIX)
 
     def run(self, args: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([self.binary] + list(args), input=stdin if stdin is not None else "",
                               capture_output=True, text=True, timeout=TIMEOUT_S)
-
-    def fresh_dir(self, label: str) -> str:
-        self._counter += 1
-        path = os.path.join(self.workdir, f"{self._counter:02d}_{label}")
-        os.makedirs(path)
-        return path
 
     def file(self, name: str, text: str, folder: str | None = None) -> str:
         folder = folder or self.fresh_dir("input")
@@ -81,21 +69,8 @@ class Checker:
         out_dir = self.fresh_dir("out") if with_output else None
         full = list(args) + (["--output", os.path.join(out_dir, "out.npy")] if with_output else [])
         result = self.run(full, stdin)
-        ok = True
-        if result.returncode != code:
-            self.fail(name, f"exit code {result.returncode}, expected {code}; stderr {result.stderr!r}")
-            ok = False
-        lines = result.stderr.splitlines()
-        if len(lines) != 1 or not lines[0].startswith(PREFIX) or not result.stderr.endswith("\n"):
-            self.fail(name, f"stderr must be exactly one line starting with {PREFIX!r}; got {result.stderr!r}")
-            ok = False
-        for text in contains:
-            if text not in result.stderr:
-                self.fail(name, f"message does not contain {text!r}: {result.stderr.strip()!r}")
-                ok = False
-        if out_dir is not None and os.listdir(out_dir):
-            self.fail(name, f"left files behind in the output folder: {sorted(os.listdir(out_dir))}")
-            ok = False
+        ok = self.check_failure(name, result.returncode, result.stderr, result.stdout, code, contains,
+                                out_dir)
         if ok:
             self.passed += 1
             print(f"ok   {name}: exit {result.returncode}: {result.stderr.strip()}", flush=True)

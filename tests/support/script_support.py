@@ -26,6 +26,54 @@ class Failures:
         return condition
 
 
+class ErrorChecker:
+    """Runs the binary on inputs that must fail and checks every failure the same way: the expected
+    exit code, exactly one line on stderr starting with `prefix` and containing the expected phrases,
+    nothing on stdout and nothing left in the output folder. Each check gets its own numbered folder
+    under `workdir`. The CLI test scripts subclass it with their own way to run and report."""
+
+    def __init__(self, binary: str, workdir: str, prefix: str) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.prefix = prefix
+        self.failures: List[str] = []
+        self.passed = 0
+        self._counter = 0
+
+    def fail(self, name: str, message: str) -> None:
+        self.failures.append(f"{name}: {message}")
+        print(f"FAIL {name}: {message}", flush=True)
+
+    def fresh_dir(self, label: str) -> str:
+        self._counter += 1
+        path = os.path.join(self.workdir, f"{self._counter:02d}_{label}")
+        os.makedirs(path)
+        return path
+
+    def check_failure(self, name: str, returncode: int, stderr: str, stdout: str | bytes, code: int,
+                      contains: Sequence[str], out_dir: str | None) -> bool:
+        """Every check of one failed run (stderr as text); True when all hold."""
+        ok = True
+        if returncode != code:
+            self.fail(name, f"exit code {returncode}, expected {code}; stderr {stderr!r}")
+            ok = False
+        lines = stderr.splitlines()
+        if len(lines) != 1 or not lines[0].startswith(self.prefix) or not stderr.endswith("\n"):
+            self.fail(name, f"stderr must be exactly one line starting with {self.prefix!r}; got {stderr!r}")
+            ok = False
+        for text in contains:
+            if text not in stderr:
+                self.fail(name, f"message does not contain {text!r}: {stderr.strip()!r}")
+                ok = False
+        if out_dir is not None and os.listdir(out_dir):
+            self.fail(name, f"left files behind in the output folder: {sorted(os.listdir(out_dir))}")
+            ok = False
+        if stdout:
+            self.fail(name, f"wrote to stdout: {stdout[:200]!r}")
+            ok = False
+        return ok
+
+
 def executable_or_none(name: str, binary: str) -> str | None:
     """The absolute path of --binary, or None (with one line on stderr) when it is not executable."""
     if os.path.isfile(binary) and os.access(binary, os.X_OK):
