@@ -38,7 +38,11 @@ memory::data_type OneDnnLinear::input_type() const {
 
 OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
                            const Activation* fused, ComputeType dtype, bool fuse_activation)
-    : engine_(engine), in_(weights.weight.cols), out_(weights.weight.rows), dtype_(dtype) {
+    : engine_(engine),
+      in_(weights.weight.cols),
+      out_(weights.weight.rows),
+      dtype_(dtype),
+      onednn_converts_(dtype == ComputeType::bf16 && !kernels::avx512_bf16_supported()) {
   if (fused) activation_ = *fused;
   activation_in_post_op_ = activation_.has_value() && fuse_activation;
 
@@ -93,7 +97,7 @@ dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows, const memory::
 OneDnnLinear::Primitive OneDnnLinear::make_primitive(int64_t rows, memory::data_type output) const {
   auto pd = describe(rows, weights_.get_desc(), output);
   Primitive primitive{pd, dnnl::matmul(pd), {}, {}, pd.scratchpad_desc().get_size()};
-  if (dtype_ == ComputeType::bf16) {
+  if (onednn_converts_) {
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     const dnnl::reorder::primitive_desc convert(
@@ -115,7 +119,7 @@ OneDnnLinear::Binding OneDnnLinear::bind(const Primitive& primitive) const {
   b.dst = b.matmul.add(DNNL_ARG_DST, memory(pd.dst_desc(), engine_, DNNL_MEMORY_NONE));
   b.scratchpad =
       b.matmul.add(DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), engine_, DNNL_MEMORY_NONE));
-  if (dtype_ == ComputeType::bf16) {
+  if (onednn_converts_) {
     const memory::desc rows_f32({pd.src_desc().dims()[0], in_}, dt::f32, tag::ab);
     b.convert_from = b.convert.add(DNNL_ARG_FROM, memory(rows_f32, engine_, DNNL_MEMORY_NONE));
     b.convert_to = b.convert.add(DNNL_ARG_TO, memory(pd.src_desc(), engine_, DNNL_MEMORY_NONE));
@@ -153,12 +157,14 @@ void OneDnnLinear::execute(const void* x, bool x_is_bf16, int64_t rows, void* y,
   void* pad = scratch.gemm_scratchpad.get<std::byte>(primitive.scratchpad_bytes);
   const void* src = x;
   if (dtype_ == ComputeType::bf16 && !x_is_bf16) {
-    // The GEMM reads bf16 rows: convert this call's float32 input once. Where the CPU converts
-    // in one instruction, by chunks on the team rather than through oneDNN's reorder primitive,
-    // whose launch costs more than converting 0.4 MB (bf16 layer 1x128: 0.975x the time); the
-    // same instruction rounds in both, so the values are the same.
+    // The GEMM reads bf16 rows: convert this call's float32 input once (see onednn_converts_).
     auto* converted = scratch.converted_input.get<uint16_t>(static_cast<size_t>(rows * in_));
-    if (kernels::avx512_bf16_supported()) {
+    if (onednn_converts_) {
+      b.convert.point(b.convert_from, x);
+      b.convert.point(b.convert_to, converted);
+      b.convert.point(b.convert_scratchpad, pad);
+      b.convert.execute(primitive.to_input_type, scratch.stream());
+    } else {
       constexpr int64_t kValues = 16 * 1024;  // per task
       const int64_t n = rows * in_;
       const auto* from = static_cast<const float*>(x);
@@ -166,11 +172,6 @@ void OneDnnLinear::execute(const void* x, bool x_is_bf16, int64_t rows, void* y,
         const int64_t begin = task * kValues;
         kernels::to_bf16(from + begin, std::min(kValues, n - begin), converted + begin);
       });
-    } else {
-      b.convert.point(b.convert_from, x);
-      b.convert.point(b.convert_to, converted);
-      b.convert.point(b.convert_scratchpad, pad);
-      b.convert.execute(primitive.to_input_type, scratch.stream());
     }
     src = converted;
   }
