@@ -3,8 +3,6 @@
 // translation units.
 #include "backend/optimized/kernels/kernels.hpp"
 
-#include <cpuid.h>
-
 #include <cstdlib>
 #include <string>
 
@@ -69,12 +67,6 @@ const KernelTable& kernels() {
   return table;
 }
 
-// AVX512-BF16: CPUID leaf 7, sub-leaf 1, EAX bit 5.
-bool cpu_has_avx512_bf16() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5)) != 0;
-}
-
 }  // namespace
 
 std::string_view selected_isa() {
@@ -118,7 +110,8 @@ void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, in
 
 bool avx512_bf16_supported() {
   // The AVX-512 kernels selected (not VECFORMER_ISA=avx2), and the BF16 extension on top.
-  static const bool supported = selected_isa() == isa_name<Avx512> && cpu_has_avx512_bf16();
+  static const bool supported =
+      selected_isa() == isa_name<Avx512> && __builtin_cpu_supports("avx512bf16");
   return supported;
 }
 
