@@ -111,7 +111,8 @@ void BM_AttentionHead(benchmark::State& state) {
 void attention_lengths(benchmark::internal::Benchmark* b) {
   b->ArgName("length")->Arg(32)->Arg(128)->Arg(512)->Arg(2048)->Arg(4096);
 }
-// <true>: the float32 kernel, the name the docs and the peers script use.
+// <true> / <false>: the float32 kernel and the reference, the names earlier measurements use
+// (commit messages, docs/PERFORMANCE_NOTES.md).
 BENCHMARK(BM_AttentionHead<AttentionKind::fast>)
     ->Name("BM_AttentionHead<true>")
     ->Apply(attention_lengths);
