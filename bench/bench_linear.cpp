@@ -1,7 +1,8 @@
 // The four GEMMs of a BERT-base layer (QKV, attention output, FFN in with GELU, FFN out) on 128
-// token rows, one linear at a time, float32 and bf16, as the optimized backend runs them (oneDNN
-// matmul, bias and GELU fused, scratch from the caller). GFLOP/s against BM_FmaPeak and
-// BM_Bf16DotPeak says how close each GEMM runs to this CPU's peak. Items processed = tokens.
+// and 1024 (8 x 128) token rows, one linear at a time, float32 and bf16, as the optimized backend
+// runs them (oneDNN matmul, bias and GELU fused, scratch from the caller). GFLOP/s against
+// BM_FmaPeak and BM_Bf16DotPeak says how close each GEMM runs to this CPU's peak. Items processed =
+// tokens.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -13,10 +14,10 @@ namespace {
 using namespace vecformer;
 
 // Arguments: bf16 (1) or float32 (0), output features, input features, GELU fused (1) or not,
-// threads.
+// token rows, threads.
 void BM_Linear(benchmark::State& state) {
   const ComputeType dtype = state.range(0) ? ComputeType::bf16 : ComputeType::f32;
-  const int64_t out = state.range(1), in = state.range(2), rows = 128;
+  const int64_t out = state.range(1), in = state.range(2), rows = state.range(4);
   std::mt19937 rng(1);
   const Activation gelu = Activation::gelu_erf;
   const Activation* act = state.range(3) ? &gelu : nullptr;
@@ -25,7 +26,7 @@ void BM_Linear(benchmark::State& state) {
   const auto x = test::random_values(rng, static_cast<size_t>(rows * in), 1.0f);
   std::vector<float> y(static_cast<size_t>(rows * out));
   detail::OptimizedScratch scratch(engine);
-  omp_set_num_threads(static_cast<int>(state.range(4)));
+  omp_set_num_threads(static_cast<int>(state.range(5)));
   for (auto _ : state) {
     linear.run(x.data(), rows, y.data(), scratch);
     benchmark::DoNotOptimize(y.data());
@@ -36,14 +37,17 @@ void BM_Linear(benchmark::State& state) {
 }
 
 void bert_base_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"bf16", "out", "in", "gelu", "threads"});
+  b->ArgNames({"bf16", "out", "in", "gelu", "rows", "threads"});
   for (int bf16 : {0, 1})
-    for (int threads : {1, 2}) {
-      b->Args({bf16, 2304, 768, 0, threads});
-      b->Args({bf16, 768, 768, 0, threads});
-      b->Args({bf16, 3072, 768, 1, threads});
-      b->Args({bf16, 768, 3072, 0, threads});
-    }
+    for (int rows : {128, 1024})
+      for (int threads : {1, 2}) {
+        b->Args({bf16, 2304, 768, 0, rows, threads});
+        b->Args({bf16, 768, 768, 0, rows, threads});
+        b->Args({bf16, 3072, 768, 1, rows, threads});
+        b->Args({bf16, 768, 3072, 0, rows, threads});
+      }
+  // What the fused GELU costs: FFN in without it.
+  for (int bf16 : {0, 1}) b->Args({bf16, 3072, 768, 0, 1024, 2});
 }
 
 BENCHMARK(BM_Linear)->Apply(bert_base_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
