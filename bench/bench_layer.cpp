@@ -31,10 +31,9 @@ void BM_BertBaseLayer(benchmark::State& state) {
       rng, std::vector<int64_t>(state.range(0), state.range(1)), spec.vocab, spec.type_vocab);
   const auto batch = detail::Batch::pack(seqs, encoder.config());
   std::vector<float> hidden(batch.tokens() * encoder.config().hidden_size);
-  detail::Workspace ws = encoder.make_workspace();
-  omp_set_num_threads(static_cast<int>(state.range(2)));
+  const detail::Execution exec{static_cast<int>(state.range(2))};
   for (auto _ : state) {
-    encoder.forward(batch, hidden.data(), ws);
+    encoder.forward(batch, hidden.data(), exec);
     benchmark::DoNotOptimize(hidden.data());
   }
   state.SetItemsProcessed(state.iterations() * batch.tokens());

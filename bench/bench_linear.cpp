@@ -26,9 +26,9 @@ void BM_Linear(benchmark::State& state) {
   const auto x = test::random_values(rng, static_cast<size_t>(rows * in), 1.0f);
   std::vector<float> y(static_cast<size_t>(rows * out));
   detail::OptimizedScratch scratch(engine);
-  omp_set_num_threads(static_cast<int>(state.range(5)));
+  const detail::Execution exec{static_cast<int>(state.range(5))};
   for (auto _ : state) {
-    linear.run(x.data(), rows, y.data(), scratch);
+    linear.run(x.data(), rows, y.data(), scratch, exec);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetItemsProcessed(state.iterations() * rows);

@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "backend/execution.hpp"
 #include "encoder/batch.hpp"
 #include "encoder/weights.hpp"
 #include "vecformer/config.hpp"
@@ -39,7 +40,7 @@ class Scratch {
 
 // The ops the encoder graph is written against. Every op reads and writes row-major float32
 // matrices of packed tokens. Ops are const and keep no state between calls (per-call state lives in
-// the caller's Scratch), so one backend serves many threads.
+// the caller's Scratch), so one backend serves many threads. Each op runs on exec.threads threads.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -48,36 +49,45 @@ class Backend {
   // A fresh Scratch for calls to this backend.
   virtual std::unique_ptr<Scratch> make_scratch() const = 0;
 
-  // Prepares y = act(x · Wᵀ + b) for later calls, taking over the weights; `fused` is applied to
-  // the output when given.
+  // The rows a matrix that a linear or feed_forward reads or writes must have room for when a call
+  // has `rows` token rows (the optimized backend runs its GEMMs on row buckets, see row_bucket()).
+  // The rows past `rows` are scratch: any values in, unspecified out; the other ops never touch
+  // them.
+  virtual int64_t padded_rows(int64_t rows) const = 0;
+
+  // Prepares y = act(x · Wᵀ + b) for later calls, taking over the weights (the bias may be empty:
+  // none); `fused` is applied to the output when given.
   virtual std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                          const Activation* fused) const = 0;
 
   // y[rows, out] = act(x[rows, in] · Wᵀ + b).
   virtual void linear(const PreparedLinear& linear, const float* x, int64_t rows, float* y,
-                      Scratch& scratch) const = 0;
+                      Scratch& scratch, const Execution& exec) const = 0;
 
   // y[rows, out] = second(first(x)): the feed-forward block, whose inner activations may stay in
-  // the backend's own format between the two products. `inner` is room for [rows, first's outputs]
-  // floats.
+  // the backend's own format between the two products. `inner` is room for [padded_rows(rows),
+  // first's outputs] floats.
   virtual void feed_forward(const PreparedLinear& first, const PreparedLinear& second,
-                            const float* x, int64_t rows, float* inner, float* y,
-                            Scratch& scratch) const = 0;
+                            const float* x, int64_t rows, float* inner, float* y, Scratch& scratch,
+                            const Execution& exec) const = 0;
 
   // x[t] = word[id_t] + position[offset + pos_t] + token_type[type_t], for every packed token t.
-  virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const = 0;
+  virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x,
+                     const Execution& exec) const = 0;
 
   // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values
   // of every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.
   virtual void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                         int64_t head_dim, float* context, Scratch& scratch) const = 0;
+                         int64_t head_dim, float* context, Scratch& scratch,
+                         const Execution& exec) const = 0;
 
   // x += delta (when delta is not null), then normed = LayerNorm(x). normed may alias x.
   virtual void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps,
-                              int64_t rows, int64_t cols, float* normed) const = 0;
+                              int64_t rows, int64_t cols, float* normed,
+                              const Execution& exec) const = 0;
 
   // x += delta, elementwise over n values.
-  virtual void add(float* x, const float* delta, int64_t n) const = 0;
+  virtual void add(float* x, const float* delta, int64_t n, const Execution& exec) const = 0;
 };
 
 std::unique_ptr<Backend> make_reference_backend();

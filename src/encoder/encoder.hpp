@@ -7,31 +7,9 @@
 #include "backend/backend.hpp"
 #include "encoder/batch.hpp"
 #include "encoder/weights.hpp"
+#include "encoder/workspace.hpp"
 
 namespace vecformer::detail {
-
-class Encoder;
-
-// Scratch memory of forward passes: matrices sized for the largest batch seen so far, and the
-// backend's own scratch. Reused from call to call, so a forward pass in steady state allocates
-// nothing. Made by Encoder::make_workspace for that encoder; serves one call at a time.
-class Workspace {
- public:
-  std::vector<float> normed;   // [T, hidden]
-  std::vector<float> qkv;      // [T, 3·hidden]
-  std::vector<float> context;  // [T, hidden]
-  std::vector<float> delta;    // [T, hidden]
-  std::vector<float> inner;    // [T, intermediate]
-  std::unique_ptr<Scratch> backend;
-
-  void reserve_for(int64_t tokens, const Config& config);
-
- private:
-  friend class Encoder;
-  Workspace(const Encoder* owner, std::unique_ptr<Scratch> scratch)
-      : backend(std::move(scratch)), owner_(owner) {}
-  const Encoder* owner_;
-};
 
 // Called once per layer, after attention, with the layer's packed qkv [T, 3·hidden] and attention
 // context [T, hidden]: a window for inspection (vecformer explain), not a way to change the
@@ -41,7 +19,8 @@ using AttentionObserver =
 
 // The encoder graph, written once: embed, then L × (attention, add & norm, feed-forward, add &
 // norm), post-norm or pre-norm. Every op goes through the Backend, which prepares the weights at
-// construction.
+// construction. Scratch memory comes from the encoder's own pool of workspaces, so forward may be
+// called from many threads at once.
 class Encoder {
  public:
   Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend);
@@ -49,12 +28,13 @@ class Encoder {
   const Config& config() const { return config_; }
   const Backend& backend() const { return *backend_; }
 
-  Workspace make_workspace() const { return Workspace(this, backend_->make_scratch()); }
-
-  // hidden[T, hidden_size] = the last hidden states of the batch's packed tokens. `workspace`
-  // comes from this encoder's make_workspace().
-  void forward(const Batch& batch, float* hidden, Workspace& workspace,
+  // hidden[T, hidden_size] = the last hidden states of the batch's packed tokens, computed on
+  // exec.threads threads.
+  void forward(const Batch& batch, float* hidden, const Execution& exec,
                const AttentionObserver& observer = nullptr) const;
+
+  // Workspaces made so far: one per call that ran while all the others were busy.
+  size_t workspaces() const { return workspaces_.created(); }
 
  private:
   struct PreparedLayer {
@@ -67,9 +47,9 @@ class Encoder {
   };
 
   void attention_block(const PreparedLayer& layer, const float* x, const Batch& batch,
-                       Workspace& ws) const;
-  void feed_forward(const PreparedLayer& layer, const float* x, int64_t tokens,
-                    Workspace& ws) const;
+                       Workspace& ws, const Execution& exec) const;
+  void feed_forward(const PreparedLayer& layer, const float* x, int64_t tokens, Workspace& ws,
+                    const Execution& exec) const;
 
   Config config_;
   std::unique_ptr<Backend> backend_;
@@ -80,6 +60,7 @@ class Encoder {
   Norm embedding_norm_;
   std::vector<PreparedLayer> layers_;
   Norm final_norm_;
+  mutable WorkspacePool workspaces_;  // per-call scratch, reused: not part of the encoder's state
 };
 
 }  // namespace vecformer::detail

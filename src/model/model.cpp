@@ -1,15 +1,13 @@
 #include "vecformer/model.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <set>
 
 #include "backend/backend.hpp"
+#include "backend/execution.hpp"
 #include "encoder/batch.hpp"
 #include "encoder/encoder.hpp"
 #include "encoder/pooling.hpp"
-#include "encoder/workspace_pool.hpp"
 #include "io/config_json.hpp"
 #include "io/safetensors.hpp"
 #include "model/family.hpp"
@@ -24,25 +22,15 @@ namespace {
 
 constexpr int kMaxThreads = 1024;  // the CLI's limit too
 
-// Sets the OpenMP thread count of the calling thread for one call and restores it afterwards, so
-// that callers on other threads, and the caller's own later parallel regions, are not affected.
-// (The encoder itself keeps the teams exactly that size: see ExactTeams in encoder.cpp.)
-class ThreadScope {
- public:
-  explicit ThreadScope(int threads) : previous_(omp_get_max_threads()) {
-    if (threads < 0 || threads > kMaxThreads) {
-      throw Error("EncodeOptions::threads must be 0 (every core) or 1 to " +
-                  std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
-    }
-    omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
+// The execution of one call: `threads` validated here, at the edge, then passed down explicitly
+// (the caller's OpenMP settings are left as they are).
+Execution execution_of(const EncodeOptions& options) {
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw Error("EncodeOptions::threads must be 0 (every core) or 1 to " +
+                std::to_string(kMaxThreads) + ", got " + std::to_string(options.threads));
   }
-  ~ThreadScope() { omp_set_num_threads(previous_); }
-  ThreadScope(const ThreadScope&) = delete;
-  ThreadScope& operator=(const ThreadScope&) = delete;
-
- private:
-  int previous_;
-};
+  return execution_for(options.threads);
+}
 
 int64_t count_parameters(const EncoderWeights& w) {
   auto norm = [](const Norm& n) { return static_cast<int64_t>(n.gamma.size() + n.beta.size()); };
@@ -80,8 +68,7 @@ class ModelImpl {
         layout_(std::move(layout)),
         encoder_(std::move(weights), options.backend == BackendKind::reference
                                          ? make_reference_backend()
-                                         : make_optimized_backend(options.dtype)),
-        workspaces_(encoder_) {}
+                                         : make_optimized_backend(options.dtype)) {}
 
   const Config& config() const { return encoder_.config(); }
   const ModelInfo& info() const { return info_; }
@@ -102,9 +89,7 @@ class ModelImpl {
     capture.context.shape = {tokens, hidden};
     capture.hidden.shape = {tokens, hidden};
     capture.hidden.data.resize(static_cast<size_t>(tokens * hidden));
-    const ThreadScope threads(options.threads);
-    const WorkspacePool::Lease workspace = workspaces_.acquire();
-    encoder_.forward(batch, capture.hidden.data.data(), *workspace,
+    encoder_.forward(batch, capture.hidden.data.data(), execution_of(options),
                      [&](int64_t l, const float* qkv, const float* context) {
                        if (l != layer) return;
                        capture.qkv.data.assign(qkv, qkv + tokens * 3 * hidden);
@@ -115,7 +100,7 @@ class ModelImpl {
 
   PackedOutput encode_packed(const std::vector<Sequence>& sequences,
                              const EncodeOptions& options) const {
-    const ThreadScope threads(options.threads);
+    const Execution exec = execution_of(options);
     const Batch batch = Batch::pack(sequences, config());
     PackedOutput out;
     out.hidden.shape = {batch.tokens(), config().hidden_size};
@@ -123,8 +108,7 @@ class ModelImpl {
     out.offsets.assign(batch.offsets().begin(), batch.offsets().end());
     if (batch.tokens() == 0) return out;
 
-    const WorkspacePool::Lease workspace = workspaces_.acquire();
-    encoder_.forward(batch, out.hidden.data.data(), *workspace);
+    encoder_.forward(batch, out.hidden.data.data(), exec);
     return out;
   }
 
@@ -133,7 +117,6 @@ class ModelImpl {
   ModelInfo info_;
   ModelLayout layout_;
   Encoder encoder_;
-  mutable WorkspacePool workspaces_;  // per-call scratch, reused: not part of the Model's state
 };
 
 }  // namespace detail

@@ -172,10 +172,9 @@ TEST_CASE("a forward pass in steady state allocates nothing beyond oneDNN's own 
   const auto sequences = test::random_sequences(rng, {5, 33, 1, 20}, spec.vocab, spec.type_vocab);
   const auto batch = detail::Batch::pack(sequences, encoder.config());
   std::vector<float> hidden(static_cast<size_t>(batch.tokens() * encoder.config().hidden_size));
-  detail::Workspace workspace = encoder.make_workspace();
-
-  omp_set_num_threads(threads);
-  const auto forward = [&] { encoder.forward(batch, hidden.data(), workspace); };
+  const auto forward = [&] {
+    encoder.forward(batch, hidden.data(), detail::execution_for(threads));
+  };
   forward();  // the first call creates primitives and sizes the workspace
   forward();
 

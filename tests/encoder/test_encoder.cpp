@@ -15,11 +15,11 @@ using test::RandomModelSpec;
 
 namespace {
 
-std::vector<float> run_encoder(const detail::Encoder& encoder, const std::vector<Sequence>& seqs) {
+std::vector<float> run_encoder(const detail::Encoder& encoder, const std::vector<Sequence>& seqs,
+                               int threads = 2) {
   const auto batch = detail::Batch::pack(seqs, encoder.config());
   std::vector<float> hidden(batch.tokens() * encoder.config().hidden_size);
-  detail::Workspace ws = encoder.make_workspace();
-  encoder.forward(batch, hidden.data(), ws);
+  encoder.forward(batch, hidden.data(), detail::execution_for(threads));
   return hidden;
 }
 
@@ -27,12 +27,6 @@ detail::Encoder make_encoder(const detail::EncoderWeights& weights, bool optimiz
   return detail::Encoder(
       weights, optimized ? detail::make_optimized_backend() : detail::make_reference_backend());
 }
-
-struct ThreadCount {
-  explicit ThreadCount(int n) : previous(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~ThreadCount() { omp_set_num_threads(previous); }
-  int previous;
-};
 
 }  // namespace
 
@@ -138,14 +132,8 @@ TEST_CASE("one and two threads agree", "[encoder][property]") {
   const auto seqs = test::random_sequences(rng, {31, 1, 17, 64}, spec.vocab, spec.type_vocab);
   const auto encoder = make_encoder(weights, true);
   std::vector<float> one, two;
-  {
-    ThreadCount threads(1);
-    one = run_encoder(encoder, seqs);
-  }
-  {
-    ThreadCount threads(2);
-    two = run_encoder(encoder, seqs);
-  }
+  one = run_encoder(encoder, seqs, 1);
+  two = run_encoder(encoder, seqs, 2);
   // Row kernels and attention blocks compute each output in one thread; only oneDNN may split a
   // GEMM's reduction differently, which changes rounding, not values.
   CHECK(test::max_abs_diff(one, two) < 1e-5f);

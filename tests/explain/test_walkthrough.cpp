@@ -48,12 +48,12 @@ Captured capture_encoder(const detail::Encoder& encoder, const Sequence& sequenc
   const int64_t tokens = batch.tokens(), hidden = config.hidden_size;
   Captured c{{}, {}, tokens, config.num_attention_heads, config.head_dim()};
   std::vector<float> out(static_cast<size_t>(tokens * hidden));
-  detail::Workspace ws = encoder.make_workspace();
-  encoder.forward(batch, out.data(), ws, [&](int64_t l, const float* qkv, const float* context) {
-    if (l != layer) return;
-    c.qkv.assign(qkv, qkv + tokens * 3 * hidden);
-    c.context.assign(context, context + tokens * hidden);
-  });
+  encoder.forward(batch, out.data(), detail::execution_for(0),
+                  [&](int64_t l, const float* qkv, const float* context) {
+                    if (l != layer) return;
+                    c.qkv.assign(qkv, qkv + tokens * 3 * hidden);
+                    c.context.assign(context, context + tokens * hidden);
+                  });
   return c;
 }
 

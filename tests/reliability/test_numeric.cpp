@@ -186,8 +186,7 @@ std::vector<float> forward(const detail::EncoderWeights& weights, bool optimized
       weights, optimized ? detail::make_optimized_backend() : detail::make_reference_backend());
   const auto batch = detail::Batch::pack(sequences, encoder.config());
   std::vector<float> hidden(static_cast<size_t>(batch.tokens() * encoder.config().hidden_size));
-  detail::Workspace workspace = encoder.make_workspace();
-  encoder.forward(batch, hidden.data(), workspace);
+  encoder.forward(batch, hidden.data(), detail::execution_for(0));
   return hidden;
 }
 

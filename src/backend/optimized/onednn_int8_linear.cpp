@@ -5,6 +5,7 @@
 
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/parallel.hpp"
+#include "backend/optimized/row_buckets.hpp"
 
 namespace vecformer::detail {
 
@@ -37,6 +38,8 @@ OneDnnInt8Linear::OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights wei
       weight_scales_(static_cast<size_t>(out_)),
       bias_(std::move(weights.bias)) {
   if (fused) activation_ = *fused;
+  // No bias (GLU and rotary models): adding zeros keeps one epilogue.
+  if (bias_.empty()) bias_.assign(static_cast<size_t>(out_), 0.0f);
   std::vector<int8_t> quantized(static_cast<size_t>(out_ * in_));
   for (int64_t o = 0; o < out_; ++o) {
     weight_scales_[o] = quantize_row(weights.weight.row(o), in_, quantized.data() + o * in_);
@@ -60,14 +63,15 @@ dnnl::matmul::primitive_desc OneDnnInt8Linear::describe(int64_t rows,
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr, engine_);
 }
 
-void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y,
-                           OptimizedScratch& scratch) const {
-  const Primitive& primitive = primitives_.get(rows, [this](int64_t r) {
+void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch,
+                           const Execution& exec) const {
+  const int64_t padded = row_bucket(rows);
+  const auto primitive = primitives_.get(padded, exec, 0, [this](int64_t r) {
     const auto pd = describe(r, weights_.get_desc());
     return Primitive{pd, dnnl::matmul(pd), pd.scratchpad_desc().get_size()};
   });
-  const Binding& b = scratch.binding<Binding>(&primitive, [&] {
-    const auto& pd = primitive.desc;
+  const Binding& b = scratch.binding<Binding>(primitive, [&] {
+    const auto& pd = primitive->desc;
     Binding binding;
     binding.src =
         binding.matmul.add(DNNL_ARG_SRC, memory(pd.src_desc(), engine_, DNNL_MEMORY_NONE));
@@ -78,17 +82,21 @@ void OneDnnInt8Linear::run(const float* x, int64_t rows, float* y,
         DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), engine_, DNNL_MEMORY_NONE));
     return binding;
   });
-  auto* quantized = scratch.converted_input.get<int8_t>(static_cast<size_t>(rows * in_));
-  auto* token_scales = scratch.token_scales.get<float>(static_cast<size_t>(rows));
-  parallel_for(rows, [&](int64_t r) {
+  // Every row the GEMM reads is quantized, the padding rows too (their scales are never used).
+  auto* quantized = scratch.converted_input.get<int8_t>(static_cast<size_t>(padded * in_));
+  auto* token_scales = scratch.token_scales.get<float>(static_cast<size_t>(padded));
+  parallel_for(exec, padded, [&](int64_t r) {
     token_scales[r] = kernels::quantize_row(x + r * in_, in_, quantized + r * in_);
   });
   b.matmul.point(b.src, quantized);
   b.matmul.point(b.dst, y);
-  b.matmul.point(b.scratchpad, scratch.gemm_scratchpad.get<std::byte>(primitive.scratchpad_bytes));
-  b.matmul.execute(primitive.matmul, scratch.stream());
-  scratch.stream().wait();
-  parallel_for(rows, [&](int64_t r) {
+  b.matmul.point(b.scratchpad, scratch.gemm_scratchpad.get<std::byte>(primitive->scratchpad_bytes));
+  {
+    const OneDnnThreads threads(exec);
+    b.matmul.execute(primitive->matmul, scratch.stream());
+    scratch.stream().wait();
+  }
+  parallel_for(exec, rows, [&](int64_t r) {
     float* row = y + r * out_;
     kernels::scale_add_row(row, out_, token_scales[r], bias_.data());
     if (activation_) kernels::activation(row, out_, *activation_);

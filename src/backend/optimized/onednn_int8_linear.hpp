@@ -24,7 +24,9 @@ class OneDnnInt8Linear final : public OptimizedLinear {
 
   int64_t in_features() const override { return in_; }
   int64_t out_features() const override { return out_; }
-  void run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const override;
+  void run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch,
+           const Execution& exec) const override;
+  size_t cached_primitives() const override { return primitives_.size(); }
 
  private:
   struct Primitive {
@@ -45,7 +47,7 @@ class OneDnnInt8Linear final : public OptimizedLinear {
   int64_t out_ = 0;
   std::optional<Activation> activation_;
   std::vector<float> weight_scales_;  // per output row
-  std::vector<float> bias_;
+  std::vector<float> bias_;           // zeros when the model has none
   dnnl::memory weights_;
 
   PrimitiveCache<Primitive> primitives_;

@@ -6,6 +6,7 @@
 
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/parallel.hpp"
+#include "backend/optimized/row_buckets.hpp"
 
 namespace vecformer::detail {
 
@@ -46,6 +47,11 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
   if (fused) activation_ = *fused;
   activation_in_post_op_ = activation_.has_value() && fuse_activation;
 
+  if (!weights.bias.empty()) {
+    bias_ = memory(memory::desc({1, out_}, dt::f32, tag::ab), engine_);
+    std::memcpy(bias_.get_data_handle(), weights.bias.data(), sizeof(float) * out_);
+  }
+
   // PyTorch's [out, in] weight is the matmul's [in, out] operand stored transposed (format "ba").
   const memory::desc plain_md({in_, out_}, dt::f32, tag::ba);
   const memory::desc any_md({in_, out_}, input_type(), tag::any);
@@ -62,9 +68,6 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
   weights_ = memory(probe.weights_desc(), engine_);
   dnnl::stream stream(engine_);
   dnnl::reorder(plain, weights_).execute(stream, plain, weights_);
-
-  bias_ = memory(memory::desc({1, out_}, dt::f32, tag::ab), engine_);
-  std::memcpy(bias_.get_data_handle(), weights.bias.data(), sizeof(float) * out_);
   stream.wait();
 
   // bf16 output is offered only when oneDNN has a GEMM for it with these weights (and the
@@ -82,7 +85,8 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
 dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows, const memory::desc& weights,
                                                     memory::data_type output) const {
   const memory::desc src({rows, in_}, input_type(), tag::ab);
-  const memory::desc bias({1, out_}, dt::f32, tag::ab);
+  // A zero desc tells oneDNN there is no bias.
+  const memory::desc bias = bias_ ? bias_.get_desc() : memory::desc();
   const memory::desc dst({rows, out_}, output, tag::ab);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -115,7 +119,7 @@ OneDnnLinear::Binding OneDnnLinear::bind(const Primitive& primitive) const {
   Binding b;
   b.src = b.matmul.add(DNNL_ARG_SRC, memory(pd.src_desc(), engine_, DNNL_MEMORY_NONE));
   b.matmul.add(DNNL_ARG_WEIGHTS, weights_);
-  b.matmul.add(DNNL_ARG_BIAS, bias_);
+  if (bias_) b.matmul.add(DNNL_ARG_BIAS, bias_);
   b.dst = b.matmul.add(DNNL_ARG_DST, memory(pd.dst_desc(), engine_, DNNL_MEMORY_NONE));
   b.scratchpad =
       b.matmul.add(DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), engine_, DNNL_MEMORY_NONE));
@@ -129,46 +133,49 @@ OneDnnLinear::Binding OneDnnLinear::bind(const Primitive& primitive) const {
   return b;
 }
 
-void OneDnnLinear::run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch) const {
-  execute(x, false, rows, y, false, scratch);
+void OneDnnLinear::run(const float* x, int64_t rows, float* y, OptimizedScratch& scratch,
+                       const Execution& exec) const {
+  execute(x, false, rows, y, false, scratch, exec);
 }
 
 bool OneDnnLinear::writes_bf16() const {
   return bf16_output_;
 }
 
-void OneDnnLinear::run_to_bf16(const float* x, int64_t rows, uint16_t* y,
-                               OptimizedScratch& scratch) const {
+void OneDnnLinear::run_to_bf16(const float* x, int64_t rows, uint16_t* y, OptimizedScratch& scratch,
+                               const Execution& exec) const {
   assert(writes_bf16() && "run_to_bf16 needs writes_bf16()");
-  execute(x, false, rows, y, true, scratch);
+  execute(x, false, rows, y, true, scratch, exec);
 }
 
 void OneDnnLinear::run_from_bf16(const uint16_t* x, int64_t rows, float* y,
-                                 OptimizedScratch& scratch) const {
-  execute(x, true, rows, y, false, scratch);
+                                 OptimizedScratch& scratch, const Execution& exec) const {
+  execute(x, true, rows, y, false, scratch, exec);
 }
 
 void OneDnnLinear::execute(const void* x, bool x_is_bf16, int64_t rows, void* y, bool y_is_bf16,
-                           OptimizedScratch& scratch) const {
+                           OptimizedScratch& scratch, const Execution& exec) const {
   const dt output = y_is_bf16 ? dt::bf16 : dt::f32;
-  const Primitive& primitive = primitives_.get(
-      rows, [&](int64_t r) { return make_primitive(r, output); }, y_is_bf16 ? 1 : 0);
-  const Binding& b = scratch.binding<Binding>(&primitive, [&] { return bind(primitive); });
-  void* pad = scratch.gemm_scratchpad.get<std::byte>(primitive.scratchpad_bytes);
+  const int64_t padded = row_bucket(rows);
+  const auto primitive = primitives_.get(padded, exec, y_is_bf16 ? 1 : 0,
+                                         [&](int64_t r) { return make_primitive(r, output); });
+  const Binding& b = scratch.binding<Binding>(primitive, [&] { return bind(*primitive); });
+  void* pad = scratch.gemm_scratchpad.get<std::byte>(primitive->scratchpad_bytes);
+  const OneDnnThreads threads(exec);
   const void* src = x;
   if (dtype_ == ComputeType::bf16 && !x_is_bf16) {
     // The GEMM reads bf16 rows: convert this call's float32 input once (see onednn_converts_).
-    auto* converted = scratch.converted_input.get<uint16_t>(static_cast<size_t>(rows * in_));
+    auto* converted = scratch.converted_input.get<uint16_t>(static_cast<size_t>(padded * in_));
     if (onednn_converts_) {
       b.convert.point(b.convert_from, x);
       b.convert.point(b.convert_to, converted);
       b.convert.point(b.convert_scratchpad, pad);
-      b.convert.execute(primitive.to_input_type, scratch.stream());
+      b.convert.execute(primitive->to_input_type, scratch.stream());
     } else {
       constexpr int64_t kValues = 16 * 1024;  // per task
-      const int64_t n = rows * in_;
+      const int64_t n = padded * in_;
       const auto* from = static_cast<const float*>(x);
-      parallel_for((n + kValues - 1) / kValues, [&](int64_t task) {
+      parallel_for(exec, (n + kValues - 1) / kValues, [&](int64_t task) {
         const int64_t begin = task * kValues;
         kernels::to_bf16(from + begin, std::min(kValues, n - begin), converted + begin);
       });
@@ -178,11 +185,12 @@ void OneDnnLinear::execute(const void* x, bool x_is_bf16, int64_t rows, void* y,
   b.matmul.point(b.src, src);
   b.matmul.point(b.dst, y);
   b.matmul.point(b.scratchpad, pad);
-  b.matmul.execute(primitive.matmul, scratch.stream());
+  b.matmul.execute(primitive->matmul, scratch.stream());
   scratch.stream().wait();
   if (activation_ && !activation_in_post_op_) {
     float* const out = static_cast<float*>(y);  // writes_bf16() is false here
-    parallel_for(rows, [&](int64_t r) { kernels::activation(out + r * out_, out_, *activation_); });
+    parallel_for(exec, rows,
+                 [&](int64_t r) { kernels::activation(out + r * out_, out_, *activation_); });
   }
 }
 

@@ -1,8 +1,6 @@
 // The optimized backend: oneDNN matmul for every projection, xsimd kernels for everything
-// element-wise, OpenMP over token rows and over (sequence, head) attention blocks. The thread count
-// is the calling thread's OpenMP setting (Model::encode sets it per call).
-#include <omp.h>
-
+// element-wise, OpenMP over token rows and over (sequence, head) attention blocks, on teams of the
+// Execution's thread count.
 #include <algorithm>
 
 #include "backend/backend.hpp"
@@ -11,6 +9,7 @@
 #include "backend/optimized/onednn_linear.hpp"
 #include "backend/optimized/optimized_scratch.hpp"
 #include "backend/optimized/parallel.hpp"
+#include "backend/optimized/row_buckets.hpp"
 
 namespace vecformer::detail {
 namespace {
@@ -28,6 +27,8 @@ class OptimizedBackend final : public Backend {
     return std::make_unique<OptimizedScratch>(engine_);
   }
 
+  int64_t padded_rows(int64_t rows) const override { return row_bucket(rows); }
+
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
     if (dtype_ == ComputeType::int8) {
@@ -37,13 +38,14 @@ class OptimizedBackend final : public Backend {
   }
 
   void linear(const PreparedLinear& prepared, const float* x, int64_t rows, float* y,
-              Scratch& scratch) const override {
-    static_cast<const OptimizedLinear&>(prepared).run(x, rows, y,
-                                                      static_cast<OptimizedScratch&>(scratch));
+              Scratch& scratch, const Execution& exec) const override {
+    static_cast<const OptimizedLinear&>(prepared).run(
+        x, rows, y, static_cast<OptimizedScratch&>(scratch), exec);
   }
 
   void feed_forward(const PreparedLinear& first, const PreparedLinear& second, const float* x,
-                    int64_t rows, float* inner, float* y, Scratch& scratch) const override {
+                    int64_t rows, float* inner, float* y, Scratch& scratch,
+                    const Execution& exec) const override {
     auto& s = static_cast<OptimizedScratch&>(scratch);
     if (dtype_ == ComputeType::bf16) {
       const auto& in = static_cast<const OneDnnLinear&>(first);
@@ -51,23 +53,24 @@ class OptimizedBackend final : public Backend {
         // The inner activations go from one GEMM to the next as bf16 (half the bytes of inner):
         // no float32 round trip and no separate conversion.
         auto* inner_bf16 = reinterpret_cast<uint16_t*>(inner);
-        in.run_to_bf16(x, rows, inner_bf16, s);
-        static_cast<const OneDnnLinear&>(second).run_from_bf16(inner_bf16, rows, y, s);
+        in.run_to_bf16(x, rows, inner_bf16, s, exec);
+        static_cast<const OneDnnLinear&>(second).run_from_bf16(inner_bf16, rows, y, s, exec);
         return;
       }
     }
-    linear(first, x, rows, inner, scratch);
-    linear(second, inner, rows, y, scratch);
+    linear(first, x, rows, inner, scratch, exec);
+    linear(second, inner, rows, y, scratch, exec);
   }
 
-  void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const override {
+  void embed(const EmbeddingTables& tables, const Batch& batch, float* x,
+             const Execution& exec) const override {
     const int64_t hidden = tables.word->cols;
     const bool has_position = tables.position && !tables.position->empty();
     const bool has_type = tables.token_type && !tables.token_type->empty();
     const auto ids = batch.token_ids();
     const auto types = batch.type_ids();
     const auto positions = batch.positions();
-    parallel_for(batch.tokens(), [&](int64_t t) {
+    parallel_for(exec, batch.tokens(), [&](int64_t t) {
       const float* word = tables.word->row(ids[t]);
       const float* position =
           has_position ? tables.position->row(tables.position_offset + positions[t]) : nullptr;
@@ -84,7 +87,8 @@ class OptimizedBackend final : public Backend {
   }
 
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context, Scratch& scratch) const override {
+                 int64_t head_dim, float* context, Scratch& scratch,
+                 const Execution& exec) const override {
     const int64_t hidden = heads * head_dim;
     const int64_t sequences = static_cast<int64_t>(offsets.size()) - 1;
     int64_t longest = 0;
@@ -97,9 +101,9 @@ class OptimizedBackend final : public Backend {
                                  : kernels::attention_scratch_floats(longest, head_dim));
     const auto head = bf16 ? &kernels::attention_head_bf16 : &kernels::attention_head;
     float* const buffers = static_cast<OptimizedScratch&>(scratch).attention.get<float>(
-        per_thread * static_cast<size_t>(omp_get_max_threads()));
+        per_thread * static_cast<size_t>(exec.threads));
     // One block per (sequence, head); blocks are independent.
-    parallel_for_dynamic(sequences * heads, [&](int64_t block, int thread) {
+    parallel_for_dynamic(exec, sequences * heads, [&](int64_t block, int thread) {
       const int64_t s = block / heads, h = block % heads;
       const int64_t begin = offsets[s];
       head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden, offsets[s + 1] - begin,
@@ -109,17 +113,17 @@ class OptimizedBackend final : public Backend {
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
-                      int64_t cols, float* normed) const override {
-    parallel_for(rows, [&](int64_t r) {
+                      int64_t cols, float* normed, const Execution& exec) const override {
+    parallel_for(exec, rows, [&](int64_t r) {
       kernels::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
                                   norm.gamma.data(), norm.beta.data(), eps, cols,
                                   normed + r * cols);
     });
   }
 
-  void add(float* x, const float* delta, int64_t n) const override {
+  void add(float* x, const float* delta, int64_t n, const Execution& exec) const override {
     constexpr int64_t kChunk = 4096;
-    parallel_for((n + kChunk - 1) / kChunk, [&](int64_t chunk) {
+    parallel_for(exec, (n + kChunk - 1) / kChunk, [&](int64_t chunk) {
       const int64_t begin = chunk * kChunk;
       kernels::add(x + begin, delta + begin, std::min(kChunk, n - begin));
     });

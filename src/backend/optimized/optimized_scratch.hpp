@@ -73,17 +73,25 @@ class OptimizedScratch final : public Scratch {
   GrowingBuffer token_scales;     // int8: one scale per input row
   GrowingBuffer attention;        // per OpenMP thread: kernels::attention_scratch_floats
 
-  // The bindings of one primitive (keyed by its address, which is stable while the Model lives),
-  // made by `make` the first time this scratch runs it. Like the primitive caches, they grow by one
-  // entry per distinct (token count, thread count): "steady state" means repeated shapes.
-  template <class Binding, class Make>
-  const Binding& binding(const void* primitive, Make&& make) {
-    auto it = bindings_.find(primitive);
-    if (it == bindings_.end()) {
-      it = bindings_.emplace(primitive, std::make_unique<Holder<Binding>>(make())).first;
+  // The bindings of one primitive, made by `make` the first time this scratch runs it. They grow
+  // with the primitives (one per distinct row bucket and thread count: "steady state" means
+  // repeated buckets) and no further: an entry remembers its primitive weakly, so a primitive its
+  // cache has dropped is never matched again (even when a new one takes its address), and such
+  // entries are swept out when a new one is added.
+  template <class Binding, class Primitive, class Make>
+  const Binding& binding(const std::shared_ptr<const Primitive>& primitive, Make&& make) {
+    auto it = bindings_.find(primitive.get());
+    if (it != bindings_.end() && !it->second.primitive.expired()) {
+      return static_cast<const Holder<Binding>&>(*it->second.holder).value;
     }
-    return static_cast<const Holder<Binding>&>(*it->second).value;
+    if (it != bindings_.end()) bindings_.erase(it);
+    std::erase_if(bindings_, [](const auto& entry) { return entry.second.primitive.expired(); });
+    Entry entry{primitive, std::make_unique<Holder<Binding>>(make())};
+    it = bindings_.emplace(primitive.get(), std::move(entry)).first;
+    return static_cast<const Holder<Binding>&>(*it->second.holder).value;
   }
+
+  size_t bindings() const { return bindings_.size(); }
 
  private:
   struct HolderBase {
@@ -94,9 +102,13 @@ class OptimizedScratch final : public Scratch {
     explicit Holder(Binding b) : value(std::move(b)) {}
     Binding value;
   };
+  struct Entry {
+    std::weak_ptr<const void> primitive;
+    std::unique_ptr<HolderBase> holder;
+  };
 
   dnnl::stream stream_;
-  std::unordered_map<const void*, std::unique_ptr<HolderBase>> bindings_;
+  std::unordered_map<const void*, Entry> bindings_;
 };
 
 }  // namespace vecformer::detail

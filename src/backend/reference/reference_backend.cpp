@@ -1,5 +1,6 @@
 // The reference backend: the readable specification of every op. Plain loops, double accumulators,
-// no SIMD, no threads, no oneDNN. Every fast kernel is tested against the op of the same name here.
+// no SIMD, no threads (the Execution's thread count is not used), no oneDNN. Every fast kernel is
+// tested against the op of the same name here.
 #include <cmath>
 #include <vector>
 
@@ -34,13 +35,16 @@ class ReferenceBackend final : public Backend {
   // The specification keeps no buffers between calls.
   std::unique_ptr<Scratch> make_scratch() const override { return std::make_unique<Scratch>(); }
 
+  // No GEMM primitives, no buckets: exactly the call's rows.
+  int64_t padded_rows(int64_t rows) const override { return rows; }
+
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
     return std::make_unique<ReferenceLinear>(std::move(weights), fused);
   }
 
-  void linear(const PreparedLinear& prepared, const float* x, int64_t rows, float* y,
-              Scratch&) const override {
+  void linear(const PreparedLinear& prepared, const float* x, int64_t rows, float* y, Scratch&,
+              const Execution&) const override {
     const auto& linear = static_cast<const ReferenceLinear&>(prepared);
     const Matrix& w = linear.weights().weight;
     const std::vector<float>& b = linear.weights().bias;
@@ -59,12 +63,14 @@ class ReferenceBackend final : public Backend {
   }
 
   void feed_forward(const PreparedLinear& first, const PreparedLinear& second, const float* x,
-                    int64_t rows, float* inner, float* y, Scratch& scratch) const override {
-    linear(first, x, rows, inner, scratch);
-    linear(second, inner, rows, y, scratch);
+                    int64_t rows, float* inner, float* y, Scratch& scratch,
+                    const Execution& exec) const override {
+    linear(first, x, rows, inner, scratch, exec);
+    linear(second, inner, rows, y, scratch, exec);
   }
 
-  void embed(const EmbeddingTables& tables, const Batch& batch, float* x) const override {
+  void embed(const EmbeddingTables& tables, const Batch& batch, float* x,
+             const Execution&) const override {
     const int64_t hidden = tables.word->cols;
     const bool has_position = tables.position && !tables.position->empty();
     const bool has_type = tables.token_type && !tables.token_type->empty();
@@ -84,7 +90,7 @@ class ReferenceBackend final : public Backend {
   }
 
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context, Scratch&) const override {
+                 int64_t head_dim, float* context, Scratch&, const Execution&) const override {
     const int64_t hidden = heads * head_dim;
     for (size_t s = 0; s + 1 < offsets.size(); ++s) {
       const int64_t begin = offsets[s];
@@ -98,7 +104,7 @@ class ReferenceBackend final : public Backend {
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
-                      int64_t cols, float* normed) const override {
+                      int64_t cols, float* normed, const Execution&) const override {
     for (int64_t r = 0; r < rows; ++r) {
       reference::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
                                     norm.gamma.data(), norm.beta.data(), eps, cols,
@@ -106,7 +112,7 @@ class ReferenceBackend final : public Backend {
     }
   }
 
-  void add(float* x, const float* delta, int64_t n) const override {
+  void add(float* x, const float* delta, int64_t n, const Execution&) const override {
     for (int64_t i = 0; i < n; ++i) x[i] += delta[i];
   }
 };
