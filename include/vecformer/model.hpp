@@ -54,12 +54,23 @@ struct PackedOutput {
   std::vector<int64_t> offsets;
 };
 
+// Where Model::load spent its time, in milliseconds: opening and validating the files (config,
+// safetensors header, mapping), reading the tensors out of the mapping into float32 (page faults,
+// F16/BF16 widening, the NaN/Inf check), and the backend's preparation (oneDNN weight reorders,
+// bf16 / int8 copies).
+struct LoadTimes {
+  double open_ms = 0;
+  double read_ms = 0;
+  double prepare_ms = 0;
+};
+
 // What was loaded, for reports (`vecformer info`).
 struct ModelInfo {
   std::string model_type;
   int64_t parameters = 0;     // weights the encoder uses (embedding tables, layers, norms)
   std::string weights_dtype;  // as stored: "F32", "F16", "BF16", or "mixed"
   std::filesystem::path transformer_folder;  // where config.json and model.safetensors were read
+  LoadTimes load_times;
 };
 
 // One layer's attention as a forward pass computed it, for inspection (`vecformer explain`).

@@ -110,6 +110,7 @@ int bench(const BenchOptions& o) {
       ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
   const double tokens_per_s = tokens / (median / 1000.0);
   const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
+  const LoadTimes& times = model.info().load_times;
   if (o.json) {
     std::cout << "{\"median_ms\": " << median << ", \"min_ms\": " << ms.front()
               << ", \"tokens_per_s\": " << tokens_per_s << ", \"tokens\": " << tokens
@@ -117,13 +118,16 @@ int bench(const BenchOptions& o) {
               << ", \"padding_fraction\": " << o.padding_fraction << ", \"threads\": " << threads
               << ", \"dtype\": \"" << o.dtype << "\", \"backend\": \"" << o.backend
               << "\", \"iters\": " << o.iters << ", \"load_ms\": " << load_ms
+              << ", \"load_open_ms\": " << times.open_ms << ", \"load_read_ms\": " << times.read_ms
+              << ", \"load_prepare_ms\": " << times.prepare_ms
               << ", \"first_call_ms\": " << first_ms << "}\n";
   } else {
     std::cout << "batch " << o.batch << " x seq " << o.seq << " (" << tokens << " real tokens), "
               << threads << " threads, " << o.backend << ", " << o.dtype << ": median " << median
               << " ms, min " << ms.front() << " ms, " << static_cast<int64_t>(tokens_per_s)
-              << " tokens/s over " << o.iters << " iterations; load " << load_ms
-              << " ms, first call " << first_ms << " ms\n";
+              << " tokens/s over " << o.iters << " iterations; load " << load_ms << " ms (open "
+              << times.open_ms << ", read " << times.read_ms << ", prepare " << times.prepare_ms
+              << "), first call " << first_ms << " ms\n";
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "vecformer/model.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "backend/backend.hpp"
@@ -72,6 +73,7 @@ class ModelImpl {
 
   const Config& config() const { return encoder_.config(); }
   const ModelInfo& info() const { return info_; }
+  void set_prepare_ms(double ms) { info_.load_times.prepare_ms = ms; }
   const ModelLayout& layout() const { return layout_; }
   BackendKind backend() const { return kind_; }
 
@@ -127,6 +129,11 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
         "the reference backend computes in float32 only (bf16 and int8 need the optimized "
         "backend)");
   }
+  using Clock = std::chrono::steady_clock;
+  const auto ms_since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  const auto open_start = Clock::now();
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) {
     throw Error(folder.string() + ": model folder not found (or not a directory)");
@@ -152,11 +159,18 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
     const auto file =
         detail::SafetensorsFile::open(layout.transformer_folder / "model.safetensors");
     info.weights_dtype = detail::stored_dtype(file);
-    return family.load_weights(config, file);
+    info.load_times.open_ms = ms_since(open_start);
+    const auto read_start = Clock::now();
+    detail::EncoderWeights read = family.load_weights(config, file);
+    info.load_times.read_ms = ms_since(read_start);
+    return read;
   }();
   info.parameters = detail::count_parameters(weights);
-  return Model(std::make_shared<const detail::ModelImpl>(std::move(weights), options,
-                                                         std::move(info), std::move(layout)));
+  const auto prepare_start = Clock::now();
+  auto impl = std::make_shared<detail::ModelImpl>(std::move(weights), options, std::move(info),
+                                                  std::move(layout));
+  impl->set_prepare_ms(ms_since(prepare_start));
+  return Model(std::move(impl));
 }
 
 Model::Model(std::shared_ptr<const detail::ModelImpl> impl) : impl_(std::move(impl)) {}
