@@ -10,8 +10,8 @@
 #include "encoder/encoder.hpp"
 #include "encoder/pooling.hpp"
 #include "encoder/workspace_pool.hpp"
+#include "io/checkpoint.hpp"
 #include "io/config_json.hpp"
-#include "io/safetensors.hpp"
 #include "model/family.hpp"
 #include "model/sentence_transformers.hpp"
 #include "vecformer/error.hpp"
@@ -63,9 +63,13 @@ int64_t count_parameters(const EncoderWeights& w) {
   return total;
 }
 
-std::string stored_dtype(const SafetensorsFile& file) {
+std::string stored_dtype(const Checkpoint& checkpoint) {
   std::set<std::string> seen;
-  for (const TensorEntry& entry : file.tensors()) seen.insert(std::string(to_string(entry.dtype)));
+  for (const SafetensorsFile& file : checkpoint.files()) {
+    for (const TensorEntry& entry : file.tensors()) {
+      seen.insert(std::string(to_string(entry.dtype)));
+    }
+  }
   if (seen.size() == 1) return *seen.begin();
   return seen.empty() ? "none" : "mixed";
 }
@@ -166,10 +170,9 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   info.transformer_folder = layout.transformer_folder;
   detail::EncoderWeights weights = [&] {
     // The mapping lives only while the weights are copied out of it.
-    const auto file =
-        detail::SafetensorsFile::open(layout.transformer_folder / "model.safetensors");
-    info.weights_dtype = detail::stored_dtype(file);
-    return family.load_weights(config, file);
+    const auto checkpoint = detail::Checkpoint::open_folder(layout.transformer_folder);
+    info.weights_dtype = detail::stored_dtype(checkpoint);
+    return family.load_weights(config, checkpoint);
   }();
   info.parameters = detail::count_parameters(weights);
   return Model(std::make_shared<const detail::ModelImpl>(std::move(weights), options,
