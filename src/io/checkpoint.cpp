@@ -195,6 +195,15 @@ Checkpoint Checkpoint::open_folder(const fs::path& folder) {
   std::error_code ec;
   if (fs::exists(single, ec)) return open_file(single);
   if (fs::exists(index, ec)) return open_index(index);
+  for (const char* pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json"}) {
+    if (fs::exists(folder / pickle, ec)) {
+      fail(folder / pickle,
+           "PyTorch pickle checkpoints are not read (unpickling can run code); convert it to "
+           "model.safetensors with vecformer's tools/convert_bin.py (needs PyTorch): "
+           "tools/convert_bin.py " +
+               folder.string());
+    }
+  }
   return open_file(single);  // reports the missing model.safetensors
 }
 

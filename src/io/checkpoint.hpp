@@ -16,7 +16,9 @@ namespace vecformer::detail {
 // the mappings are released on destruction.
 class Checkpoint {
  public:
-  // folder/model.safetensors, else folder/model.safetensors.index.json with its shards.
+  // folder/model.safetensors, else folder/model.safetensors.index.json with its shards. A folder
+  // holding only pytorch_model.bin is refused with the converter to run: reading a pickle can
+  // execute code.
   static Checkpoint open_folder(const std::filesystem::path& folder);
   static Checkpoint open_file(const std::filesystem::path& path);
   // Every shard must lie inside the index's folder (no absolute paths, no "..", no symlink leading

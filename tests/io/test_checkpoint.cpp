@@ -216,10 +216,15 @@ TEST_CASE("a sharded checkpoint's index is validated", "[io][checkpoint]") {
   }
 }
 
-TEST_CASE("a folder without weights names model.safetensors", "[io][checkpoint]") {
+TEST_CASE("a folder with only pytorch_model.bin names the converter", "[io][checkpoint]") {
   const TempPath temp("pickle");
   fs::create_directories(temp.path());
   SECTION("nothing at all") {
     require_rejected(temp.path(), temp.path() / "model.safetensors", {"cannot open"});
+  }
+  SECTION("pytorch_model.bin") {
+    write_raw(temp.path() / "pytorch_model.bin", "PK");
+    require_rejected(temp.path(), temp.path() / "pytorch_model.bin",
+                     {"not read", "tools/convert_bin.py " + temp.path().string()});
   }
 }
