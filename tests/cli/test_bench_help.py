@@ -7,7 +7,6 @@ batch, sequence length, backend, dtype and iterations it ran with.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import subprocess
@@ -16,7 +15,7 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
-from script_support import Failures, executable_or_none, report  # noqa: E402
+from script_support import Failures, binary_argument, report  # noqa: E402
 
 NAME = "test_bench_help"
 # The defaults of BenchOptions (src/cli/bench_command.cpp).
@@ -25,9 +24,7 @@ DEFAULTS = {"--batch": "1", "--seq": "128", "--backend": "optimized", "--dtype":
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    binary = executable_or_none(NAME, parser.parse_args().binary)
+    binary = binary_argument(NAME)
     if binary is None:
         return 1
     failures = Failures()

@@ -8,7 +8,6 @@ and a broken index must fail with one line naming the index and the tensor.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import shard_safetensors  # noqa: E402
-from script_support import (SHIPPED_RUNS, Failures, executable_or_none, report, run_to_npy,  # noqa: E402
+from script_support import (SHIPPED_RUNS, Failures, binary_argument, report, run_to_npy,  # noqa: E402
                             scratch_folder)
 
 NAME = "test_sharded"
@@ -41,10 +40,7 @@ def expect_error(failures: Failures, binary: str, label: str, args: list[str], n
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args = parser.parse_args()
-    binary = executable_or_none(NAME, args.binary)
+    binary = binary_argument(NAME)
     if binary is None:
         return 1
     failures = Failures()

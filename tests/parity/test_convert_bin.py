@@ -10,7 +10,6 @@ no partial file when it fails.
 
 from __future__ import annotations
 
-import argparse
 import os
 import pickle
 import shutil
@@ -26,7 +25,7 @@ sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import convert_bin  # noqa: E402
 import make_checkpoint as mc  # noqa: E402
-from script_support import (SHIPPED_RUNS, Failures, executable_or_none, report, run_to_npy,  # noqa: E402
+from script_support import (SHIPPED_RUNS, Failures, binary_argument, report, run_to_npy,  # noqa: E402
                             scratch_folder)
 
 NAME = "test_convert_bin"
@@ -62,10 +61,7 @@ class RunsCode:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args = parser.parse_args()
-    binary = executable_or_none(NAME, args.binary)
+    binary = binary_argument(NAME)
     if binary is None:
         return 1
     failures = Failures()

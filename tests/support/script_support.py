@@ -5,6 +5,7 @@ The scripts run as `/usr/bin/python3 tests/.../test_X.py --binary PATH` from the
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
@@ -104,6 +105,13 @@ def executable_or_none(name: str, binary: str) -> str | None:
         return os.path.abspath(binary)
     print(f"{name}: FAIL: no executable at --binary {binary}", file=sys.stderr)
     return None
+
+
+def binary_argument(name: str) -> str | None:
+    """The --binary a ctest script is given, as executable_or_none returns it."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    return executable_or_none(name, parser.parse_args().binary)
 
 
 @contextlib.contextmanager
