@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "io/checkpoint.hpp"
 #include "io/safetensors.hpp"
 #include "model/family.hpp"
 #include "support.hpp"
@@ -82,10 +83,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const vecformer::Config config = tiny_config();
   file.assign(data, size);
   try {
-    const SafetensorsFile st = SafetensorsFile::open(file.path());
-    check_tensors(st, data, size);
+    const auto checkpoint = vecformer::detail::Checkpoint::open_file(file.path());
+    check_tensors(checkpoint.files()[0], data, size);
     try {
-      const auto weights = vecformer::detail::load_bert_weights(config, st);
+      const auto weights = vecformer::detail::load_bert_weights(config, checkpoint);
       require(weights.layers.size() == 1);
       require(weights.word_embeddings.data.size() == 6 * 4);
     } catch (const vecformer::Error& e) {

@@ -111,6 +111,11 @@ def safetensors_seeds():
     write(t, "valid_empty_header", safetensors([], header_override="{}"))
     missing = [x for x in tiny_bert() if not x[0].endswith("intermediate.dense.weight")]
     write(t, "missing_tensor", safetensors(missing))
+    # The two halves of a sharded checkpoint (model-0000N-of-00002.safetensors): each one a valid file
+    # missing the other's tensors.
+    half = len(tiny_bert()) // 2
+    write(t, "shard_1_of_2", safetensors(tiny_bert()[:half], {"format": "pt"}))
+    write(t, "shard_2_of_2", safetensors(tiny_bert()[half:], {"format": "pt"}))
     misshaped = [(n, [H, H // 2] if n.endswith("key.weight") else s, d, v[: H * H // 2] if n.endswith("key.weight") else v)
                  for n, s, d, v in tiny_bert()]
     write(t, "misshaped_tensor", safetensors(misshaped))

@@ -1,34 +1,58 @@
 #!/usr/bin/env bash
-# Installs every Debian package that the build, the tests, the demo and the parity checks need.
+# Installs the Debian packages vecformer needs. Idempotent: runs `apt-get update` and `apt-get install`
+# only when something is missing.
+#   (no option)  everything the build, the demo and the whole test suite need: the --build set plus the
+#                test runtimes (PyTorch and NumPy for the parity checks, Chromium for the explain page).
+#                scripts/test.sh installs this.
+#   --build      only what scripts/build.sh and scripts/demo.sh need: compilers, CMake, the libraries,
+#                Catch2 and Google Benchmark (the default build compiles the test and bench programs),
+#                and python3 for the demo's similarity matrix. No PyTorch, no Chromium: a user who wants
+#                the library and the CLI gets them without ~1 GB of test tools.
+#   --fuzz       also what scripts/fuzz.sh needs: clang and its libFuzzer / sanitizer runtimes, and
+#                llvm-symbolizer for readable stack traces (scripts/test.sh passes it: CI fuzzes).
+#   --tsan       also LLVM's OpenMP runtime and its Archer tool, which the ThreadSanitizer suite runs
+#                OpenMP with (scripts/sanitize.sh tsan). Otherwise the GCC sanitizers need nothing
+#                more: libasan, libubsan and libtsan come with g++.
+#   --list       print the packages the other options select, one a line, and install nothing.
 # (ocl-icd-opencl-dev: Debian's oneDNN CMake package requires OpenCL because its GPU runtime is OCL.)
-# Idempotent: runs `apt-get update` and `apt-get install` only when something is missing.
-#   --fuzz   also what scripts/fuzz.sh needs: clang and its libFuzzer / sanitizer runtimes, and
-#            llvm-symbolizer for readable stack traces (scripts/test.sh passes it: CI fuzzes).
-#   --tsan   also LLVM's OpenMP runtime and its Archer tool, which the ThreadSanitizer suite runs
-#            OpenMP with (scripts/sanitize.sh tsan). Otherwise the GCC sanitizers need nothing
-#            more: libasan, libubsan and libtsan come with g++.
 set -euo pipefail
 
-PACKAGES=(
+BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev libxsimd-dev
   catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  python3
+)
+TEST_PACKAGES=(
   python3-torch python3-numpy
   chromium  # tests/cli/test_explain.py renders `vecformer explain`'s HTML page headless (~30 s)
 )
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14)
 TSAN_PACKAGES=(libomp-14-dev)
 
+build_only=0
+list=0
+extra=()
 for arg in "$@"; do
   case $arg in
-    --fuzz) PACKAGES+=("${FUZZ_PACKAGES[@]}") ;;
-    --tsan) PACKAGES+=("${TSAN_PACKAGES[@]}") ;;
+    --build) build_only=1 ;;
+    --fuzz) extra+=("${FUZZ_PACKAGES[@]}") ;;
+    --tsan) extra+=("${TSAN_PACKAGES[@]}") ;;
+    --list) list=1 ;;
     *)
-      echo "install-deps.sh: unknown argument '$arg' (known: --fuzz, --tsan)" >&2
+      echo "install-deps.sh: unknown argument '$arg' (known: --build, --fuzz, --tsan, --list)" >&2
       exit 2
       ;;
   esac
 done
+PACKAGES=("${BUILD_PACKAGES[@]}")
+if ((!build_only)); then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
+PACKAGES+=("${extra[@]}")
+
+if ((list)); then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

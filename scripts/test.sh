@@ -17,7 +17,8 @@ for arg in "$@"; do
     *) ctest_args+=("$arg") ;;
   esac
 done
-# --fuzz: clang and the libFuzzer runtime, for the fuzz targets the suite runs.
+# Everything the suite needs (build.sh itself installs only the --build set), and --fuzz: clang and
+# the libFuzzer runtime, for the fuzz targets the suite runs.
 ./scripts/install-deps.sh --fuzz
 ./scripts/build.sh
 # Tests run one at a time: several use every core and the parity scripts time nothing but run models.

@@ -104,6 +104,19 @@ THREAD_CURVE = [("layer_1x128_t1", 1), ("layer_1x128", 2)]
 DEFAULT_BASELINE = os.path.join(HERE, "baseline", "results-2026-11-28T00-04.json")
 
 
+# Section titles the targets table and the reader's guide link to (GitHub's heading anchors).
+TIMES_SECTION = "Median time per forward"
+THREADS_SECTION = "Thread scaling (1 layer, 1×128)"
+PADDING_SECTION = "Padding (1 layer, 8×128, 2 threads)"
+CORRECTNESS_SECTION = "Correctness check (same run)"
+MEMORY_SECTION = "Memory, load time and allocations"
+
+
+def anchor(title: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation and symbols dropped, spaces as hyphens."""
+    return "#" + re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
 @dataclass
 class Target:
     """A row of the Performance issue's targets table. kind says where the number comes from (see
@@ -116,6 +129,7 @@ class Target:
     case: Optional[str] = None
     fmt: str = "{:.2f}"
     layers: Optional[int] = None  # accuracy kinds: the model the limit applies to (None: the worst of all)
+    section: str = TIMES_SECTION  # the section that measures it, linked from the targets table
 
 
 # In the order of the issue's table.
@@ -131,21 +145,26 @@ TARGETS = [
     # The issue's bf16 and int8 rows are per layer: the limits apply to the 1-layer model; the
     # 12-layer figures are shown beside them (errors grow with depth).
     Target("bf16_max_abs", "bf16 one layer: max abs error vs vecformer fp32 (real tokens)",
-           "max_abs", 5e-2, case="bf16", fmt="{:.2e}", layers=1),
+           "max_abs", 5e-2, case="bf16", fmt="{:.2e}", layers=1,
+           section=CORRECTNESS_SECTION),
     Target("bf16_cosine", "bf16 one layer: pooled cosine vs vecformer fp32 (mean pooling; worst sequence)",
-           "cosine", 0.999, op="≥", case="bf16", fmt="{:.5f}", layers=1),
+           "cosine", 0.999, op="≥", case="bf16", fmt="{:.5f}", layers=1,
+           section=CORRECTNESS_SECTION),
     Target("int8", "int8 one layer 1×128 (T=2): vecformer int8 / ORT fp32", "ratio_ort_f32", 0.35,
            case="layer_1x128_int8"),
     Target("int8_cosine", "int8 one layer: pooled cosine vs vecformer fp32 (mean pooling; worst sequence)",
-           "cosine", 0.99, op="≥", case="int8", fmt="{:.4f}", layers=1),
-    Target("padding", "half-padded 8×128 / full 8×128 (vecformer time)", "padding", 0.60),
-    Target("threads", "1 → 2 threads, tokens/s gain (vecformer, 1 layer 1×128)", "threads", 1.8, op="≥"),
+           "cosine", 0.99, op="≥", case="int8", fmt="{:.4f}", layers=1,
+           section=CORRECTNESS_SECTION),
+    Target("padding", "half-padded 8×128 / full 8×128 (vecformer time)", "padding", 0.60,
+           section=PADDING_SECTION),
+    Target("threads", "1 → 2 threads, tokens/s gain (vecformer, 1 layer 1×128)", "threads", 1.8, op="≥",
+           section=THREADS_SECTION),
     Target("peak_rss", "peak RSS of `vecformer run`, 12 layers fp32 / model.safetensors size",
-           "peak_rss", 1.25),
+           "peak_rss", 1.25, section=MEMORY_SECTION),
     Target("load", "load the 12-layer model, ready to encode (Model::load, ms)", "load_ms", 1000.0,
-           fmt="{:.0f}"),
+           fmt="{:.0f}", section=MEMORY_SECTION),
     Target("allocations", "allocations outside oneDNN per steady-state forward (allocation test)",
-           "allocations", 0.0, op="=", fmt="{:.0f}"),
+           "allocations", 0.0, op="=", fmt="{:.0f}", section=MEMORY_SECTION),
 ]
 
 
@@ -1343,6 +1362,87 @@ def before_after(rep: Dict[str, Any], cases: List[Case], baseline_path: str,
     return L
 
 
+def reader_guide(rep: Dict[str, Any], res: Dict[str, Dict[str, List[Dict[str, Any]]]], have: set,
+                 used: Sequence[int]) -> List[str]:
+    """The document's opening for readers who did not do the work: the terms the tables use, and which
+    dtype and thread count to choose, with this run's figures."""
+    ort = rep.get("versions", {}).get("ONNX Runtime", "")
+    ratios = per_round_ratio(res, ("layer_1x128", "vecformer"), ("layer_1x128", "onnxruntime")) \
+        if "layer_1x128" in have else []
+    example = (f": {ratio_text(ratios)} for one layer 1×128 means vecformer took {med(ratios):.2f} of ORT's "
+               f"time in the median round, and between {min(ratios):.2f} and {max(ratios):.2f} of it over "
+               "the rounds") if len(ratios) > 1 else ""
+    L = ["## Reading this page", "",
+         "- **Cases**: \"1 layer\" and \"12 layers\" are BERT-base-sized encoders (hidden 768, 12 heads, "
+         "feed-forward 3072) with random weights ([What runs](#what-runs)); \"B×S\" is a batch of B "
+         "sequences of S tokens; *real tokens* are the tokens that are not padding.",
+         "- **T** is the number of threads each engine is given: `vecformer --threads T`, ONNX Runtime's "
+         "intra-op threads, PyTorch's `torch.set_num_threads(T)`. This machine has "
+         f"{rep['machine'].get('cpus', '?')} logical CPUs ([Machine](#machine)).",
+         "- **ORT** is ONNX Runtime" + (f" {ort}" if ort else "") + ", the yardstick of the speed targets; "
+         "**PyTorch** is Debian's python3-torch. Both run the same weights as vecformer.",
+         "- **Rounds**: one round runs every case once on every engine, one after the other; the run "
+         f"repeats rounds ({len(used)} used here) so that a burst of load from other processes lands in one "
+         "round rather than on one engine. A time is the median over rounds; a ratio is taken within each "
+         "round, then the median of those, with the range over rounds in parentheses" + example + ".",
+         "- **Targets** are the limits the Performance issue set; each row of the "
+         "[targets table](#targets-from-the-performance-issue) links to the section that measures it.", ""]
+
+    L += ["## Which dtype, how many threads", ""]
+    checks = {c["layers"]: c for c in rep.get("checks", [])}
+    deep = checks.get(max(checks)) if checks else None
+    f32_ms = summary(res, "layer_1x128", "vecformer") if "layer_1x128" in have else float("nan")
+    corr = f"[{CORRECTNESS_SECTION}]({anchor(CORRECTNESS_SECTION)})"
+
+    def speed(case_id: str) -> str:
+        gain = per_round_ratio(res, ("layer_1x128", "vecformer"), (case_id, "vecformer"))
+        if not gain or case_id not in have:
+            return ""
+        return (f"{med(gain):.1f}× the speed of f32 on one layer 1×128 at T=2 "
+                f"({summary(res, case_id, 'vecformer'):.2f} ms against {f32_ms:.2f} ms)")
+
+    def accuracy(dtype: str) -> str:
+        a = (deep or {}).get("dtypes", {}).get(dtype, {})
+        if "max_abs" not in a:
+            return ""
+        return (f"on the {deep['layers']}-layer model its hidden states differ from f32's by at most "
+                f"{a['max_abs']:.1e}, and mean-pooled embeddings keep a cosine of at least "
+                f"{a['pooled_cosine']:.6f} with f32's (worst of the sequences)")
+
+    f32_error = f" ({deep['vecformer_vs_f64']:.1e} at most from a float64 reference on {deep['layers']} layers)" \
+        if deep and "vecformer_vs_f64" in deep else ""
+    L += [f"- **`--dtype f32`** (the default): the most accurate{f32_error}; the only dtype of the reference "
+          "backend."]
+    for dtype, what, use in (
+            ("bf16", "bfloat16 matrix products, float32 everywhere else",
+             "a good choice for embeddings when speed matters"),
+            ("int8", "8-bit weights and per-token 8-bit inputs in the matrix products",
+             "for search and ranking when that cosine is acceptable: check the rankings on your own data "
+             "first, and prefer bf16 or f32 when you use the hidden states themselves")):
+        parts = [x for x in (speed(f"layer_1x128_{dtype}"), accuracy(dtype)) if x]
+        L.append(f"- **`--dtype {dtype}`** (optimized backend): {what}. " + ("; ".join(parts) + ". " if parts else "")
+                 + use[0].upper() + use[1:] + ".")
+    L += [f"- The accuracy figures come from random weights on four sequences ({corr}); a trained model "
+          "may differ, so compare `vecformer run --dtype bf16|int8` with `vecformer run` on your own inputs. "
+          "The speeds are this CPU's ([Machine](#machine) lists its flags); on a CPU without AVX-512 BF16 or "
+          "VNNI instructions time them with `vecformer bench --dtype` before choosing."]
+    gain = per_round_ratio(res, ("layer_1x128_t1", "vecformer"), ("layer_1x128", "vecformer")) \
+        if {"layer_1x128", "layer_1x128_t1"} <= have else []
+    scaling = (f"going from 1 to 2 threads gave {med(gain):.2f}× the tokens/s on one layer 1×128 "
+               f"([{THREADS_SECTION}]({anchor(THREADS_SECTION)})). ") if gain else ""
+    L += ["- **`--threads`** defaults to every core; " + scaling + "Give vecformer the cores it can have to "
+          "itself: on a machine busy with other work, or with several vecformer processes, use fewer threads "
+          "so that threads × processes ≤ cores, because a parallel step waits for its slowest thread and a "
+          "thread that loses its core stalls the whole forward."]
+    padding = per_round_ratio(res, ("layer_8x128_pad", "vecformer"), ("layer_8x128", "vecformer")) \
+        if {"layer_8x128_pad", "layer_8x128"} <= have else []
+    if padding:
+        L += ["- **Batching**: vecformer packs the real tokens of a batch, so sequences of different lengths "
+              f"cost no padding: a half-padded 8×128 batch took {med(padding):.2f} of the full batch's time "
+              f"([{PADDING_SECTION}]({anchor(PADDING_SECTION)}))."]
+    return L + [""]
+
+
 def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, results_dir: str,
                    baseline_path: str = "") -> None:
     used = used_rounds(rep)
@@ -1364,6 +1464,8 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "median of N timed iterations after a warm-up; the tables give the median over rounds, and "
           "each ratio is the median of the per-round ratios, with the range over rounds in parentheses. "
           "The machine is shared and noisy: trust the ratios more than the absolute times.", ""]
+    L += reader_guide(rep, res, have, used)
+    L += ["## Conditions of this run", ""]
     loads_by_round = rep.get("round_loads") or []
     if loads_by_round:
         L += [f"A round counts as undisturbed when other processes used at most {rep['max_foreign']:.0%} of "
@@ -1460,20 +1562,21 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
           "| Target | Limit | Measured (median of rounds, range) | Met |", "|---|---|---|---|"]
     for t in TARGETS:
         text, v = target_cell(t)
+        linked = f"[{t.text}]({anchor(t.section)})"
         if v is None:
-            L.append(f"| {t.text} | {t.op} {t.fmt.format(t.limit)} | {text} | – |")
+            L.append(f"| {linked} | {t.op} {t.fmt.format(t.limit)} | {text} | – |")
             continue
         met = v <= t.limit if t.op == "≤" else v >= t.limit if t.op == "≥" else v == t.limit
-        L.append(f"| {t.text} | {t.op} {t.fmt.format(t.limit)} | {text} | {'met' if met else 'not met'} |")
+        L.append(f"| {linked} | {t.op} {t.fmt.format(t.limit)} | {text} | {'met' if met else 'not met'} |")
     L += ["", "Ratios of times: below 1 means vecformer is faster. The thread target is a ratio of "
           "tokens/s (time with 1 thread / time with 2 threads). The bf16 and int8 time targets divide "
           "vecformer's time in that dtype by ONNX Runtime's fp32 time on the same 1-layer 1×128 shape, "
           "measured right beside it, round by round. Accuracy: `vecformer run --dtype bf16|int8` against `vecformer run` in fp32 on "
           "the correctness check's sequences (see there). Peak RSS, load time and allocations: see "
-          "[Memory, load time and allocations](#memory-load-time-and-allocations).", ""]
+          f"[{MEMORY_SECTION}]({anchor(MEMORY_SECTION)}).", ""]
 
     # --- main table
-    L += ["## Median time per forward", "",
+    L += [f"## {TIMES_SECTION}", "",
           "| Case | Real tokens | vecformer ms | ONNX Runtime ms | PyTorch ms | vecformer / ORT | "
           "vecformer / PyTorch |", "|---|---:|---:|---:|---:|---:|---:|"]
     def ms_cell(c: Case, e: str) -> str:
@@ -1510,7 +1613,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
 
     # --- threads
     if {"layer_1x128", "layer_1x128_t1"} <= have:
-        L += ["## Thread scaling (1 layer, 1×128)", "",
+        L += [f"## {THREADS_SECTION}", "",
               "| Engine | tokens/s, 1 thread | tokens/s, 2 threads | 2-thread gain (per-round median) |",
               "|---|---:|---:|---:|"]
         for e in ENGINES:
@@ -1554,7 +1657,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
     # --- padding
     if {"layer_8x128_pad", "layer_8x128"} <= have:
         lengths = next(c["lengths"] for c in rep["cases"] if c["id"] == "layer_8x128_pad")
-        L += ["## Padding (1 layer, 8×128, 2 threads)", "",
+        L += [f"## {PADDING_SECTION}", "",
               f"Half the 8×128 slots are padding: sequence lengths {lengths} ({sum(lengths)} real tokens), "
               "the lengths `vecformer bench --padding-fraction 0.5` draws. vecformer packs the real tokens "
               "(no padding inside); PyTorch and ONNX Runtime get the batch padded to 128 with an attention "
@@ -1684,7 +1787,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
     L += before_after(rep, cases, baseline_path, rel)
 
     # --- correctness
-    L += ["## Correctness check (same run)", "",
+    L += [f"## {CORRECTNESS_SECTION}", "",
           "Before timing, `vecformer run` (optimized backend, 2 threads) on four sequences of lengths "
           f"{rep['checks'][0]['lengths']} against the PyTorch module (padded batch with mask), ONNX Runtime "
           "(same padded batch) and tools/make_checkpoint.py's float64 `reference_forward`; max abs error "
@@ -1713,7 +1816,7 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
         L.append("")
 
     # --- memory, load time, allocations
-    L += ["## Memory, load time and allocations", ""]
+    L += [f"## {MEMORY_SECTION}", ""]
     m_rss = rep.get("peak_rss") or {}
     if "ratio" in m_rss:
         L += [f"Peak RSS: {m_rss['peak_rss_bytes'] / 2**20:.0f} MiB for `vecformer run` on the 12-layer "

@@ -138,15 +138,24 @@ Runner add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "Time encoding of random token ids");
   cmd->add_option("--model", o->model, "Model folder")->required();
-  cmd->add_option("--batch", o->batch, "Sequences per batch")->check(CLI::Range(1, 4096));
+  // Defaults shown in --help: a timing is only comparable when one knows what it ran.
+  cmd->add_option("--batch", o->batch, "Sequences per batch")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   cmd->add_option("--seq", o->seq, "Tokens per sequence (the longest, with padding)")
-      ->check(CLI::Range(1, 1 << 16));
+      ->check(CLI::Range(1, 1 << 16))
+      ->capture_default_str();
   add_engine_options(*cmd, o->backend, o->threads);
+  cmd->get_option("--backend")->capture_default_str();
   add_dtype_option(*cmd, o->dtype);
-  cmd->add_option("--iters", o->iters, "Timed iterations")->check(CLI::Range(1, 100000));
+  cmd->get_option("--dtype")->capture_default_str();
+  cmd->add_option("--iters", o->iters, "Timed iterations")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd->add_option("--padding-fraction", o->padding_fraction,
                   "Fraction of the batch × seq slots that are padding (sequences shortened)")
-      ->check(CLI::Range(0.0, 0.95));
+      ->check(CLI::Range(0.0, 0.95))
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object on stdout");
   return [o] { return bench(*o); };
 }

@@ -12,14 +12,14 @@ Config read_bert_family_config(const ConfigReader& reader) {
   return read_bert_config(reader);
 }
 
-EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& file) {
-  return load_bert_layout(config, file,
-                          detect_prefix(file, "embeddings.word_embeddings.weight", "bert."));
+EncoderWeights load_bert_weights(const Config& config, const Checkpoint& checkpoint) {
+  return load_bert_layout(config, checkpoint,
+                          detect_prefix(checkpoint, "embeddings.word_embeddings.weight", "bert."));
 }
 
-EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& file,
+EncoderWeights load_bert_layout(const Config& config, const Checkpoint& checkpoint,
                                 const std::string& prefix) {
-  const CheckpointReader reader(file, prefix);
+  const CheckpointReader reader(checkpoint, prefix);
   const int64_t hidden = config.hidden_size;
   const int64_t inner = config.intermediate_size;
 

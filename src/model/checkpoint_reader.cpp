@@ -21,23 +21,26 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 bool CheckpointReader::has(const std::string& name) const {
-  return file_.find(prefix_ + name) != nullptr;
+  return checkpoint_.find(prefix_ + name) != nullptr;
 }
 
 std::vector<float> CheckpointReader::read(const std::string& name,
                                           const std::vector<int64_t>& shape) const {
   const std::string full = prefix_ + name;
-  const TensorEntry* entry = file_.find(full);
-  if (!entry) throw Error(file_.path().string() + ": tensor '" + full + "' is missing");
+  // A missing tensor names the checkpoint (model.safetensors or the shards' index); anything wrong
+  // with a present one names the file holding it.
+  const SafetensorsFile* file = checkpoint_.file_of(full);
+  if (!file) throw Error(checkpoint_.path().string() + ": tensor '" + full + "' is missing");
+  const TensorEntry* entry = file->find(full);
   if (entry->shape != shape) {
-    throw Error(file_.path().string() + ": tensor '" + full + "' has shape " +
+    throw Error(file->path().string() + ": tensor '" + full + "' has shape " +
                 shape_text(entry->shape) + ", expected " + shape_text(shape));
   }
-  std::vector<float> values = file_.to_float(*entry);
-  file_.release(*entry);
+  std::vector<float> values = file->to_float(*entry);
+  file->release(*entry);
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
-      throw Error(file_.path().string() + ": tensor '" + full + "' holds a non-finite value (" +
+      throw Error(file->path().string() + ": tensor '" + full + "' holds a non-finite value (" +
                   std::to_string(values[i]) + ") at element " + std::to_string(i));
     }
   }
@@ -94,9 +97,9 @@ std::vector<LayerWeights> read_layers(int64_t count,
   return layers;
 }
 
-std::string detect_prefix(const SafetensorsFile& file, const std::string& probe,
+std::string detect_prefix(const Checkpoint& checkpoint, const std::string& probe,
                           const std::string& prefix) {
-  if (!file.find(probe) && file.find(prefix + probe)) return prefix;
+  if (!checkpoint.find(probe) && checkpoint.find(prefix + probe)) return prefix;
   return "";
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "encoder/weights.hpp"
-#include "io/safetensors.hpp"
+#include "io/checkpoint.hpp"
 
 namespace vecformer::detail {
 
@@ -15,8 +15,8 @@ namespace vecformer::detail {
 // the file and the tensor.
 class CheckpointReader {
  public:
-  CheckpointReader(const SafetensorsFile& file, std::string prefix)
-      : file_(file), prefix_(std::move(prefix)) {}
+  CheckpointReader(const Checkpoint& checkpoint, std::string prefix)
+      : checkpoint_(checkpoint), prefix_(std::move(prefix)) {}
 
   bool has(const std::string& name) const;
   Matrix matrix(const std::string& name, int64_t rows, int64_t cols) const;
@@ -31,7 +31,7 @@ class CheckpointReader {
 
  private:
   std::vector<float> read(const std::string& name, const std::vector<int64_t>& shape) const;
-  const SafetensorsFile& file_;
+  const Checkpoint& checkpoint_;
   std::string prefix_;
 };
 
@@ -43,7 +43,7 @@ std::vector<LayerWeights> read_layers(int64_t count,
 
 // "prefix." when the checkpoint's tensors carry it (e.g. "bert." in BertFor... checkpoints), else
 // "".
-std::string detect_prefix(const SafetensorsFile& file, const std::string& probe,
+std::string detect_prefix(const Checkpoint& checkpoint, const std::string& probe,
                           const std::string& prefix);
 
 }  // namespace vecformer::detail

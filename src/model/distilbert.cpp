@@ -26,9 +26,9 @@ Config read_distilbert_config(const ConfigReader& reader) {
   return config;
 }
 
-EncoderWeights load_distilbert_weights(const Config& config, const SafetensorsFile& file) {
+EncoderWeights load_distilbert_weights(const Config& config, const Checkpoint& checkpoint) {
   const CheckpointReader reader(
-      file, detect_prefix(file, "embeddings.word_embeddings.weight", "distilbert."));
+      checkpoint, detect_prefix(checkpoint, "embeddings.word_embeddings.weight", "distilbert."));
   const int64_t hidden = config.hidden_size;
   const int64_t inner = config.intermediate_size;
 

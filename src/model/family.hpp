@@ -4,8 +4,8 @@
 #include <string_view>
 
 #include "encoder/weights.hpp"
+#include "io/checkpoint.hpp"
 #include "io/config_json.hpp"
-#include "io/safetensors.hpp"
 
 namespace vecformer::detail {
 
@@ -14,22 +14,22 @@ namespace vecformer::detail {
 struct Family {
   std::string_view model_type;
   Config (*read_config)(const ConfigReader& reader);
-  EncoderWeights (*load_weights)(const Config& config, const SafetensorsFile& file);
+  EncoderWeights (*load_weights)(const Config& config, const Checkpoint& checkpoint);
 };
 
 // The family for a model_type; throws vecformer::Error naming the file and the supported types.
 const Family& find_family(std::string_view model_type, const std::filesystem::path& config_path);
 
 Config read_bert_family_config(const ConfigReader& reader);
-EncoderWeights load_bert_weights(const Config& config, const SafetensorsFile& file);
+EncoderWeights load_bert_weights(const Config& config, const Checkpoint& checkpoint);
 Config read_roberta_config(const ConfigReader& reader);
-EncoderWeights load_roberta_weights(const Config& config, const SafetensorsFile& file);
+EncoderWeights load_roberta_weights(const Config& config, const Checkpoint& checkpoint);
 Config read_distilbert_config(const ConfigReader& reader);
-EncoderWeights load_distilbert_weights(const Config& config, const SafetensorsFile& file);
+EncoderWeights load_distilbert_weights(const Config& config, const Checkpoint& checkpoint);
 
 // The BERT tensor layout under a given name prefix (shared by BERT and RoBERTa, which differ only
 // in prefix and position numbering).
-EncoderWeights load_bert_layout(const Config& config, const SafetensorsFile& file,
+EncoderWeights load_bert_layout(const Config& config, const Checkpoint& checkpoint,
                                 const std::string& prefix);
 
 }  // namespace vecformer::detail

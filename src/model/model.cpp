@@ -9,8 +9,8 @@
 #include "encoder/batch.hpp"
 #include "encoder/encoder.hpp"
 #include "encoder/pooling.hpp"
+#include "io/checkpoint.hpp"
 #include "io/config_json.hpp"
-#include "io/safetensors.hpp"
 #include "model/family.hpp"
 #include "model/sentence_transformers.hpp"
 #include "vecformer/error.hpp"
@@ -52,9 +52,13 @@ int64_t count_parameters(const EncoderWeights& w) {
   return total;
 }
 
-std::string stored_dtype(const SafetensorsFile& file) {
+std::string stored_dtype(const Checkpoint& checkpoint) {
   std::set<std::string> seen;
-  for (const TensorEntry& entry : file.tensors()) seen.insert(std::string(to_string(entry.dtype)));
+  for (const SafetensorsFile& file : checkpoint.files()) {
+    for (const TensorEntry& entry : file.tensors()) {
+      seen.insert(std::string(to_string(entry.dtype)));
+    }
+  }
   if (seen.size() == 1) return *seen.begin();
   return seen.empty() ? "none" : "mixed";
 }
@@ -156,12 +160,11 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   info.transformer_folder = layout.transformer_folder;
   detail::EncoderWeights weights = [&] {
     // The mapping lives only while the weights are copied out of it.
-    const auto file =
-        detail::SafetensorsFile::open(layout.transformer_folder / "model.safetensors");
-    info.weights_dtype = detail::stored_dtype(file);
+    const auto checkpoint = detail::Checkpoint::open_folder(layout.transformer_folder);
+    info.weights_dtype = detail::stored_dtype(checkpoint);
     info.load_times.open_ms = ms_since(open_start);
     const auto read_start = Clock::now();
-    detail::EncoderWeights read = family.load_weights(config, file);
+    detail::EncoderWeights read = family.load_weights(config, checkpoint);
     info.load_times.read_ms = ms_since(read_start);
     return read;
   }();

@@ -19,9 +19,10 @@ Config read_roberta_config(const ConfigReader& reader) {
   return config;
 }
 
-EncoderWeights load_roberta_weights(const Config& config, const SafetensorsFile& file) {
-  return load_bert_layout(config, file,
-                          detect_prefix(file, "embeddings.word_embeddings.weight", "roberta."));
+EncoderWeights load_roberta_weights(const Config& config, const Checkpoint& checkpoint) {
+  return load_bert_layout(
+      config, checkpoint,
+      detect_prefix(checkpoint, "embeddings.word_embeddings.weight", "roberta."));
 }
 
 }  // namespace vecformer::detail

@@ -10,6 +10,9 @@
 3. Runs it on a random checkpoint (tools/make_checkpoint.py) with the bert-base-uncased vocabulary: an
    N×N cosine matrix, ones on the diagonal, symmetric, the same from arguments as from stdin; a missing
    model folder is one line on stderr and exit status 1.
+4. Compiles a small program with `g++ app.cpp $(pkg-config --cflags --libs vecformer)` against the moved
+   prefix (PKG_CONFIG_PATH=TMP/prefix/<libdir>/pkgconfig) and runs it without LD_LIBRARY_PATH: it loads
+   the checkpoint of step 3 and prints its hidden size.
 
 Usage: test_package.py --build-dir BUILD_DIR [--cmake CMAKE] [--config CONFIG] [--generator G] [--cxx CXX]
 """
@@ -17,6 +20,7 @@ Usage: test_package.py --build-dir BUILD_DIR [--cmake CMAKE] [--config CONFIG] [
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -169,6 +173,45 @@ def check_example(executable, model):
           f"a missing model folder is one line on stderr: {missing.stderr!r}")
 
 
+PKG_CONFIG_APP = r"""
+#include <iostream>
+#include <vecformer/vecformer.hpp>
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  const vecformer::Model model = vecformer::Model::load(argv[1]);
+  std::cout << "hidden " << model.config().hidden_size << "\n";
+}
+"""
+
+
+def check_pkg_config(prefix, work, model, args):
+    """A program built with pkg-config's flags against the prefix runs: its rpath finds the library."""
+    pkg_config = shutil.which("pkg-config")
+    if not check(pkg_config is not None, "pkg-config is installed (scripts/install-deps.sh --build)"):
+        return
+    pc_files = list(prefix.rglob("vecformer.pc"))
+    if not check(len(pc_files) == 1 and pc_files[0].parent.name == "pkgconfig",
+                 f"one <libdir>/pkgconfig/vecformer.pc under the prefix, found {pc_files}"):
+        return
+    text = pc_files[0].read_text()
+    check(str(work) not in text and str(SOURCE_DIR) not in text,
+          f"vecformer.pc names an absolute path (install prefix or source tree):\n{text}")
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PKG_CONFIG_PATH")}
+    env["PKG_CONFIG_PATH"] = str(pc_files[0].parent)
+    flags = run_ok([pkg_config, "--cflags", "--libs", "vecformer"], env=env).stdout.split()
+    version = run_ok([pkg_config, "--modversion", "vecformer"], env=env).stdout.strip()
+    check(re.fullmatch(r"\d+\.\d+\.\d+", version) is not None, f"pkg-config --modversion: {version!r}")
+    source = work / "app.cpp"
+    source.write_text(PKG_CONFIG_APP)
+    executable = work / "pkg-config-app"
+    run_ok([args.cxx or "g++", "-std=c++20", source, *flags, "-o", executable], env=env)
+    result = run([executable, model], env=env)
+    check(result.returncode == 0 and result.stdout == "hidden 32\n",
+          f"the pkg-config program runs from the moved prefix: exit {result.returncode}, "
+          f"stdout {result.stdout!r}, stderr {result.stderr.strip()!r}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True, type=Path)
@@ -193,8 +236,10 @@ def main():
         installed.rename(prefix)
         check_install(prefix)
         executable = build_example(prefix, work, build_dir, args)
+        model = make_model(work)
         if executable.is_file():
-            check_example(executable, make_model(work))
+            check_example(executable, model)
+        check_pkg_config(prefix, work, model, args)
 
     if failures:
         sys.exit(f"{len(failures)} check(s) failed")

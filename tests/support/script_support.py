@@ -5,12 +5,37 @@ The scripts run as `/usr/bin/python3 tests/.../test_X.py --binary PATH` from the
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-from typing import Iterator, List, Sequence
+from typing import Iterator, List, Sequence, Tuple
+
+
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Shipped models and the `vecformer run` input each takes, for checks that a model folder written another
+# way (sharded, converted) runs exactly like the shipped one: tiny-bert is F32 from token ids, demo F16
+# from text.
+SHIPPED_RUNS = (
+    ("tiny-bert", ["--input", os.path.join(_REPO, "models", "tiny-bert", "sample_tokens.txt")]),
+    ("demo", ["--text", "--input", os.path.join(_REPO, "models", "demo", "sentences.txt")]),
+)
+
+
+def run_to_npy(binary: str, model: str, input_args: Sequence[str], out: str,
+               timeout_s: float = 120) -> Tuple[subprocess.CompletedProcess, bytes | None]:
+    """`vecformer run --model MODEL --output OUT INPUT_ARGS...`: the finished process (text output) and
+    the bytes of the .npy it wrote (None when it failed)."""
+    result = subprocess.run([binary, "run", "--model", model, "--output", out, *input_args],
+                            capture_output=True, text=True, timeout=timeout_s)
+    if result.returncode != 0:
+        return result, None
+    with open(out, "rb") as f:
+        return result, f.read()
 
 
 class Failures:
@@ -80,6 +105,13 @@ def executable_or_none(name: str, binary: str) -> str | None:
         return os.path.abspath(binary)
     print(f"{name}: FAIL: no executable at --binary {binary}", file=sys.stderr)
     return None
+
+
+def binary_argument(name: str) -> str | None:
+    """The --binary a ctest script is given, as executable_or_none returns it."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    return executable_or_none(name, parser.parse_args().binary)
 
 
 @contextlib.contextmanager
