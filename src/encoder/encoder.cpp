@@ -1,6 +1,7 @@
 #include "encoder/encoder.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace vecformer::detail {
 
@@ -25,17 +26,57 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
       embedding_norm_(std::move(weights.embedding_norm)),
       final_norm_(std::move(weights.final_norm)),
       workspaces_(*backend_) {
+  // The tables are read at every call: they must be the encoder's own.
+  for (Matrix* table : {&word_embeddings_, &position_embeddings_, &token_type_embeddings_}) {
+    table->own();
+  }
+  const auto count = static_cast<int64_t>(weights.layers.size());
+  layers_.resize(weights.layers.size());
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    layers_[l].attention_norm = std::move(weights.layers[l].attention_norm);
+    layers_[l].ffn_norm = std::move(weights.layers[l].ffn_norm);
+  }
+  // The linears are prepared in parallel, one per thread: a weight reorder is mostly page faults
+  // and strided copies, which oneDNN runs on one thread inside a parallel region anyway. Each view
+  // of the checkpoint is dropped from memory as soon as its copy exists, so the file and the
+  // prepared weights are never resident at once.
   const Activation activation = config_.hidden_act;
-  layers_.reserve(weights.layers.size());
-  for (LayerWeights& lw : weights.layers) {
-    PreparedLayer layer;
-    layer.qkv = backend_->prepare_linear(std::move(lw.qkv), nullptr);
-    layer.attention_out = backend_->prepare_linear(std::move(lw.attention_out), nullptr);
-    layer.attention_norm = std::move(lw.attention_norm);
-    layer.ffn_in = backend_->prepare_linear(std::move(lw.ffn_in), &activation);
-    layer.ffn_out = backend_->prepare_linear(std::move(lw.ffn_out), nullptr);
-    layer.ffn_norm = std::move(lw.ffn_norm);
-    layers_.push_back(std::move(layer));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(4 * count));
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t task = 0; task < 4 * count; ++task) {
+    LayerWeights& lw = weights.layers[task / 4];
+    PreparedLayer& layer = layers_[task / 4];
+    const auto prepare = [&](LinearWeights& linear, const Activation* fused) {
+      // What to release once the backend, which takes the weights, has its copy.
+      const Matrix& w = linear.weight;
+      const auto release = w.release_view;
+      const float* const view = w.view;
+      const auto bytes = sizeof(float) * static_cast<size_t>(w.size());
+      auto prepared = backend_->prepare_linear(std::move(linear), fused);
+      if (release) release(view, bytes);
+      return prepared;
+    };
+    try {
+      switch (task % 4) {
+        case 0:
+          layer.qkv = prepare(lw.qkv, nullptr);
+          break;
+        case 1:
+          layer.attention_out = prepare(lw.attention_out, nullptr);
+          break;
+        case 2:
+          layer.ffn_in = prepare(lw.ffn_in, &activation);
+          break;
+        default:
+          layer.ffn_out = prepare(lw.ffn_out, nullptr);
+          break;
+      }
+    } catch (...) {
+      errors[task] = std::current_exception();  // an exception must not leave the parallel region
+    }
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
   }
 }
 

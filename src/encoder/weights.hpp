@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -7,14 +8,29 @@
 
 namespace vecformer::detail {
 
-// Row-major float matrix.
+// Row-major float matrix: values of its own, or, while a model loads, a view of float32 values in a
+// checkpoint's mapping, which the backend reads once into its own layout (no intermediate copy)
+// before the mapping closes.
 struct Matrix {
   int64_t rows = 0;
   int64_t cols = 0;
-  std::vector<float> data;
+  std::vector<float> data;  // the values, unless `view` is set
+  const float* view = nullptr;
+  // Drops the view's pages from memory once the backend has its copy (they would be read back from
+  // the file if touched again); null for values of its own.
+  void (*release_view)(const void* data, size_t bytes) = nullptr;
 
-  bool empty() const { return data.empty(); }
-  const float* row(int64_t r) const { return data.data() + r * cols; }
+  bool empty() const { return view == nullptr && data.empty(); }
+  int64_t size() const { return rows * cols; }
+  const float* values() const { return view ? view : data.data(); }
+  const float* row(int64_t r) const { return values() + r * cols; }
+  // Makes the values the matrix's own (a copy of a view), for a backend that keeps them.
+  void own() {
+    if (!view) return;
+    data.assign(view, view + size());
+    view = nullptr;
+    release_view = nullptr;
+  }
 };
 
 // Layer norm parameters; absent when gamma is empty.

@@ -364,29 +364,54 @@ const TensorEntry* SafetensorsFile::find(std::string_view name) const {
 }
 
 void SafetensorsFile::release(const TensorEntry& entry) const {
-  if (entry.size_bytes == 0) return;
+  release_mapped(entry.data, entry.size_bytes);
+}
+
+void SafetensorsFile::release_mapped(const void* data, size_t bytes) {
+  if (bytes == 0) return;
   static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   // Whole pages, rounded outward: a neighbour's bytes on a shared page are simply read again from
   // the file if they are touched later (the mapping is read-only, so nothing is lost).
-  const auto begin = reinterpret_cast<uintptr_t>(entry.data) & ~(page - 1);
-  const auto end =
-      (reinterpret_cast<uintptr_t>(entry.data) + entry.size_bytes + page - 1) & ~(page - 1);
+  const auto begin = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
+  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes + page - 1) & ~(page - 1);
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+void SafetensorsFile::prefault(const TensorEntry& entry) {
+  if (entry.size_bytes == 0) return;
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(entry.data) & ~(page - 1);
+  const auto end = reinterpret_cast<uintptr_t>(entry.data) + entry.size_bytes;
+  // Best effort (Linux 5.14+): an older kernel says EINVAL and the reads fault page by page.
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
+}
+
+const float* SafetensorsFile::f32_view(const TensorEntry& entry) const {
+  if (entry.dtype != DType::f32 || reinterpret_cast<uintptr_t>(entry.data) % alignof(float) != 0) {
+    return nullptr;
+  }
+  prefault(entry);
+  return reinterpret_cast<const float*>(entry.data);
 }
 
 std::vector<float> SafetensorsFile::to_float(const TensorEntry& entry) const {
   const size_t count = entry.size_bytes / dtype_size(entry.dtype);
-  std::vector<float> out(count);
-  // The data section starts right after a header of arbitrary length, so nothing in it is aligned.
+  prefault(entry);
+  // Each value is written once: a zero-filled vector would touch (and page-fault) every page twice.
+  if (const float* aligned = f32_view(entry)) return std::vector<float>(aligned, aligned + count);
+  std::vector<float> out;
+  out.reserve(count);
+  // The data section starts right after a header of arbitrary length, so it may not be aligned.
   switch (entry.dtype) {
     case DType::f32:
+      out.resize(count);
       if (count > 0) std::memcpy(out.data(), entry.data, entry.size_bytes);
       break;
     case DType::f16:
-      for (size_t i = 0; i < count; ++i) out[i] = half_to_float(read_u16(entry.data + 2 * i));
+      for (size_t i = 0; i < count; ++i) out.push_back(half_to_float(read_u16(entry.data + 2 * i)));
       break;
     case DType::bf16:
-      for (size_t i = 0; i < count; ++i) out[i] = bf16_to_float(read_u16(entry.data + 2 * i));
+      for (size_t i = 0; i < count; ++i) out.push_back(bf16_to_float(read_u16(entry.data + 2 * i)));
       break;
   }
   return out;

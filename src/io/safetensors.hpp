@@ -50,6 +50,14 @@ class SafetensorsFile {
   // loading a model never holds the file and its converted weights in memory at once. Touching the
   // data again reads it back from the file.
   void release(const TensorEntry& entry) const;
+  // The same for any bytes inside a mapping.
+  static void release_mapped(const void* data, size_t bytes);
+  // The tensor's values in place when it is F32 and aligned for float (safetensors writers align
+  // the data section in practice), else null. Valid while this file is open.
+  const float* f32_view(const TensorEntry& entry) const;
+  // Maps the tensor's pages in one call (they are in the page cache when the file is warm), rather
+  // than one page fault per 4 KiB page as they are read.
+  static void prefault(const TensorEntry& entry);
 
   SafetensorsFile(SafetensorsFile&& other) noexcept;
   SafetensorsFile& operator=(SafetensorsFile&& other) noexcept;

@@ -24,27 +24,50 @@ bool CheckpointReader::has(const std::string& name) const {
   return checkpoint_.find(prefix_ + name) != nullptr;
 }
 
-std::vector<float> CheckpointReader::read(const std::string& name,
-                                          const std::vector<int64_t>& shape) const {
-  const std::string full = prefix_ + name;
+const TensorEntry& CheckpointReader::entry(const std::string& full,
+                                           const std::vector<int64_t>& shape,
+                                           const SafetensorsFile*& file) const {
   // A missing tensor names the checkpoint (model.safetensors or the shards' index); anything wrong
   // with a present one names the file holding it.
-  const SafetensorsFile* file = checkpoint_.file_of(full);
+  file = checkpoint_.file_of(full);
   if (!file) throw Error(checkpoint_.path().string() + ": tensor '" + full + "' is missing");
-  const TensorEntry* entry = file->find(full);
-  if (entry->shape != shape) {
+  const TensorEntry* found = file->find(full);
+  if (found->shape != shape) {
     throw Error(file->path().string() + ": tensor '" + full + "' has shape " +
-                shape_text(entry->shape) + ", expected " + shape_text(shape));
+                shape_text(found->shape) + ", expected " + shape_text(shape));
   }
-  std::vector<float> values = file->to_float(*entry);
-  file->release(*entry);
-  for (size_t i = 0; i < values.size(); ++i) {
+  return *found;
+}
+
+void CheckpointReader::check_finite(const SafetensorsFile& file, const std::string& full,
+                                    const float* values, size_t count) const {
+  for (size_t i = 0; i < count; ++i) {
     if (!std::isfinite(values[i])) {
-      throw Error(file->path().string() + ": tensor '" + full + "' holds a non-finite value (" +
+      throw Error(file.path().string() + ": tensor '" + full + "' holds a non-finite value (" +
                   std::to_string(values[i]) + ") at element " + std::to_string(i));
     }
   }
+}
+
+std::vector<float> CheckpointReader::read(const std::string& name,
+                                          const std::vector<int64_t>& shape) const {
+  const std::string full = prefix_ + name;
+  const SafetensorsFile* file = nullptr;
+  const TensorEntry& found = entry(full, shape, file);
+  std::vector<float> values = file->to_float(found);
+  file->release(found);
+  check_finite(*file, full, values.data(), values.size());
   return values;
+}
+
+Matrix CheckpointReader::matrix_view(const std::string& name, int64_t rows, int64_t cols) const {
+  const std::string full = prefix_ + name;
+  const SafetensorsFile* file = nullptr;
+  const TensorEntry& found = entry(full, {rows, cols}, file);
+  const float* view = file->f32_view(found);
+  if (!view) return Matrix{rows, cols, read(name, {rows, cols})};
+  check_finite(*file, full, view, static_cast<size_t>(rows * cols));
+  return Matrix{rows, cols, {}, view, &SafetensorsFile::release_mapped};
 }
 
 Matrix CheckpointReader::matrix(const std::string& name, int64_t rows, int64_t cols) const {
@@ -61,7 +84,7 @@ Norm CheckpointReader::norm(const std::string& name, int64_t size, bool optional
 }
 
 LinearWeights CheckpointReader::linear(const std::string& name, int64_t out, int64_t in) const {
-  return LinearWeights{matrix(name + ".weight", out, in), vector(name + ".bias", out)};
+  return LinearWeights{matrix_view(name + ".weight", out, in), vector(name + ".bias", out)};
 }
 
 LinearWeights CheckpointReader::stacked_linear(const std::vector<std::string>& names, int64_t out,
@@ -72,8 +95,11 @@ LinearWeights CheckpointReader::stacked_linear(const std::vector<std::string>& n
   stacked.bias.reserve(parts * out);
   for (const std::string& name : names) {
     const LinearWeights one = linear(name, out, in);
-    stacked.weight.data.insert(stacked.weight.data.end(), one.weight.data.begin(),
-                               one.weight.data.end());
+    stacked.weight.data.insert(stacked.weight.data.end(), one.weight.values(),
+                               one.weight.values() + one.weight.size());
+    if (one.weight.release_view) {
+      one.weight.release_view(one.weight.view, sizeof(float) * one.weight.size());
+    }
     stacked.bias.insert(stacked.bias.end(), one.bias.begin(), one.bias.end());
   }
   return stacked;

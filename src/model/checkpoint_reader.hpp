@@ -20,9 +20,13 @@ class CheckpointReader {
 
   bool has(const std::string& name) const;
   Matrix matrix(const std::string& name, int64_t rows, int64_t cols) const;
+  // A view of the tensor in the mapping when it is stored F32 (aligned), else a copy converted to
+  // float32: for weights the backend copies into its own layout while the checkpoint is open.
+  Matrix matrix_view(const std::string& name, int64_t rows, int64_t cols) const;
   std::vector<float> vector(const std::string& name, int64_t size) const;
   // A layer norm's weight and bias, or an absent Norm when `optional` and the weight is missing.
   Norm norm(const std::string& name, int64_t size, bool optional = false) const;
+  // Its weight is a matrix_view.
   LinearWeights linear(const std::string& name, int64_t out, int64_t in) const;
   // Several [out, in] linear maps stacked into one [parts·out, in] map (e.g. query, key and value,
   // so that one GEMM computes all three).
@@ -31,6 +35,10 @@ class CheckpointReader {
 
  private:
   std::vector<float> read(const std::string& name, const std::vector<int64_t>& shape) const;
+  const TensorEntry& entry(const std::string& full, const std::vector<int64_t>& shape,
+                           const SafetensorsFile*& file) const;
+  void check_finite(const SafetensorsFile& file, const std::string& full, const float* values,
+                    size_t count) const;
   const Checkpoint& checkpoint_;
   std::string prefix_;
 };

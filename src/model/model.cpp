@@ -36,14 +36,13 @@ Execution execution_of(const EncodeOptions& options) {
 int64_t count_parameters(const EncoderWeights& w) {
   auto norm = [](const Norm& n) { return static_cast<int64_t>(n.gamma.size() + n.beta.size()); };
   auto linear = [](const LinearWeights& l) {
-    return static_cast<int64_t>(l.weight.data.size() + l.bias.size());
+    return l.weight.size() + static_cast<int64_t>(l.bias.size());
   };
-  int64_t total =
-      static_cast<int64_t>(w.word_embeddings.data.size() + w.token_type_embeddings.data.size()) +
-      norm(w.embedding_norm) + norm(w.final_norm);
+  int64_t total = w.word_embeddings.size() + w.token_type_embeddings.size() +
+                  norm(w.embedding_norm) + norm(w.final_norm);
   // A computed sinusoidal table is not a parameter.
   if (w.config.position_embedding_type == PositionEmbedding::learned) {
-    total += static_cast<int64_t>(w.position_embeddings.data.size());
+    total += w.position_embeddings.size();
   }
   for (const LayerWeights& l : w.layers) {
     total += linear(l.qkv) + linear(l.attention_out) + linear(l.ffn_in) + linear(l.ffn_out) +
@@ -158,16 +157,14 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   ModelInfo info;
   info.model_type = std::string(family.model_type);
   info.transformer_folder = layout.transformer_folder;
-  detail::EncoderWeights weights = [&] {
-    // The mapping lives only while the weights are copied out of it.
-    const auto checkpoint = detail::Checkpoint::open_folder(layout.transformer_folder);
-    info.weights_dtype = detail::stored_dtype(checkpoint);
-    info.load_times.open_ms = ms_since(open_start);
-    const auto read_start = Clock::now();
-    detail::EncoderWeights read = family.load_weights(config, checkpoint);
-    info.load_times.read_ms = ms_since(read_start);
-    return read;
-  }();
+  // The mapping lives until the backend has prepared the weights: F32 linear weights go from it
+  // straight into the backend's layout.
+  const auto checkpoint = detail::Checkpoint::open_folder(layout.transformer_folder);
+  info.weights_dtype = detail::stored_dtype(checkpoint);
+  info.load_times.open_ms = ms_since(open_start);
+  const auto read_start = Clock::now();
+  detail::EncoderWeights weights = family.load_weights(config, checkpoint);
+  info.load_times.read_ms = ms_since(read_start);
   info.parameters = detail::count_parameters(weights);
   const auto prepare_start = Clock::now();
   auto impl = std::make_shared<detail::ModelImpl>(std::move(weights), options, std::move(info),

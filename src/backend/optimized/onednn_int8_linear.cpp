@@ -47,7 +47,8 @@ OneDnnInt8Linear::OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights wei
   // PyTorch's [out, in] layout is the matmul's [in, out] operand stored transposed ("ba").
   memory plain(memory::desc({in_, out_}, dt::s8, tag::ba), engine_, quantized.data());
   const auto probe = describe(kLayoutProbeRows, memory::desc({in_, out_}, dt::s8, tag::any));
-  weights_ = memory(probe.weights_desc(), engine_);
+  weights_storage_ = PageBuffer(probe.weights_desc().get_size());
+  weights_ = memory(probe.weights_desc(), engine_, weights_storage_.data());
   dnnl::stream stream(engine_);
   dnnl::reorder(plain, weights_).execute(stream, plain, weights_);
   stream.wait();

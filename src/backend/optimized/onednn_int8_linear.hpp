@@ -48,6 +48,7 @@ class OneDnnInt8Linear final : public OptimizedLinear {
   std::optional<Activation> activation_;
   std::vector<float> weight_scales_;  // per output row
   std::vector<float> bias_;           // zeros when the model has none
+  PageBuffer weights_storage_;        // weights_'s values
   dnnl::memory weights_;
 
   PrimitiveCache<Primitive> primitives_;

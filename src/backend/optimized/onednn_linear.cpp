@@ -64,8 +64,9 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
       return describe(kLayoutProbeRows, any_md, dt::f32);
     }
   }();
-  memory plain(plain_md, engine_, weights.weight.data.data());
-  weights_ = memory(probe.weights_desc(), engine_);
+  memory plain(plain_md, engine_, const_cast<float*>(weights.weight.values()));
+  weights_storage_ = PageBuffer(probe.weights_desc().get_size());
+  weights_ = memory(probe.weights_desc(), engine_, weights_storage_.data());
   dnnl::stream stream(engine_);
   dnnl::reorder(plain, weights_).execute(stream, plain, weights_);
   stream.wait();

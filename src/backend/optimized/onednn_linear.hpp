@@ -15,6 +15,7 @@
 #include "backend/execution.hpp"
 #include "backend/optimized/onednn_threads.hpp"
 #include "backend/optimized/optimized_scratch.hpp"
+#include "backend/optimized/page_buffer.hpp"
 
 namespace vecformer::detail {
 
@@ -134,6 +135,7 @@ class OneDnnLinear final : public OptimizedLinear {
   // primitive launch for 0.4 MB (bf16 layer 1x128: 0.975x the time). Both round with the same
   // instruction where it exists, so the values are the same.
   bool onednn_converts_ = false;
+  PageBuffer weights_storage_;  // weights_'s values
   dnnl::memory weights_;
   dnnl::memory bias_;  // empty: no bias
 
