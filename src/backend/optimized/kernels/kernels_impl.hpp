@@ -275,11 +275,14 @@ template <class Arch>
 float ArchKernels<Arch>::quantize_row(const float* x, int64_t n, int8_t* q) {
   using B = simd::Batch<Arch>;
   constexpr int64_t w = simd::kWidth<Arch>;
+  const B zero(0.0f), infinity(std::numeric_limits<float>::infinity());
   B largest(0.0f);
   for (int64_t i = 0; i < n; i += w) {
     const B v =
         i + w <= n ? B::load_unaligned(x + i) : simd::load_partial<Arch>(x + i, n - i, 0.0f);
-    largest = xsimd::max(largest, xsimd::abs(v));
+    // Finite values only (the comparison is false for NaN and ±Inf), as the plain twin.
+    const B magnitude = xsimd::abs(v);
+    largest = xsimd::max(largest, xsimd::select(magnitude < infinity, magnitude, zero));
   }
   const float max_abs = simd::horizontal_max<Arch>(largest);
   // The same operations as the plain twin, so the results are identical.
@@ -290,8 +293,10 @@ float ArchKernels<Arch>::quantize_row(const float* x, int64_t n, int8_t* q) {
     const int64_t count = i + w <= n ? w : n - i;
     const B v =
         count == w ? B::load_unaligned(x + i) : simd::load_partial<Arch>(x + i, count, 0.0f);
-    xsimd::to_int(xsimd::min(xsimd::max(xsimd::nearbyint(v * inverse), lo), hi))
-        .store_aligned(lanes);
+    const B rounded = xsimd::nearbyint(v * inverse);
+    // NaN to 0 before the clamp, whose min/max would pass on an operand of their own choosing.
+    const B defined = xsimd::select(rounded == rounded, rounded, zero);
+    xsimd::to_int(xsimd::min(xsimd::max(defined, lo), hi)).store_aligned(lanes);
     for (int64_t j = 0; j < count; ++j) q[i + j] = static_cast<int8_t>(lanes[j]);
   }
   return scale;
