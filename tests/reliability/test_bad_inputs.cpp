@@ -128,9 +128,10 @@ class Folder {
 };
 
 // Model::load throws vecformer::Error whose message holds every fragment.
-void expect_load_error(const Folder& folder, const std::vector<std::string>& fragments) {
+void expect_load_error(const Folder& folder, const std::vector<std::string>& fragments,
+                       const LoadOptions& options = {}) {
   try {
-    (void)Model::load(folder.path());
+    (void)Model::load(folder.path(), options);
     FAIL("Model::load accepted the folder");
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -302,6 +303,40 @@ TEST_CASE(
       expect_load_error(
           bad, {"model.safetensors", "'" + word + "'", "more elements than fit in 64 bits"});
     }
+  }
+  SECTION("int8 inner dimensions past exact int32 accumulation") {
+    // 127 · 127 · 133144 < 2^31 <= 127 · 127 · 133145; no weights are written: the check comes
+    // before they are read.
+    const LoadOptions int8{.backend = BackendKind::optimized, .dtype = ComputeType::int8};
+    for (const char* key : {"hidden_size", "intermediate_size"}) {
+      json c = tiny_config();
+      c[key] = 133145;
+      if (std::string(key) == "hidden_size") c["num_attention_heads"] = 5;  // 133145 = 5 · 26629
+      bad.write_config(c);
+      expect_load_error(
+          bad,
+          {"config.json", std::string("field '") + key + "' is 133145", "more than 133144", "int8"},
+          int8);
+    }
+    json distilbert = {{"model_type", "distilbert"},
+                       {"dim", kHidden},
+                       {"n_heads", 2},
+                       {"hidden_dim", 1 << 20},
+                       {"n_layers", 1},
+                       {"vocab_size", kVocab},
+                       {"max_position_embeddings", kPositions}};
+    bad.write_config(distilbert);
+    expect_load_error(bad, {"config.json", "field 'hidden_dim' is 1048576", "more than 133144"},
+                      int8);
+    // At the bound, the int8 check passes and loading goes on to the (missing) weights; float32
+    // never asks.
+    json c = tiny_config();
+    c["intermediate_size"] = 133144;
+    bad.write_config(c);
+    expect_load_error(bad, {"model.safetensors"}, int8);
+    c["intermediate_size"] = 1 << 20;
+    bad.write_config(c);
+    expect_load_error(bad, {"model.safetensors"});
   }
   // Whatever failed to load, the model loaded before is untouched.
   CHECK(same_bits(model.encode(good_batch(), {.threads = 1}), expected));
