@@ -29,8 +29,11 @@ template <class Arch>
 inline constexpr int64_t kWidth = static_cast<int64_t>(Batch<Arch>::size);
 
 // a · b + c with one rounding. xsimd 8.1 has no AVX-512 fma of its own (its generic a * b + c is
-// fused only when the compiler contracts it, which GCC does at -O2 but not in the -O1 sanitizer
-// builds), so AVX-512 calls the instruction itself: every build computes the same values.
+// fused only when the compiler contracts it, which GCC 12 does from -O2 under its C++ default
+// -ffp-contract=fast, -std=c++20 included, but not in the -O1 sanitizer builds), so AVX-512 calls
+// the instruction itself: every build computes the same values. (A plain a * b + c elsewhere in
+// these kernels may be contracted from -O2, so where the same bits in every build matter, the
+// kernels call this.)
 template <class Arch>
 Batch<Arch> fma(const Batch<Arch>& a, const Batch<Arch>& b, const Batch<Arch>& c) {
   if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
