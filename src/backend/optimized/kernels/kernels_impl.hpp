@@ -78,6 +78,21 @@ void transform_in_place(float* x, int64_t n, Op op) {
   if (i < n) store_partial<Arch>(x + i, n - i, op(load_partial<Arch>(x + i, n - i, 0.0f)));
 }
 
+// Writes the kWidth int32 lanes of `codes`, each within [-127, 127], to q as int8: one narrowing
+// store instead of a scalar store per lane.
+template <class Arch>
+void store_int8(int8_t* q, const xsimd::batch<int32_t, Arch>& codes) {
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm512_cvtepi32_epi8(codes));
+  } else {
+    static_assert(kWidth<Arch> == 8, "AVX2: eight lanes");
+    const __m256i lanes = codes;
+    const __m128i words =
+        _mm_packs_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(q), _mm_packs_epi16(words, words));
+  }
+}
+
 template <class Arch>
 float horizontal_max(const Batch<Arch>& b) {
   alignas(Arch::alignment()) float lanes[kWidth<Arch>];
@@ -299,8 +314,13 @@ float ArchKernels<Arch>::quantize_row(const float* x, int64_t n, int8_t* q) {
     const B rounded = xsimd::nearbyint(v * inverse);
     // NaN to 0 before the clamp, whose min/max would pass on an operand of their own choosing.
     const B defined = xsimd::select(rounded == rounded, rounded, zero);
-    xsimd::to_int(xsimd::min(xsimd::max(defined, lo), hi)).store_aligned(lanes);
-    for (int64_t j = 0; j < count; ++j) q[i + j] = static_cast<int8_t>(lanes[j]);
+    const auto codes = xsimd::to_int(xsimd::min(xsimd::max(defined, lo), hi));
+    if (count == w) {
+      simd::store_int8<Arch>(q + i, codes);
+    } else {
+      codes.store_aligned(lanes);
+      for (int64_t j = 0; j < count; ++j) q[i + j] = static_cast<int8_t>(lanes[j]);
+    }
   }
   return scale;
 }
