@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "vecformer/export.hpp"
+
 namespace vecformer {
 
 enum class Activation { gelu_erf, gelu_tanh, relu };
@@ -36,7 +38,7 @@ struct Config {
   int64_t max_length() const { return max_position_embeddings - position_offset; }
 };
 
-std::string_view to_string(Activation activation);
-std::string_view to_string(PositionEmbedding position);
+VECFORMER_API std::string_view to_string(Activation activation);
+VECFORMER_API std::string_view to_string(PositionEmbedding position);
 
 }  // namespace vecformer

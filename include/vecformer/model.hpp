@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vecformer/config.hpp"
+#include "vecformer/export.hpp"
 #include "vecformer/tensor.hpp"
 
 namespace vecformer {
@@ -85,7 +86,7 @@ struct AttentionCapture {
 // Scratch memory of finished calls is kept for the next ones: a Model that served N calls at once
 // holds N workspaces, each sized for the largest batch it ran (about 6 × hidden + intermediate
 // floats per token: 3.9 MB for BERT-base at 128 tokens), until it is destroyed.
-class Model {
+class VECFORMER_API Model {
  public:
   static Model load(const std::filesystem::path& folder, const LoadOptions& options = {});
 

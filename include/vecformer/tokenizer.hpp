@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vecformer/export.hpp"
+
 namespace vecformer {
 
 namespace detail {
@@ -31,7 +33,7 @@ struct TokenizerOptions {
 // str.lower(), final sigma included; character classes are Unicode 14
 // (tools/gen_unicode_tables.py). Tested id for id against Hugging Face's own tokenizer
 // (tests/tokenizer/data).
-class Tokenizer {
+class VECFORMER_API Tokenizer {
  public:
   // From a model folder: tokenizer.json (when it holds a WordPiece model) or vocab.txt, with
   // options from tokenizer_config.json (do_lower_case, strip_accents, tokenize_chinese_chars) when

@@ -93,4 +93,9 @@ class Backend {
 std::unique_ptr<Backend> make_reference_backend();
 std::unique_ptr<Backend> make_optimized_backend(ComputeType dtype = ComputeType::f32);
 
+// The int8 GEMMs sum products of two codes in [-127, 127] in int32 over the inner dimension K
+// (hidden_size for the projections and the first feed-forward GEMM, intermediate_size for the
+// second): exact, with no overflow, only while 127 · 127 · K < 2^31.
+inline constexpr int64_t kInt8MaxInnerDimension = ((int64_t{1} << 31) - 1) / (127 * 127);
+
 }  // namespace vecformer::detail

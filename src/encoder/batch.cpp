@@ -44,7 +44,12 @@ Batch Batch::pack(std::span<const Sequence> sequences, const Config& config) {
                       std::to_string(config.vocab_size) + ")");
       }
       const int64_t type = s.token_type_ids.empty() ? 0 : s.token_type_ids[t];
-      if (type < 0 || (type > 0 && type >= config.type_vocab_size)) {
+      if (type > 0 && config.type_vocab_size == 0) {
+        reject(i, "token " + std::to_string(t) + " has type id " + std::to_string(type) +
+                      ", but the model has no token types (type_vocab_size 0, or no token type "
+                      "embedding in its checkpoint): every type id must be 0");
+      }
+      if (type < 0 || type >= std::max<int64_t>(config.type_vocab_size, 1)) {
         reject(i, "token " + std::to_string(t) + " has type id " + std::to_string(type) +
                       ", outside type_vocab_size (" + std::to_string(config.type_vocab_size) + ")");
       }

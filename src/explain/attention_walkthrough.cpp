@@ -9,28 +9,11 @@ namespace vecformer::detail {
 
 namespace {
 
-// Steps 1-3 for one query: q · k_j for every token j, in double as reference::attention_head sums.
-std::vector<double> dot_products(const QkvView& qkv, int64_t head, int64_t focus) {
-  const float* query = qkv.query(focus, head);
-  std::vector<double> dots(static_cast<size_t>(qkv.tokens));
-  for (int64_t other = 0; other < qkv.tokens; ++other) {
-    const float* key = qkv.key(other, head);
-    double dot = 0.0;
-    for (int64_t d = 0; d < qkv.head_dim; ++d) dot += static_cast<double>(query[d]) * key[d];
-    dots[other] = dot;
-  }
-  return dots;
-}
-
-double scale_of(int64_t head_dim) {
-  return 1.0 / std::sqrt(static_cast<double>(head_dim));
-}
-
-// Steps 3-5: the scaled similarities rounded to float, then the specification's own softmax.
-std::vector<float> weights_from(const std::vector<double>& dots, double scale) {
-  std::vector<float> weights(dots.size());
-  for (size_t j = 0; j < dots.size(); ++j) weights[j] = static_cast<float>(dots[j] * scale);
-  reference::softmax(weights.data(), static_cast<int64_t>(weights.size()));
+// Steps 1 to 5 for one focus token, by the specification itself (reference::attention_weights).
+std::vector<float> weights_of(const QkvView& qkv, int64_t head, int64_t focus) {
+  std::vector<float> weights(static_cast<size_t>(qkv.tokens));
+  reference::attention_weights(qkv.query(0, head), 3 * qkv.hidden(), qkv.hidden(), qkv.tokens,
+                               qkv.head_dim, focus, weights.data());
   return weights;
 }
 
@@ -42,7 +25,7 @@ AttentionSteps walk_through_attention(const QkvView& qkv, int64_t head, int64_t 
   s.head = head;
   s.focus = focus;
   s.head_dim = dim;
-  s.scale = scale_of(dim);
+  s.scale = 1.0 / std::sqrt(static_cast<double>(dim));
 
   // 1. Query: the focus token's query vector.
   const float* query = qkv.query(focus, head);
@@ -50,9 +33,12 @@ AttentionSteps walk_through_attention(const QkvView& qkv, int64_t head, int64_t 
   // 2. Keys: every token's key vector.
   for (int64_t j = 0; j < tokens; ++j)
     s.keys.emplace_back(qkv.key(j, head), qkv.key(j, head) + dim);
-  // 3. Similarity: the query-key dot product, scaled by 1/sqrt(head_dim).
-  s.dot_products = dot_products(qkv, head, focus);
-  for (double dot : s.dot_products) s.similarities.push_back(static_cast<float>(dot * s.scale));
+  // 3. Similarity: the query-key dot product, scaled by 1/sqrt(head_dim) (the specification's
+  // dot product, and its rounding of the scaled value to float, kept for display).
+  for (int64_t j = 0; j < tokens; ++j) {
+    s.dot_products.push_back(reference::query_key_dot(query, qkv.key(j, head), dim));
+    s.similarities.push_back(static_cast<float>(s.dot_products.back() * s.scale));
+  }
   // 4. Softmax over the similarities (the terms reference::softmax forms, kept for display) ...
   s.similarity_max = s.similarities[0];
   for (float v : s.similarities)
@@ -62,7 +48,7 @@ AttentionSteps walk_through_attention(const QkvView& qkv, int64_t head, int64_t 
     s.exponential_sum += s.exponentials.back();
   }
   // 5. ... gives the attention weights, which sum to 1.
-  s.weights = weights_from(s.dot_products, s.scale);
+  s.weights = weights_of(qkv, head, focus);
   for (float w : s.weights) s.weight_sum += w;
   // 6. Scaled values: each token's value vector times its weight;
   s.sum.assign(static_cast<size_t>(dim), 0.0);
@@ -84,8 +70,7 @@ std::vector<float> attention_weights(const QkvView& qkv, int64_t head) {
   std::vector<float> matrix;
   matrix.reserve(static_cast<size_t>(qkv.tokens * qkv.tokens));
   for (int64_t focus = 0; focus < qkv.tokens; ++focus) {
-    const std::vector<float> row =
-        weights_from(dot_products(qkv, head, focus), scale_of(qkv.head_dim));
+    const std::vector<float> row = weights_of(qkv, head, focus);
     matrix.insert(matrix.end(), row.begin(), row.end());
   }
   return matrix;

@@ -74,7 +74,8 @@ class ConfigReader {
     return value->get<bool>();
   }
 
-  static std::string field(std::string_view key) { return "field '" + std::string(key) + "'"; }
+  // Escaped: a key may come from the file (sentence-transformers' pooling_mode_*).
+  static std::string field(std::string_view key) { return "field '" + printable(key) + "'"; }
 
   // Long values (a whole nested object, say) would drown the message, so they are cut short; and
   // non-ASCII or control characters are escaped (see printable_json()).

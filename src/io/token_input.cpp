@@ -177,7 +177,8 @@ class LineReader {
   [[noreturn]] void fail_type(const std::string& type, size_t index) const {
     if (config_.type_vocab_size == 0) {
       fail(token(index) + " (type " + type +
-           ") must be 0 because the model has no token types (type_vocab_size 0)");
+           ") must be 0 because the model has no token types (type_vocab_size 0, or no token type "
+           "embedding in its checkpoint)");
     }
     fail(token(index) + " (type " + type + ") is outside the type vocabulary (type_vocab_size " +
          std::to_string(config_.type_vocab_size) + ")");

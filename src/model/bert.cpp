@@ -37,9 +37,16 @@ EncoderWeights load_bert_layout(const Config& config, const Checkpoint& checkpoi
     case PositionEmbedding::none:
       break;
   }
-  if (config.type_vocab_size > 0 && reader.has("embeddings.token_type_embeddings.weight")) {
-    w.token_type_embeddings =
-        reader.matrix("embeddings.token_type_embeddings.weight", config.type_vocab_size, hidden);
+  if (config.type_vocab_size > 0) {
+    if (reader.has("embeddings.token_type_embeddings.weight")) {
+      w.token_type_embeddings =
+          reader.matrix("embeddings.token_type_embeddings.weight", config.type_vocab_size, hidden);
+    } else {
+      // Some real checkpoints declare token types in config.json but ship no table for them: the
+      // model has none, so that input validation rejects a non-zero type id instead of the
+      // encoder silently ignoring it.
+      w.config.type_vocab_size = 0;
+    }
   }
   w.embedding_norm = reader.norm("embeddings.LayerNorm", hidden, /*optional=*/true);
 

@@ -12,7 +12,7 @@ constexpr std::array kFamilies = {
     Family{"bert", &read_bert_family_config, &load_bert_weights},
     Family{"roberta", &read_roberta_config, &load_roberta_weights},
     Family{"xlm-roberta", &read_roberta_config, &load_roberta_weights},
-    Family{"distilbert", &read_distilbert_config, &load_distilbert_weights},
+    Family{"distilbert", &read_distilbert_config, &load_distilbert_weights, "dim", "hidden_dim"},
 };
 }  // namespace
 

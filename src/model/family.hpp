@@ -15,6 +15,9 @@ struct Family {
   std::string_view model_type;
   Config (*read_config)(const ConfigReader& reader);
   EncoderWeights (*load_weights)(const Config& config, const Checkpoint& checkpoint);
+  // The config.json keys of Config::hidden_size and Config::intermediate_size, for messages.
+  std::string_view hidden_size_key = "hidden_size";
+  std::string_view intermediate_size_key = "intermediate_size";
 };
 
 // The family for a model_type; throws vecformer::Error naming the file and the supported types.

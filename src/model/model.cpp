@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "backend/backend.hpp"
 #include "backend/execution.hpp"
@@ -49,6 +51,22 @@ int64_t count_parameters(const EncoderWeights& w) {
              norm(l.attention_norm) + norm(l.ffn_norm);
   }
   return total;
+}
+
+// Before any weight is read: a config whose int8 products would overflow their int32 sums.
+void check_int8_inner_dimensions(const Config& config, const Family& family,
+                                 const std::filesystem::path& config_path) {
+  const std::pair<std::string_view, int64_t> inner[] = {
+      {family.hidden_size_key, config.hidden_size},
+      {family.intermediate_size_key, config.intermediate_size}};
+  for (const auto& [key, size] : inner) {
+    if (size > kInt8MaxInnerDimension) {
+      throw Error(config_path.string() + ": field '" + std::string(key) + "' is " +
+                  std::to_string(size) + ", more than " + std::to_string(kInt8MaxInnerDimension) +
+                  ", the largest inner dimension whose int8 products sum exactly in int32 "
+                  "(dtype int8)");
+    }
+  }
 }
 
 std::string stored_dtype(const Checkpoint& checkpoint) {
@@ -148,6 +166,9 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   const detail::Family& family =
       detail::find_family(reader.string("model_type", "bert"), config_path);
   const Config config = family.read_config(reader);
+  if (options.dtype == ComputeType::int8) {
+    detail::check_int8_inner_dimensions(config, family, config_path);
+  }
   if (layout.pooling_dimension != 0 && layout.pooling_dimension != config.hidden_size) {
     throw Error(layout.pooling_config.string() + ": field 'word_embedding_dimension' is " +
                 std::to_string(layout.pooling_dimension) +

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "io/config_json.hpp"
+#include "io/printable.hpp"
 #include "vecformer/error.hpp"
 
 namespace vecformer::detail {
@@ -68,9 +69,16 @@ ModelLayout read_model_layout(const std::filesystem::path& folder) {
       throw Error(where + " must be an object with string fields 'type' and 'path'");
     }
     const std::string type = module["type"].get<std::string>();
-    const std::filesystem::path path = folder / module["path"].get<std::string>();
+    const std::string relative = module["path"].get<std::string>();
+    // The path goes into every later message about the files under it, unescaped (as paths are).
+    if (std::any_of(relative.begin(), relative.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+      throw Error(where + " has path \"" + printable(relative) +
+                  "\", which holds control characters");
+    }
+    const std::filesystem::path path = folder / relative;
     if (!type.starts_with(kModulePrefix)) {
-      throw Error(where + " has type \"" + type +
+      throw Error(where + " has type \"" + printable(type) +
                   "\", which is not a sentence-transformers module");
     }
     const std::string_view name = std::string_view(type).substr(kModulePrefix.size());
@@ -82,7 +90,7 @@ ModelLayout read_model_layout(const std::filesystem::path& folder) {
     } else if (name == "Normalize") {
       layout.normalize = true;
     } else {
-      throw Error(where + " has type \"" + type +
+      throw Error(where + " has type \"" + printable(type) +
                   "\", which vecformer does not support (supported: Transformer, Pooling, "
                   "Normalize)");
     }

@@ -292,6 +292,43 @@ TEMPLATE_TEST_CASE("kernel int8 quantization and rescaling match their plain twi
   }
 }
 
+TEMPLATE_TEST_CASE("kernel int8 quantization of rows with NaN and infinities matches its twin",
+                   "[kernels][int8]", Avx512, Avx2) {
+  if (!cpu_runs<TestType>()) return;
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t n : kSizes) {
+    if (n < 3) continue;
+    CAPTURE(n);
+    auto row = normal(n, 0.0f, 3.0f, 950 + static_cast<uint32_t>(n));
+    // The non-finite values at the start, in the middle and in the last (possibly partial) batch.
+    const int64_t nan_at = 0, inf_at = n / 2, minus_inf_at = n - 1;
+    float largest = 0.0f;
+    for (int64_t i = 0; i < n; ++i) {
+      if (i != nan_at && i != inf_at && i != minus_inf_at)
+        largest = std::max(largest, std::fabs(row[i]));
+    }
+    row[nan_at] = kNaN;
+    row[inf_at] = kInf;
+    row[minus_inf_at] = -kInf;
+    std::vector<int8_t> q(n), q_expected(n);
+    const float s = ArchKernels<TestType>::quantize_row(row.data(), n, q.data());
+    const float s_expected = detail::quantize_row(row.data(), n, q_expected.data());
+    // The scale comes from the finite values only (the same float division as the twin).
+    CHECK(s == largest / 127.0f);
+    CHECK(s == s_expected);
+    CHECK(q == q_expected);
+    CHECK(q[nan_at] == 0);
+    CHECK(q[inf_at] == 127);
+    CHECK(q[minus_inf_at] == -127);
+  }
+  // Nothing finite and non-zero: scale 1, as for an all-zero row.
+  const std::vector<float> only = {kNaN, kInf, -kInf, 0.0f, kNaN};
+  std::vector<int8_t> q(only.size());
+  CHECK(ArchKernels<TestType>::quantize_row(only.data(), 5, q.data()) == 1.0f);
+  CHECK(q == std::vector<int8_t>{0, 127, -127, 0, 0});
+}
+
 // Two heads of head_dim in packed [q | k | v] rows of `length` tokens, plus 5 floats of padding per
 // row so that no stride is a multiple of the SIMD width; the tests run head 1.
 struct TwoHeads {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
@@ -113,6 +114,17 @@ TEST_CASE("per-row symmetric quantization", "[int8]") {
   std::vector<int8_t> qz(3, 5);
   CHECK(detail::quantize_row(zeros.data(), 3, qz.data()) == 1.0f);
   CHECK(qz == std::vector<int8_t>{0, 0, 0});
+}
+
+TEST_CASE("per-row symmetric quantization of NaN and infinities is defined", "[int8]") {
+  // The scale is taken over the finite values; NaN gives 0 and ±Inf ±127 (before, they reached a
+  // float-to-int8 conversion out of range: undefined behaviour).
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {0.5f, kInf, -1.27f, std::numeric_limits<float>::quiet_NaN(), -kInf};
+  std::vector<int8_t> q(x.size());
+  const float scale = detail::quantize_row(x.data(), 5, q.data());
+  CHECK(scale == 1.27f / 127.0f);
+  CHECK(q == std::vector<int8_t>{50, 127, -127, 0, -127});
 }
 
 TEST_CASE("bf16 feed-forward keeps its inner activations in bf16 without changing a bit",

@@ -132,7 +132,7 @@ TEST_CASE("token input: token types and attention masks", "[io][tokens]") {
   CHECK(zeros[0].token_type_ids == Ids{0, 0});
   CHECK_THROWS_WITH(read("{\"input_ids\": [1, 2], \"token_type_ids\": [0, 1]}\n", no_types),
                     "tokens.txt:1: token 2 (type 1) must be 0 because the model has no token "
-                    "types (type_vocab_size 0)");
+                    "types (type_vocab_size 0, or no token type embedding in its checkpoint)");
 
   CHECK_THROWS_WITH(read("{\"input_ids\": [1, 2], \"attention_mask\": [1, 0]}\n"),
                     Catch::Contains("tokens.txt:1: token 2 has attention_mask 0; padding is not "

@@ -10,9 +10,11 @@
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "io/token_input.hpp"
 #include "support/temp_path.hpp"
 #include "vecformer/error.hpp"
 #include "vecformer/model.hpp"
@@ -128,9 +130,10 @@ class Folder {
 };
 
 // Model::load throws vecformer::Error whose message holds every fragment.
-void expect_load_error(const Folder& folder, const std::vector<std::string>& fragments) {
+void expect_load_error(const Folder& folder, const std::vector<std::string>& fragments,
+                       const LoadOptions& options = {}) {
   try {
-    (void)Model::load(folder.path());
+    (void)Model::load(folder.path(), options);
     FAIL("Model::load accepted the folder");
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -303,8 +306,71 @@ TEST_CASE(
           bad, {"model.safetensors", "'" + word + "'", "more elements than fit in 64 bits"});
     }
   }
+  SECTION("int8 inner dimensions past exact int32 accumulation") {
+    // 127 · 127 · 133144 < 2^31 <= 127 · 127 · 133145; no weights are written: the check comes
+    // before they are read.
+    const LoadOptions int8{.backend = BackendKind::optimized, .dtype = ComputeType::int8};
+    for (const char* key : {"hidden_size", "intermediate_size"}) {
+      json c = tiny_config();
+      c[key] = 133145;
+      if (std::string(key) == "hidden_size") c["num_attention_heads"] = 5;  // 133145 = 5 · 26629
+      bad.write_config(c);
+      expect_load_error(
+          bad,
+          {"config.json", std::string("field '") + key + "' is 133145", "more than 133144", "int8"},
+          int8);
+    }
+    json distilbert = {{"model_type", "distilbert"},
+                       {"dim", kHidden},
+                       {"n_heads", 2},
+                       {"hidden_dim", 1 << 20},
+                       {"n_layers", 1},
+                       {"vocab_size", kVocab},
+                       {"max_position_embeddings", kPositions}};
+    bad.write_config(distilbert);
+    expect_load_error(bad, {"config.json", "field 'hidden_dim' is 1048576", "more than 133144"},
+                      int8);
+    // At the bound, the int8 check passes and loading goes on to the (missing) weights; float32
+    // never asks.
+    json c = tiny_config();
+    c["intermediate_size"] = 133144;
+    bad.write_config(c);
+    expect_load_error(bad, {"model.safetensors"}, int8);
+    c["intermediate_size"] = 1 << 20;
+    bad.write_config(c);
+    expect_load_error(bad, {"model.safetensors"});
+  }
   // Whatever failed to load, the model loaded before is untouched.
   CHECK(same_bits(model.encode(good_batch(), {.threads = 1}), expected));
+}
+
+TEST_CASE(
+    "a checkpoint without a token type table has no token types: a non-zero type id is an Error",
+    "[reliability][bad-input]") {
+  // config.json says type_vocab_size 2, as some real checkpoints do that ship no table.
+  Tensors tensors = tiny_tensors();
+  tensors.erase("embeddings.token_type_embeddings.weight");
+  Folder folder("no-token-types");
+  folder.write_model(tiny_config(), tensors);
+  const Model model = Model::load(folder.path());
+  CHECK(model.config().type_vocab_size == 0);
+
+  const std::vector<Sequence> untyped = {Sequence{{1, 2, 3}, {}}};
+  const Tensor expected = model.encode(untyped, {.threads = 1});
+  CHECK(same_bits(model.encode({Sequence{{1, 2, 3}, {0, 0, 0}}}, {.threads = 1}), expected));
+  // Before, type 1 was accepted and silently ignored (the same output as type 0).
+  CHECK_THROWS_WITH(model.encode({Sequence{{1, 2, 3}, {0, 0, 0}}, Sequence{{4, 5}, {0, 1}}}),
+                    "sequence 1: token 1 has type id 1, but the model has no token types "
+                    "(type_vocab_size 0, or no token type embedding in its checkpoint): every "
+                    "type id must be 0");
+  CHECK_THROWS_WITH(model.encode({Sequence{{4, 5}, {0, -1}}}),
+                    "sequence 0: token 1 has type id -1, outside type_vocab_size (0)");
+  // Token input files are checked against the loaded model's config, naming the line.
+  std::istringstream lines("1 2 3\n{\"input_ids\": [4, 5], \"token_type_ids\": [0, 1]}\n");
+  CHECK_THROWS_WITH(detail::read_token_input(lines, "tokens.jsonl", model.config()),
+                    "tokens.jsonl:2: token 2 (type 1) must be 0 because the model has no token "
+                    "types (type_vocab_size 0, or no token type embedding in its checkpoint)");
+  CHECK(same_bits(model.encode(untyped, {.threads = 1}), expected));
 }
 
 TEST_CASE("a missing model folder is an Error naming it", "[reliability][bad-input]") {

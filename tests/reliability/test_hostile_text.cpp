@@ -12,6 +12,7 @@
 #include "io/config_json.hpp"
 #include "io/safetensors.hpp"
 #include "io/token_input.hpp"
+#include "model/sentence_transformers.hpp"
 #include "support/temp_path.hpp"
 #include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
@@ -131,6 +132,37 @@ TEST_CASE("input bytes in error messages are escaped and bounded", "[reliability
   CHECK(message == config.string() +
                        ": field 'hidden_act' is \"\\x1B[2Jswish\", which is not supported "
                        "(supported: gelu, gelu_new, gelu_pytorch_tanh, relu)");
+}
+
+TEST_CASE("sentence-transformers values in error messages are escaped", "[reliability][hostile]") {
+  test::TempPath temp("hostile-modules");
+  fs::create_directories(temp.path() / "pool");
+  const fs::path modules = temp.path() / "modules.json";
+  const auto layout_error = [&](const std::string& json_text) {
+    write(modules, json_text);
+    return error_of([&] { detail::read_model_layout(temp.path()); });
+  };
+  // A terminal escape (clear screen), a NUL, and U+009B (a C1 CSI; UTF-8 C2 9B) in module types.
+  std::string message = layout_error("[{\"type\": \"x\\u001b[2J\\u0000\\u009b\", \"path\": \"\"}]");
+  CHECK(message == modules.string() +
+                       ": module 0 has type \"x\\x1B[2J\\x00\\xC2\\x9B\", which is not a "
+                       "sentence-transformers module");
+  message = layout_error(
+      "[{\"type\": \"sentence_transformers.models.\\u001b]0;pwned\\u0007\", \"path\": \"\"}]");
+  CHECK(printable_ascii(message));
+  CHECK_THAT(message,
+             Catch::Contains("has type \"sentence_transformers.models.\\x1B]0;pwned\\x07\""));
+  // A module path goes into later messages as a path: control characters are refused up front.
+  message = layout_error(
+      "[{\"type\": \"sentence_transformers.models.Transformer\", \"path\": \"t\\u001b[2J\"}]");
+  CHECK(message ==
+        modules.string() + ": module 0 has path \"t\\x1B[2J\", which holds control characters");
+  // A pooling key from the file.
+  write(temp.path() / "pool" / "config.json", "{\"pooling_mode_\\u001b[31m\": true}");
+  message =
+      layout_error("[{\"type\": \"sentence_transformers.models.Pooling\", \"path\": \"pool\"}]");
+  CHECK(printable_ascii(message));
+  CHECK_THAT(message, Catch::Contains("field 'pooling_mode_\\x1B[31m' is true"));
 }
 
 TEST_CASE("deeply nested JSON is an Error, not a stack overflow", "[reliability][hostile]") {

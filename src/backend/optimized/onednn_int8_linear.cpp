@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/parallel.hpp"
@@ -20,12 +21,18 @@ constexpr int64_t kLayoutProbeRows = 128;
 }  // namespace
 
 float quantize_row(const float* x, int64_t n, int8_t* q) {
+  // One infinity would otherwise make the scale infinite and every other code 0 (or NaN).
   float max_abs = 0.0f;
-  for (int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::abs(x[i]));
+  for (int64_t i = 0; i < n; ++i) {
+    const float magnitude = std::abs(x[i]);
+    if (magnitude < std::numeric_limits<float>::infinity()) max_abs = std::max(max_abs, magnitude);
+  }
   const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
   const float inverse = 1.0f / scale;
   for (int64_t i = 0; i < n; ++i) {
-    q[i] = static_cast<int8_t>(std::clamp(std::nearbyint(x[i] * inverse), -127.0f, 127.0f));
+    // A NaN must not reach the conversion to int8 (undefined behaviour); ±Inf clamp to ±127.
+    const float rounded = std::nearbyint(x[i] * inverse);
+    q[i] = std::isnan(rounded) ? 0 : static_cast<int8_t>(std::clamp(rounded, -127.0f, 127.0f));
   }
   return scale;
 }

@@ -54,8 +54,9 @@ class OneDnnInt8Linear final : public OptimizedLinear {
   PrimitiveCache<Primitive> primitives_;
 };
 
-// Symmetric per-row quantization: q = round(x / s) with s = max |x| / 127 (1 for an all-zero row).
-// Returns s. Also the plain twin the int8 tests check against.
+// Symmetric per-row quantization: q = clamp(round(x / s), -127, 127) with s = max |x| / 127 over
+// the row's finite values (1 when none is non-zero); NaN gives 0, +Inf 127 and -Inf -127. Returns
+// s. Also the plain twin the int8 tests check against.
 float quantize_row(const float* x, int64_t n, int8_t* q);
 
 }  // namespace vecformer::detail

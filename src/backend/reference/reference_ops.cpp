@@ -58,36 +58,56 @@ void add_layer_norm_row(float* x, const float* delta, const float* gamma, const 
   }
 }
 
+double query_key_dot(const float* query, const float* key, int64_t head_dim) {
+  double dot = 0.0;
+  for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(query[d]) * key[d];
+  return dot;
+}
+
+void attention_weights(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                       int64_t head_dim, int64_t focus, float* weights) {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  // 1. Query: the focus token's query vector.
+  const float* query = qkv + focus * row_stride;
+  for (int64_t other = 0; other < length; ++other) {
+    // 2. Keys: every token's key vector.
+    const float* key = qkv + other * row_stride + key_offset;
+    // 3. Similarity: the query-key dot product, scaled by 1/sqrt(head_dim).
+    weights[other] = static_cast<float>(query_key_dot(query, key, head_dim) * scale);
+  }
+  // 4. Softmax over the similarities ...
+  softmax(weights, length);
+  // 5. ... gives the attention weights, which sum to 1.
+}
+
+namespace {
+
+// Steps 6 to 8 for one focus token, from its attention weights; token t's value starts at
+// values + t·value_stride.
+void attention_value(const float* weights, const float* values, int64_t value_stride,
+                     int64_t length, int64_t head_dim, float* value_out) {
+  for (int64_t d = 0; d < head_dim; ++d) {
+    double sum = 0.0;
+    for (int64_t other = 0; other < length; ++other) {
+      const float* value = values + other * value_stride;
+      // 6. Scaled values: each token's value vector times its weight;
+      // 7. multiply-and-sum: added up over all tokens ...
+      sum += static_cast<double>(weights[other]) * value[d];
+    }
+    // 8. ... is the attention value of the focus token.
+    value_out[d] = static_cast<float>(sum);
+  }
+}
+
+}  // namespace
+
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                     int64_t head_dim, float* context, int64_t context_stride) {
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   std::vector<float> weights(length);
   for (int64_t focus = 0; focus < length; ++focus) {
-    // 1. Query: the focus token's query vector.
-    const float* query = qkv + focus * row_stride;
-    for (int64_t other = 0; other < length; ++other) {
-      // 2. Keys: every token's key vector.
-      const float* key = qkv + other * row_stride + key_offset;
-      // 3. Similarity: the query-key dot product, scaled by 1/sqrt(head_dim).
-      double dot = 0.0;
-      for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(query[d]) * key[d];
-      weights[other] = static_cast<float>(dot * scale);
-    }
-    // 4. Softmax over the similarities ...
-    softmax(weights.data(), length);
-    // 5. ... gives the attention weights, which sum to 1.
-    float* value_out = context + focus * context_stride;
-    for (int64_t d = 0; d < head_dim; ++d) {
-      double sum = 0.0;
-      for (int64_t other = 0; other < length; ++other) {
-        const float* value = qkv + other * row_stride + 2 * key_offset;
-        // 6. Scaled values: each token's value vector times its weight;
-        // 7. multiply-and-sum: added up over all tokens ...
-        sum += static_cast<double>(weights[other]) * value[d];
-      }
-      // 8. ... is the attention value of the focus token.
-      value_out[d] = static_cast<float>(sum);
-    }
+    attention_weights(qkv, row_stride, key_offset, length, head_dim, focus, weights.data());
+    attention_value(weights.data(), qkv + 2 * key_offset, row_stride, length, head_dim,
+                    context + focus * context_stride);
   }
 }
 
@@ -101,7 +121,8 @@ float round_to_bf16(float x) {
 
 void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                          int64_t head_dim, float* context, int64_t context_stride) {
-  // The same steps as attention_head, on bf16-rounded copies of the query, key and value rows.
+  // The same steps as attention_head, on bf16-rounded copies of the query, key and value rows
+  // (packed [q | k | v] per token) and with the weights rounded between steps 5 and 6.
   std::vector<float> rounded(static_cast<size_t>(length * 3 * head_dim));
   for (int64_t t = 0; t < length; ++t) {
     for (int64_t part = 0; part < 3; ++part) {
@@ -110,27 +131,13 @@ void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offse
       for (int64_t d = 0; d < head_dim; ++d) out[d] = round_to_bf16(in[d]);
     }
   }
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
   const int64_t stride = 3 * head_dim;
   std::vector<float> weights(length);
   for (int64_t focus = 0; focus < length; ++focus) {
-    const float* query = rounded.data() + focus * stride;
-    for (int64_t other = 0; other < length; ++other) {
-      const float* key = rounded.data() + other * stride + head_dim;
-      double dot = 0.0;
-      for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(query[d]) * key[d];
-      weights[other] = static_cast<float>(dot * scale);
-    }
-    softmax(weights.data(), length);
+    attention_weights(rounded.data(), stride, head_dim, length, head_dim, focus, weights.data());
     for (float& w : weights) w = round_to_bf16(w);
-    float* value_out = context + focus * context_stride;
-    for (int64_t d = 0; d < head_dim; ++d) {
-      double sum = 0.0;
-      for (int64_t other = 0; other < length; ++other) {
-        sum += static_cast<double>(weights[other]) * rounded[other * stride + 2 * head_dim + d];
-      }
-      value_out[d] = static_cast<float>(sum);
-    }
+    attention_value(weights.data(), rounded.data() + 2 * head_dim, stride, length, head_dim,
+                    context + focus * context_stride);
   }
 }
 

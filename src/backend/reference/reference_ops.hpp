@@ -22,8 +22,17 @@ void add_layer_norm_row(float* x, const float* delta, const float* gamma, const 
 // One head of scaled dot-product attention over one sequence of `length` tokens. Token t's query
 // starts at qkv + t·row_stride, its key `key_offset` floats later and its value 2·key_offset later;
 // each is head_dim long. Token t's attention value is written at context + t·context_stride.
+// Steps 1 to 5 are attention_weights; 6 to 8 follow in attention_head.
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
                     int64_t head_dim, float* context, int64_t context_stride);
+
+// Step 3's dot product q · k over head_dim values, summed in double in index order.
+double query_key_dot(const float* query, const float* key, int64_t head_dim);
+
+// Steps 1 to 5 of attention_head for the query of token `focus` (same layout): its attention
+// weights over the `length` tokens, written to weights[0, length).
+void attention_weights(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
+                       int64_t head_dim, int64_t focus, float* weights);
 
 // x rounded to bf16 (kept as a float32): to nearest, ties to even, as the AVX512-BF16 conversion
 // instructions round, which also flush denormals to (signed) zero and keep NaN a NaN.

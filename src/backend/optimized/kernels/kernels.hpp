@@ -40,7 +40,8 @@ void add(float* y, const float* x, int64_t n);
 void sum_rows(float* out, const float* a, const float* b, const float* c, int64_t n);
 
 // Symmetric quantization of one row: q[i] = clamp(round(x[i] / s), -127, 127) with
-// s = max |x| / 127 (1 for an all-zero row); returns s. Twin: detail::quantize_row.
+// s = max |x| / 127 over the finite values (1 when none is non-zero); NaN gives 0, ±Inf ±127.
+// Returns s. Twin: detail::quantize_row.
 float quantize_row(const float* x, int64_t n, int8_t* q);
 
 // y[i] = fma(y[i], scale, bias[i]) over n values (one rounding).

@@ -17,9 +17,11 @@ namespace vecformer::detail::kernels {
 
 // AVX-512 with BW/DQ/CD (Skylake-SP and later; every such CPU also has VL, which the flags enable).
 using Avx512 = xsimd::avx512bw;
-// AVX2 with FMA: every AVX2 CPU has FMA, and only the fma3 arch makes xsimd::fma a fused
-// instruction (the project builds with -std=c++20, so the compiler does not contract a * b + c on
-// its own).
+// AVX2 with FMA: every AVX2 CPU has FMA, and only the fma3 arch makes xsimd::fma the fused
+// instruction itself. On plain avx2 it is a * b + c, fused only when GCC contracts it: GCC 12's
+// default is -ffp-contract=fast for C++ even with -std=c++20 (the ISO-mode "off" default is C's
+// only), but contraction happens from -O2, not in the -O1 sanitizer builds (see simd::fma in
+// kernels_impl.hpp).
 using Avx2 = xsimd::fma3<xsimd::avx2>;
 // Best first, as xsimd::dispatch expects.
 using SupportedIsas = xsimd::arch_list<Avx512, Avx2>;

@@ -29,8 +29,11 @@ template <class Arch>
 inline constexpr int64_t kWidth = static_cast<int64_t>(Batch<Arch>::size);
 
 // a · b + c with one rounding. xsimd 8.1 has no AVX-512 fma of its own (its generic a * b + c is
-// fused only when the compiler contracts it, which GCC does at -O2 but not in the -O1 sanitizer
-// builds), so AVX-512 calls the instruction itself: every build computes the same values.
+// fused only when the compiler contracts it, which GCC 12 does from -O2 under its C++ default
+// -ffp-contract=fast, -std=c++20 included, but not in the -O1 sanitizer builds), so AVX-512 calls
+// the instruction itself: every build computes the same values. (A plain a * b + c elsewhere in
+// these kernels may be contracted from -O2, so where the same bits in every build matter, the
+// kernels call this.)
 template <class Arch>
 Batch<Arch> fma(const Batch<Arch>& a, const Batch<Arch>& b, const Batch<Arch>& c) {
   if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
@@ -73,6 +76,21 @@ void transform_in_place(float* x, int64_t n, Op op) {
     op(Batch<Arch>::load_unaligned(x + i)).store_unaligned(x + i);
   }
   if (i < n) store_partial<Arch>(x + i, n - i, op(load_partial<Arch>(x + i, n - i, 0.0f)));
+}
+
+// Writes the kWidth int32 lanes of `codes`, each within [-127, 127], to q as int8: one narrowing
+// store instead of a scalar store per lane.
+template <class Arch>
+void store_int8(int8_t* q, const xsimd::batch<int32_t, Arch>& codes) {
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm512_cvtepi32_epi8(codes));
+  } else {
+    static_assert(kWidth<Arch> == 8, "AVX2: eight lanes");
+    const __m256i lanes = codes;
+    const __m128i words =
+        _mm_packs_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(q), _mm_packs_epi16(words, words));
+  }
 }
 
 template <class Arch>
@@ -275,11 +293,14 @@ template <class Arch>
 float ArchKernels<Arch>::quantize_row(const float* x, int64_t n, int8_t* q) {
   using B = simd::Batch<Arch>;
   constexpr int64_t w = simd::kWidth<Arch>;
+  const B zero(0.0f), infinity(std::numeric_limits<float>::infinity());
   B largest(0.0f);
   for (int64_t i = 0; i < n; i += w) {
     const B v =
         i + w <= n ? B::load_unaligned(x + i) : simd::load_partial<Arch>(x + i, n - i, 0.0f);
-    largest = xsimd::max(largest, xsimd::abs(v));
+    // Finite values only (the comparison is false for NaN and ±Inf), as the plain twin.
+    const B magnitude = xsimd::abs(v);
+    largest = xsimd::max(largest, xsimd::select(magnitude < infinity, magnitude, zero));
   }
   const float max_abs = simd::horizontal_max<Arch>(largest);
   // The same operations as the plain twin, so the results are identical.
@@ -290,9 +311,16 @@ float ArchKernels<Arch>::quantize_row(const float* x, int64_t n, int8_t* q) {
     const int64_t count = i + w <= n ? w : n - i;
     const B v =
         count == w ? B::load_unaligned(x + i) : simd::load_partial<Arch>(x + i, count, 0.0f);
-    xsimd::to_int(xsimd::min(xsimd::max(xsimd::nearbyint(v * inverse), lo), hi))
-        .store_aligned(lanes);
-    for (int64_t j = 0; j < count; ++j) q[i + j] = static_cast<int8_t>(lanes[j]);
+    const B rounded = xsimd::nearbyint(v * inverse);
+    // NaN to 0 before the clamp, whose min/max would pass on an operand of their own choosing.
+    const B defined = xsimd::select(rounded == rounded, rounded, zero);
+    const auto codes = xsimd::to_int(xsimd::min(xsimd::max(defined, lo), hi));
+    if (count == w) {
+      simd::store_int8<Arch>(q + i, codes);
+    } else {
+      codes.store_aligned(lanes);
+      for (int64_t j = 0; j < count; ++j) q[i + j] = static_cast<int8_t>(lanes[j]);
+    }
   }
   return scale;
 }
