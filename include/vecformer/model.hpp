@@ -42,7 +42,9 @@ enum class Pooling { none, cls, mean, max, mean_sqrt_len };
 struct EncodeOptions {
   int threads = 0;  // 0: every core of the machine
   // Unset: the model folder's default (sentence-transformers' 1_Pooling and Normalize modules when
-  // the folder has them, otherwise no pooling and no normalization).
+  // the folder has them, otherwise no pooling and no normalization). The folder's Normalize applies
+  // to pooled output only, as in sentence-transformers, which normalizes the sentence embedding and
+  // never token states; set normalize to true to normalize each token's row of unpooled output.
   std::optional<Pooling> pooling;
   std::optional<bool> normalize;  // L2-normalize each output vector
 };
@@ -94,7 +96,8 @@ class Model {
   AttentionCapture capture_attention(const Sequence& sequence, int64_t layer,
                                      const EncodeOptions& options = {}) const;
 
-  // The folder's default pooling and normalization (see EncodeOptions).
+  // The folder's default pooling and normalization (see EncodeOptions: default_normalize() is
+  // whether the folder has a Normalize module, which applies to pooled output only).
   Pooling default_pooling() const;
   bool default_normalize() const;
 

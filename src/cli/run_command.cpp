@@ -36,6 +36,7 @@ struct RunOptions {
   size_t max_length = 0;
   bool text = false;
   bool normalize = false;
+  bool no_normalize = false;
   bool quiet = false;
 };
 
@@ -204,7 +205,7 @@ int run(const RunOptions& options) {
   EncodeOptions encode;
   encode.threads = options.threads;
   encode.pooling = parse_pooling(options.pooling);
-  if (options.normalize) encode.normalize = true;
+  if (options.normalize || options.no_normalize) encode.normalize = options.normalize;
   const Result result = encode_all(model, sequences, encode);
   const auto encoded = clock::now();
   write_output(options, result);
@@ -261,7 +262,13 @@ Runner add_run_command(CLI::App& app) {
                   "none, cls, mean, max or mean_sqrt_len (default: the folder's "
                   "sentence-transformers pooling, else none)")
       ->check(CLI::IsMember({"none", "cls", "mean", "max", "mean_sqrt_len"}));
-  cmd->add_flag("--normalize", options->normalize, "L2-normalize each output vector");
+  CLI::Option* normalize =
+      cmd->add_flag("--normalize", options->normalize,
+                    "L2-normalize each output vector (default: when the folder has a "
+                    "sentence-transformers Normalize module and the output is pooled)");
+  cmd->add_flag("--no-normalize", options->no_normalize,
+                "Do not L2-normalize, even when the folder has a Normalize module")
+      ->excludes(normalize);
   cmd->add_flag("--quiet", options->quiet, "Do not print the summary line on stderr");
   return [options] {
     const std::string& out = options->output;

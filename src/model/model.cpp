@@ -210,7 +210,9 @@ AttentionCapture Model::capture_attention(const Sequence& sequence, int64_t laye
 Tensor Model::encode(const std::vector<Sequence>& sequences, const EncodeOptions& options) const {
   const PackedOutput packed = encode_packed(sequences, options);
   const Pooling pooling = options.pooling.value_or(default_pooling());
-  const bool normalize = options.normalize.value_or(default_normalize());
+  // sentence-transformers' Normalize module normalizes the sentence embedding, not token states.
+  const bool normalize =
+      options.normalize.value_or(pooling != Pooling::none && default_normalize());
   const int64_t hidden = config().hidden_size;
   const auto n = static_cast<int64_t>(sequences.size());
 

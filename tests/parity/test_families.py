@@ -678,12 +678,19 @@ def cli_override_cases(suite: Suite) -> None:
                    stdout=False, tag="mean_normalize_")
 
     def pooling_none_on_st_with_normalize(case: Case, folder: str) -> None:
-        # Not specified by the brief; vecformer's Model::encode keeps the folder's Normalize, so the
-        # unpooled output is normalized per token. Checked as that documented behaviour.
+        # sentence-transformers' Normalize module normalizes the sentence embedding, never token states:
+        # unpooled output is left as it is unless --normalize asks, and --no-normalize turns it off.
         model_dir, token_path, config, weights, sequences = st_folder(folder, normalize=True)
         check_runs(suite, case, folder, model_dir, token_path,
-                   mc.reference_embed(weights, config, sequences, "none", True), extra=["--pooling", "none"],
+                   mc.reference_embed(weights, config, sequences, "none", False), extra=["--pooling", "none"],
                    backends=("optimized",), stdout=False, tag="none_")
+        check_runs(suite, case, folder, model_dir, token_path,
+                   mc.reference_embed(weights, config, sequences, "none", True),
+                   extra=["--pooling", "none", "--normalize"], backends=("optimized",), stdout=False,
+                   tag="none_normalize_")
+        check_runs(suite, case, folder, model_dir, token_path,
+                   mc.reference_embed(weights, config, sequences, "mean", False), extra=["--no-normalize"],
+                   backends=("optimized",), stdout=False, tag="mean_no_normalize_")
 
     suite.run_case("cli_pooling_on_bert_folder", pooling_on_bert)
     suite.run_case("cli_normalize_on_bert_folder", normalize_on_bert)

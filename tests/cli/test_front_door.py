@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""What a first-time user of the command line meets (issue 17, "The front door"), end to end.
+
+    /usr/bin/python3 tests/cli/test_front_door.py --binary build/vecformer
+
+(ctest runs it from the repository root.) Each check_* function below covers one rule of the README's
+"Command line" section: defaults taken from the model folder, options that are never ignored, one output
+row per input line, output paths checked before any work, bounded memory, exit codes, messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from typing import Sequence
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
+sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+import make_checkpoint as mc  # noqa: E402
+from script_support import ErrorChecker, executable_or_none, report, scratch_folder  # noqa: E402
+
+PREFIX = "vecformer: error: "
+TIMEOUT_S = 300
+MINI = os.path.join(REPO, "models", "mini-sentence")  # sentence-transformers: mean pooling + Normalize
+
+
+class Checker(ErrorChecker):
+    def run(self, args: Sequence[str], stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([self.binary] + list(args), input=stdin, capture_output=True, text=True,
+                              timeout=TIMEOUT_S)
+
+    def ok(self, name: str, condition: bool, message: str = "") -> bool:
+        if condition:
+            self.passed += 1
+            print(f"ok   {name}", flush=True)
+        else:
+            self.fail(name, message or "condition does not hold")
+        return condition
+
+    def succeed(self, name: str, args: Sequence[str], stdin: str = "") -> subprocess.CompletedProcess | None:
+        result = self.run(args, stdin)
+        if result.returncode != 0:
+            self.fail(name, f"exit code {result.returncode}, expected 0; stderr {result.stderr!r}")
+            return None
+        return result
+
+    def expect_error(self, name: str, args: Sequence[str], code: int, contains: Sequence[str] = (),
+                     stdin: str = "", out_dir: str | None = None) -> str:
+        result = self.run(args, stdin)
+        if self.check_failure(name, result.returncode, result.stderr, result.stdout, code, contains, out_dir):
+            self.passed += 1
+            print(f"ok   {name}: exit {result.returncode}: {result.stderr.strip()}", flush=True)
+        return result.stderr
+
+    def file(self, name: str, text: str) -> str:
+        path = os.path.join(self.fresh_dir("input"), name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+
+def row_norms(array: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(array.astype(np.float64), axis=-1)
+
+
+def npy_run(c: Checker, name: str, args: Sequence[str]) -> np.ndarray | None:
+    out = os.path.join(c.fresh_dir("out"), "out.npy")
+    if c.succeed(name, list(args) + ["--output", out, "--quiet"]) is None:
+        return None
+    return np.load(out)
+
+
+def check_normalize(c: Checker, sentences: str) -> None:
+    """The folder's Normalize module applies to the sentence embedding, not to token states."""
+    base = ["run", "--model", MINI, "--text", "--input", sentences]
+    tokens = npy_run(c, "normalize: --pooling none", base + ["--pooling", "none"])
+    if tokens is not None:
+        first = row_norms(tokens[0, :3])
+        c.ok("normalize: --pooling none leaves token rows as they are", bool(np.all(np.abs(first - 1) > 1e-3)),
+             f"token row norms {first} (the folder's Normalize applied to token states)")
+    normalized = npy_run(c, "normalize: --pooling none --normalize", base + ["--pooling", "none", "--normalize"])
+    if normalized is not None:
+        first = row_norms(normalized[0, :3])
+        c.ok("normalize: --normalize normalizes token rows", bool(np.allclose(first, 1, atol=1e-5)), f"{first}")
+    pooled = npy_run(c, "normalize: folder default", base)
+    raw = npy_run(c, "normalize: --no-normalize", base + ["--no-normalize"])
+    if pooled is not None and raw is not None:
+        c.ok("normalize: pooled output is normalized by default",
+             bool(np.allclose(row_norms(pooled), 1, atol=1e-5)), f"{row_norms(pooled)}")
+        c.ok("normalize: --no-normalize turns the folder's Normalize off",
+             bool(np.all(np.abs(row_norms(raw) - 1) > 1e-3)) and
+             bool(np.allclose(raw / row_norms(raw)[:, None], pooled, atol=1e-6)), f"{row_norms(raw)}")
+    c.expect_error("normalize: --normalize with --no-normalize", base + ["--normalize", "--no-normalize"], 2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
+    parser.add_argument("--binary", required=True, help="path to the vecformer executable")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    binary = executable_or_none("test_front_door", args.binary)
+    if binary is None:
+        return 1
+
+    with scratch_folder("vecformer_front_door_", args.keep) as workdir:
+        c = Checker(binary, workdir, PREFIX)
+        try:
+            sentences = c.file("sentences.txt", "A man is eating food.\nSomeone is eating.\nThe new movie is awesome!\n")
+            check_normalize(c, sentences)
+        except subprocess.TimeoutExpired as e:
+            c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
+
+    return report("test_front_door", c.failures, f"{c.passed} checks passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
