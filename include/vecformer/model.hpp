@@ -100,6 +100,11 @@ class Model {
   // whether the folder has a Normalize module, which applies to pooled output only).
   Pooling default_pooling() const;
   bool default_normalize() const;
+  // The longest sequence, in tokens with [CLS] and [SEP], the folder means its model to see: what
+  // sentence-transformers and text-embeddings-inference truncate text to.
+  // sentence_bert_config.json's max_seq_length, else tokenizer_config.json's model_max_length,
+  // never more than the position table (config().max_length()).
+  int64_t max_sequence_length() const;
 
   ~Model();
   Model(Model&&) noexcept;

@@ -35,6 +35,7 @@ struct RunOptions {
   int threads = 0;
   size_t max_length = 0;
   bool text = false;
+  bool no_truncate = false;
   bool normalize = false;
   bool no_normalize = false;
   bool quiet = false;
@@ -49,10 +50,19 @@ std::optional<Pooling> parse_pooling(const std::string& name) {
   return Pooling::mean_sqrt_len;
 }
 
-// Text input: one sentence per non-empty line, tokenized with the model folder's vocabulary.
+// Text input: one sentence per non-empty line, tokenized with the model folder's vocabulary and,
+// unless --no-truncate, truncated as sentence-transformers does: to --max-length, else to the
+// folder's own limit.
 std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source,
-                                     const Model& model, size_t max_length) {
+                                     const Model& model, const RunOptions& options) {
   const Tokenizer tokenizer = Tokenizer::load(model.info().transformer_folder);
+  const size_t max_length = options.max_length > 0 || options.no_truncate
+                                ? options.max_length
+                                : static_cast<size_t>(model.max_sequence_length());
+  // Only a user who did not choose the length can be pointed at the option that chooses it.
+  const std::string hint = options.no_truncate      ? " (without --no-truncate, text is truncated)"
+                           : options.max_length > 0 ? " (--max-length is above it)"
+                                                    : "";
   std::vector<Sequence> sequences;
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
@@ -67,7 +77,7 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
     if (static_cast<int64_t>(s.input_ids.size()) > model.config().max_length()) {
       throw Error(source + ":" + std::to_string(number) + ": text is " +
                   std::to_string(s.input_ids.size()) + " tokens, more than the model's maximum " +
-                  std::to_string(model.config().max_length()) + " (use --max-length to truncate)");
+                  std::to_string(model.config().max_length()) + hint);
     }
     sequences.push_back(std::move(s));
   }
@@ -76,7 +86,7 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
 
 std::vector<Sequence> read_input(const RunOptions& options, const Model& model) {
   Input input(options.input);
-  if (options.text) return tokenize_lines(input.stream(), input.name(), model, options.max_length);
+  if (options.text) return tokenize_lines(input.stream(), input.name(), model, options);
   return detail::read_token_input(input.stream(), input.name(), model.config());
 }
 
@@ -250,9 +260,16 @@ Runner add_run_command(CLI::App& app) {
       ->required();
   cmd->add_flag("--text", options->text,
                 "Input lines are text, tokenized with the model's vocabulary");
-  cmd->add_option("--max-length", options->max_length,
-                  "With --text: truncate to N tokens including [CLS] and [SEP]")
-      ->check(CLI::Range(2, 1 << 20));
+  CLI::Option* max_length =
+      cmd->add_option("--max-length", options->max_length,
+                      "With --text: truncate to N tokens including [CLS] and [SEP] (default: the "
+                      "folder's limit: sentence_bert_config.json's max_seq_length, else "
+                      "tokenizer_config.json's model_max_length, else the position table)")
+          ->check(CLI::Range(2, 1 << 20));
+  cmd->add_flag("--no-truncate", options->no_truncate,
+                "With --text: fail on a line longer than the model's position table instead of "
+                "truncating it")
+      ->excludes(max_length);
   cmd->add_option("--output", options->output,
                   "Write to FILE.npy (float32, [N, Lmax, hidden] or pooled [N, hidden]) or "
                   "FILE.jsonl (default: JSON Lines on stdout)");

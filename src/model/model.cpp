@@ -196,6 +196,12 @@ Pooling Model::default_pooling() const {
 bool Model::default_normalize() const {
   return impl_->layout().normalize;
 }
+int64_t Model::max_sequence_length() const {
+  const int64_t table = config().max_length();
+  const int64_t stated = impl_->layout().max_length;
+  if (stated > 0 && (table <= 0 || stated < table)) return stated;
+  return table;
+}
 
 PackedOutput Model::encode_packed(const std::vector<Sequence>& sequences,
                                   const EncodeOptions& options) const {

@@ -100,6 +100,28 @@ def check_normalize(c: Checker, sentences: str) -> None:
     c.expect_error("normalize: --normalize with --no-normalize", base + ["--normalize", "--no-normalize"], 2)
 
 
+def check_truncation(c: Checker) -> None:
+    """--text truncates to the folder's limit by default (mini-sentence: max_seq_length 128)."""
+    long_line = " ".join(["word", "another", "sentence"] * 200)  # about 600 tokens
+    path = c.file("long.txt", "short line\n" + long_line + "\n")
+    base = ["run", "--model", MINI, "--text", "--input", path]
+    default = npy_run(c, "truncate: a 600-token line by default", base)
+    explicit = npy_run(c, "truncate: --max-length 128", base + ["--max-length", "128"])
+    if default is not None and explicit is not None:
+        c.ok("truncate: the default is the folder's max_seq_length (128)",
+             default.shape == (2, 32) and np.array_equal(default, explicit), f"shape {default.shape}")
+    tokens = npy_run(c, "truncate: unpooled rows", base + ["--pooling", "none"])
+    if tokens is not None:
+        c.ok("truncate: the long line keeps 128 tokens", tokens.shape == (2, 128, 32), f"{tokens.shape}")
+    err = c.expect_error("truncate: --no-truncate fails on the long line", base + ["--no-truncate"], 1,
+                         ["long.txt:2:", "128", "--no-truncate"])
+    c.ok("truncate: --no-truncate's message does not suggest --max-length", "--max-length" not in err, err)
+    err = c.expect_error("truncate: --max-length above the position table", base + ["--max-length", "500"], 1,
+                         ["long.txt:2:", "128"])
+    c.ok("truncate: a user who passed --max-length is not told to pass it", "use --max-length" not in err, err)
+    c.expect_error("truncate: --no-truncate with --max-length", base + ["--no-truncate", "--max-length", "8"], 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -114,6 +136,7 @@ def main() -> int:
         try:
             sentences = c.file("sentences.txt", "A man is eating food.\nSomeone is eating.\nThe new movie is awesome!\n")
             check_normalize(c, sentences)
+            check_truncation(c)
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
 

@@ -9,13 +9,17 @@
    include/ nor the build tree.
 3. Runs it on a random checkpoint (tools/make_checkpoint.py) with the bert-base-uncased vocabulary: an
    N×N cosine matrix, ones on the diagonal, symmetric, the same from arguments as from stdin; a missing
-   model folder is one line on stderr and exit status 1.
+   model folder is one line on stderr and exit status 1. With a sentence longer than the model's
+   positions, the example and the installed `vecformer run --text` truncate alike (to the folder's limit,
+   Model::max_sequence_length()) and give the same cosines.
 
 Usage: test_package.py --build-dir BUILD_DIR [--cmake CMAKE] [--config CONFIG] [--generator G] [--cxx CXX]
 """
 
 import argparse
 import json
+
+import numpy as np
 import os
 import shutil
 import subprocess
@@ -169,6 +173,19 @@ def check_example(executable, model):
           f"a missing model folder is one line on stderr: {missing.stderr!r}")
 
 
+def check_agrees_with_cli(executable, cli, model, work):
+    sentences = SENTENCES + [" ".join(["word"] * 100)]  # past the model's 64 positions
+    example = np.array(parse_matrix(run_ok([executable, model, *sentences]).stdout))
+    out = work / "cli.npy"
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    run_ok([cli, "run", "--model", model, "--text", "--input", "-", "--pooling", "mean", "--normalize",
+            "--output", out, "--quiet"], input="\n".join(sentences) + "\n", env=env)
+    embeddings = np.load(out).astype(np.float64)
+    cosines = embeddings @ embeddings.T
+    check(example.shape == cosines.shape and float(np.max(np.abs(example - cosines))) <= TOLERANCE,
+          f"examples/similarity and `vecformer run --text` agree on truncated text: {example} vs {cosines}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True, type=Path)
@@ -194,7 +211,9 @@ def main():
         check_install(prefix)
         executable = build_example(prefix, work, build_dir, args)
         if executable.is_file():
-            check_example(executable, make_model(work))
+            model = make_model(work)
+            check_example(executable, model)
+            check_agrees_with_cli(executable, prefix / "bin" / "vecformer", model, work)
 
     if failures:
         sys.exit(f"{len(failures)} check(s) failed")
