@@ -87,7 +87,7 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
 std::vector<Sequence> read_input(const RunOptions& options, const Model& model) {
   Input input(options.input);
   if (options.text) return tokenize_lines(input.stream(), input.name(), model, options);
-  return detail::read_token_input(input.stream(), input.name(), model.config());
+  return detail::read_token_input(input.stream(), input.name(), model.config(), options.max_length);
 }
 
 // The encoded result of every sequence: pooled vectors, or each sequence's own rows of hidden
@@ -261,10 +261,12 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_flag("--text", options->text,
                 "Input lines are text, tokenized with the model's vocabulary");
   CLI::Option* max_length =
-      cmd->add_option("--max-length", options->max_length,
-                      "With --text: truncate to N tokens including [CLS] and [SEP] (default: the "
-                      "folder's limit: sentence_bert_config.json's max_seq_length, else "
-                      "tokenizer_config.json's model_max_length, else the position table)")
+      cmd->add_option(
+             "--max-length", options->max_length,
+             "Truncate to N tokens including [CLS] and [SEP]: token-id input keeps its first "
+             "N-1 ids and its last; --text defaults to the folder's limit "
+             "(sentence_bert_config.json's max_seq_length, else tokenizer_config.json's "
+             "model_max_length, else the position table)")
           ->check(CLI::Range(2, 1 << 20));
   cmd->add_flag("--no-truncate", options->no_truncate,
                 "With --text: fail on a line longer than the model's position table instead of "

@@ -16,9 +16,10 @@ namespace vecformer::detail {
 // ones because the encoder has no padding; other keys are ignored. Empty and blank lines are
 // skipped, and a '\r' before the newline (CRLF files) is ignored. Every id is checked against the
 // config (vocabulary, type vocabulary, max_position_embeddings) and no sequence may be empty.
-// Errors throw vecformer::Error as
+// max_length > 0 truncates a longer sequence to its first max_length - 1 tokens and its last one,
+// as Tokenizer::encode keeps [SEP] (max_length 1 is an Error). Errors throw vecformer::Error as
 // "<source>:<line>: <what is wrong>", with lines and the tokens within a line counted from 1.
 std::vector<Sequence> read_token_input(std::istream& in, const std::string& source,
-                                       const Config& config);
+                                       const Config& config, size_t max_length = 0);
 
 }  // namespace vecformer::detail

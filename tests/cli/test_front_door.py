@@ -122,6 +122,18 @@ def check_truncation(c: Checker) -> None:
     c.expect_error("truncate: --no-truncate with --max-length", base + ["--no-truncate", "--max-length", "8"], 2)
 
 
+def check_max_length_on_ids(c: Checker) -> None:
+    """--max-length applies to token-id input too: the first N-1 ids and the last."""
+    ids = c.file("ids.txt", "101 7592 2088 102\n101 1996 4937 2938 2006 1996 13523 102\n")
+    cut = c.file("cut.txt", "101 7592 2088 102\n101 1996 4937 102\n")
+    base = ["run", "--model", MINI, "--pooling", "none"]
+    got = npy_run(c, "max-length on ids: run", base + ["--input", ids, "--max-length", "4"])
+    expected = npy_run(c, "max-length on ids: pre-cut ids", base + ["--input", cut])
+    if got is not None and expected is not None:
+        c.ok("max-length on ids: truncates keeping the last id", got.shape == expected.shape
+             and np.array_equal(got, expected), f"shape {got.shape}, expected {expected.shape}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -137,6 +149,7 @@ def main() -> int:
             sentences = c.file("sentences.txt", "A man is eating food.\nSomeone is eating.\nThe new movie is awesome!\n")
             check_normalize(c, sentences)
             check_truncation(c)
+            check_max_length_on_ids(c)
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
 

@@ -19,9 +19,10 @@ Config small_config() {
   return config;
 }
 
-std::vector<Sequence> read(const std::string& text, const Config& config = small_config()) {
+std::vector<Sequence> read(const std::string& text, const Config& config = small_config(),
+                           size_t max_length = 0) {
   std::istringstream in(text);
-  return vecformer::detail::read_token_input(in, "tokens.txt", config);
+  return vecformer::detail::read_token_input(in, "tokens.txt", config, max_length);
 }
 
 using Ids = std::vector<int64_t>;
@@ -139,4 +140,20 @@ TEST_CASE("token input: token types and attention masks", "[io][tokens]") {
                                     "supported"));
   CHECK_THROWS_WITH(read("{\"input_ids\": [1, 2], \"attention_mask\": [1]}\n"),
                     Catch::Contains("\"attention_mask\" has 1 entries"));
+}
+
+TEST_CASE("token input: max_length truncates, keeping the last id", "[io][tokens]") {
+  // Line 2 is longer than the model's 8 positions: truncated first, so it is not an error.
+  Config config = small_config();
+  config.vocab_size = 200;  // [CLS] 101, [SEP] 102
+  const auto sequences = read(
+      "101 5 6 102\n101 1 2 3 4 5 6 7 8 9 102\n"
+      R"({"input_ids": [101, 1, 2, 3, 102], "token_type_ids": [0, 0, 1, 1, 1]})",
+      config, 4);
+  REQUIRE(sequences.size() == 3);
+  CHECK(sequences[0].input_ids == Ids{101, 5, 6, 102});
+  CHECK(sequences[1].input_ids == Ids{101, 1, 2, 102});
+  CHECK(sequences[2].input_ids == Ids{101, 1, 2, 102});
+  CHECK(sequences[2].token_type_ids == Ids{0, 0, 1, 1});
+  CHECK_THROWS_WITH(read("1 2 3\n", small_config(), 1), Catch::Contains("max_length 1"));
 }
