@@ -50,9 +50,10 @@ std::optional<Pooling> parse_pooling(const std::string& name) {
   return Pooling::mean_sqrt_len;
 }
 
-// Text input: one sentence per non-empty line, tokenized with the model folder's vocabulary and,
-// unless --no-truncate, truncated as sentence-transformers does: to --max-length, else to the
-// folder's own limit.
+// Text input: one sentence per line (an empty line is the empty text, [CLS] [SEP], as for
+// `vecformer tokenize`, so rows stay aligned with lines), tokenized with the model folder's
+// vocabulary and, unless --no-truncate, truncated as sentence-transformers does: to --max-length,
+// else to the folder's own limit.
 std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source,
                                      const Model& model, const RunOptions& options) {
   const Tokenizer tokenizer = Tokenizer::load(model.info().transformer_folder);
@@ -67,7 +68,6 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
     Sequence s;
     try {
       s.input_ids = tokenizer.encode(line, max_length);

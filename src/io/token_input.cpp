@@ -217,7 +217,11 @@ std::vector<Sequence> read_token_input(std::istream& in, const std::string& sour
   size_t line_number = 0;
   while (std::getline(in, line)) {
     ++line_number;
-    if (line.find_first_not_of(" \t\r\v\f") == std::string::npos) continue;
+    // Each line is one output row, so a blank line is not skipped: it has no token to encode.
+    if (line.find_first_not_of(" \t\r\v\f") == std::string::npos) {
+      throw Error(source + ":" + std::to_string(line_number) +
+                  ": empty line (each line is one sequence of at least one token id)");
+    }
     sequences.push_back(LineReader(source, line_number, config, max_length).read(line));
   }
   if (in.bad()) throw Error(source + ": read error after line " + std::to_string(line_number));

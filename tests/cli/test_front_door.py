@@ -134,6 +134,28 @@ def check_max_length_on_ids(c: Checker) -> None:
              and np.array_equal(got, expected), f"shape {got.shape}, expected {expected.shape}")
 
 
+def check_rows_follow_lines(c: Checker) -> None:
+    """One output row per input line: `tokenize | run` and `run --text` agree on a file with blank lines."""
+    text = c.file("blank.txt", "first line\n\nthird line\n   \nfifth\n")
+    ids = c.succeed("rows: tokenize", ["tokenize", "--model", MINI, "--input", text])
+    if ids is None:
+        return
+    c.ok("rows: tokenize gives one line per input line", ids.stdout.count("\n") == 5, ids.stdout)
+    ids_path = c.file("ids.txt", ids.stdout)
+    for pooling in ("mean", "none"):
+        from_text = npy_run(c, f"rows: run --text ({pooling})",
+                            ["run", "--model", MINI, "--text", "--input", text, "--pooling", pooling])
+        from_ids = npy_run(c, f"rows: run on tokenize's ids ({pooling})",
+                           ["run", "--model", MINI, "--input", ids_path, "--pooling", pooling])
+        if from_text is not None and from_ids is not None:
+            c.ok(f"rows: run --text and tokenize | run give the same 5 rows ({pooling})",
+                 from_text.shape[0] == 5 and from_text.shape == from_ids.shape
+                 and np.array_equal(from_text, from_ids), f"shapes {from_text.shape} and {from_ids.shape}")
+    blank = c.file("blank_ids.txt", "101 102\n\n101 7592 102\n")
+    c.expect_error("rows: a blank line of token ids is named", ["run", "--model", MINI, "--input", blank], 1,
+                   ["blank_ids.txt:2:", "empty line"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -150,6 +172,7 @@ def main() -> int:
             check_normalize(c, sentences)
             check_truncation(c)
             check_max_length_on_ids(c)
+            check_rows_follow_lines(c)
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
 
