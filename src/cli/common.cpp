@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -45,6 +46,17 @@ void add_dtype_option(CLI::App& command, std::string& dtype) {
 ComputeType parse_dtype(const std::string& name) {
   if (name == "bf16") return ComputeType::bf16;
   return name == "int8" ? ComputeType::int8 : ComputeType::f32;
+}
+
+LoadOptions load_options(const std::string& backend, const std::string& dtype) {
+  LoadOptions options;
+  options.backend = parse_backend(backend);
+  options.dtype = parse_dtype(dtype);
+  if (options.backend == BackendKind::reference && options.dtype != ComputeType::f32) {
+    throw UsageError("--dtype " + dtype +
+                     " needs --backend optimized (the reference backend computes in float32 only)");
+  }
+  return options;
 }
 
 void append_float(std::string& out, float value) {

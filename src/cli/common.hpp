@@ -4,13 +4,24 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <fstream>
+#include <initializer_list>
 #include <istream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "vecformer/error.hpp"
 #include "vecformer/model.hpp"
 
 namespace vecformer::cli {
+
+// The command line itself is wrong (exit 2, as for a parse error) in a way only the command can
+// tell: options that do not go together, or a value the loaded model rejects. Problems with the
+// inputs or files the command line names stay vecformer::Error (exit 1).
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
 
 // Adds --backend (reference|optimized) and --threads (1..1024) to a subcommand.
 void add_engine_options(CLI::App& command, std::string& backend, int& threads);
@@ -18,6 +29,8 @@ BackendKind parse_backend(const std::string& name);
 // Adds --dtype (f32|bf16|int8) to a subcommand.
 void add_dtype_option(CLI::App& command, std::string& dtype);
 ComputeType parse_dtype(const std::string& name);
+// --backend and --dtype as LoadOptions; UsageError for a pair the backend cannot run.
+LoadOptions load_options(const std::string& backend, const std::string& dtype);
 
 // The shortest decimal text that reads back as the same float.
 void append_float(std::string& out, float value);

@@ -22,8 +22,6 @@ namespace vecformer::cli {
 
 namespace {
 
-constexpr int kExitUsageError = 2;
-
 struct ExplainOptions {
   std::string model = "models/demo";
   std::string text;
@@ -36,12 +34,6 @@ struct ExplainOptions {
   std::string backend = "optimized";
   std::string dtype = "f32";
   int threads = 0;
-};
-
-// An option value that only the loaded model can reject (exit 2, like a parse error).
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 // --format, or from --output's extension, or text.
@@ -92,10 +84,7 @@ std::vector<std::string> focus_notes(const ExplainReport& r) {
 }
 
 ExplainReport explain(const ExplainOptions& options) {
-  LoadOptions load;
-  load.backend = parse_backend(options.backend);
-  load.dtype = parse_dtype(options.dtype);
-  const Model model = Model::load(options.model, load);
+  const Model model = Model::load(options.model, load_options(options.backend, options.dtype));
   const Config& config = model.config();
   check_range("--layer", options.layer, config.num_hidden_layers, "layers");
   check_range("--head", options.head, config.num_attention_heads, "heads");
@@ -218,14 +207,7 @@ Runner add_explain_command(CLI::App& app) {
   cmd->add_option("--output", options->output, "Write to FILE (default: stdout)");
   add_engine_options(*cmd, options->backend, options->threads);
   add_dtype_option(*cmd, options->dtype);
-  return [options] {
-    try {
-      return run(*options);
-    } catch (const UsageError& e) {
-      std::cerr << "vecformer: error: " << e.what() << " (see vecformer explain --help)\n";
-      return kExitUsageError;
-    }
-  };
+  return [options] { return run(*options); };
 }
 
 }  // namespace vecformer::cli

@@ -205,10 +205,7 @@ void write_output(const RunOptions& options, const Result& result) {
 int run(const RunOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  LoadOptions load;
-  load.backend = parse_backend(options.backend);
-  load.dtype = parse_dtype(options.dtype);
-  const Model model = Model::load(options.model, load);
+  const Model model = Model::load(options.model, load_options(options.backend, options.dtype));
   const std::vector<Sequence> sequences = read_input(options, model);
   const auto loaded = clock::now();
 
@@ -292,7 +289,7 @@ Runner add_run_command(CLI::App& app) {
   return [options] {
     const std::string& out = options->output;
     if (!out.empty() && !out.ends_with(".npy") && !out.ends_with(".jsonl")) {
-      throw Error(out + ": unsupported output format (use a .npy or .jsonl file name)");
+      throw UsageError(out + ": unsupported output format (use a .npy or .jsonl file name)");
     }
     return run(*options);
   };

@@ -6,7 +6,8 @@ tests/cli/test_cli_errors.py does not already cover, on a tiny random checkpoint
 
 (ctest runs it from the repository root.) Every case asserts the command-line contract:
 
-* exit status 1 for bad input (model folder, token or text file, output name), 2 for usage errors;
+* exit status 1 for bad input (model folder, token or text file, output folder), 2 when the command line
+  itself is wrong (unknown or conflicting options, bad values, an output name of unknown format);
 * exactly one line on stderr, starting "vecformer: error: ", that names the file and the line, field or
   tensor at fault (each case lists the fragments its message must hold);
 * nothing left in the output folder (no partial file, no temporary).
@@ -263,12 +264,12 @@ def check_options(c: Checker, model: str, tokens: str) -> None:
     c.expect_error("options", "misspelled required option", ["run", "--modle", model, "--input", tokens], 2,
                    ["unknown option '--modle'"])
     c.expect_error("options", "missing --input", ["run", "--model", model], 2, ["--input"])
-    # An output name that is neither .npy nor .jsonl is bad input (exit 1), like a bad file.
+    # An output name that is neither .npy nor .jsonl is a wrong command line (exit 2), as a bad value is.
     out_dir = c.fresh_dir("out")
     result = c.run(base + ["--output", os.path.join(out_dir, "out.txt")])
     stderr = result.stderr.decode("utf-8", "replace")
     c.rows.append(("options", "--output with another extension", result.returncode, c.short(stderr.strip())))
-    if result.returncode != 1 or len(stderr.splitlines()) != 1 or "out.txt" not in stderr or os.listdir(out_dir):
+    if result.returncode != 2 or len(stderr.splitlines()) != 1 or "out.txt" not in stderr or os.listdir(out_dir):
         c.fail("--output with another extension", f"exit {result.returncode}, stderr {stderr!r}, "
                                                    f"left {os.listdir(out_dir)}")
     else:

@@ -108,7 +108,7 @@ def main() -> int:
         r4 = run(binary, ["run", "--model", model, "--input", ids_path, "--backend", "reference",
                           "--dtype", "bf16"])
         err = r4.stderr.decode()
-        check(r4.returncode == 1 and err.count("\n") == 1 and "reference" in err,
+        check(r4.returncode == 2 and err.count("\n") == 1 and "reference" in err,
               f"bf16 on the reference backend is refused: {err.strip()!r}")
 
         directory = run(binary, ["run", "--model", model, "--input", work])

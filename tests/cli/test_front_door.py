@@ -156,6 +156,28 @@ def check_rows_follow_lines(c: Checker) -> None:
                    ["blank_ids.txt:2:", "empty line"])
 
 
+def check_exit_codes(c: Checker, ids: str) -> None:
+    """2: the command line itself is wrong; 1: the inputs or files it names are."""
+    run = ["run", "--model", MINI, "--input", ids]
+    out_dir = c.fresh_dir("out")
+    for name, args in (
+            ("--dtype bf16 --backend reference", run + ["--dtype", "bf16", "--backend", "reference"]),
+            ("--dtype int8 --backend reference (explain)",
+             ["explain", "--model", MINI, "--text", "a cat", "--focus", "cat", "--dtype", "int8",
+              "--backend", "reference"]),
+            ("--output x.txt", run + ["--output", os.path.join(out_dir, "x.txt")]),
+            ("explain --layer 5", ["explain", "--model", MINI, "--text", "a cat", "--focus", "cat", "--layer", "5"]),
+            ("bench --seq past the position table", ["bench", "--model", MINI, "--seq", "500", "--iters", "1"]),
+            ("unknown option", run + ["--bogus"])):
+        c.expect_error(f"exit 2: {name}", args, 2, ["--help"], out_dir=out_dir)
+    missing = os.path.join(c.workdir, "no_such_model")
+    for name, args in (
+            ("missing model folder", ["run", "--model", missing, "--input", ids]),
+            ("missing input file", ["run", "--model", MINI, "--input", missing]),
+            ("bad input line", ["run", "--model", MINI, "--input", c.file("bad.txt", "101 x 102\n")])):
+        c.expect_error(f"exit 1: {name}", args, 1, out_dir=out_dir)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -173,6 +195,7 @@ def main() -> int:
             check_truncation(c)
             check_max_length_on_ids(c)
             check_rows_follow_lines(c)
+            check_exit_codes(c, c.file("ids.txt", "101 7592 2088 102\n"))
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
 
