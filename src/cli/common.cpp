@@ -59,6 +59,36 @@ LoadOptions load_options(const std::string& backend, const std::string& dtype) {
   return options;
 }
 
+bool is_stdout(const std::string& path) {
+  return path.empty() || path == "-";
+}
+
+void check_output_path(const std::string& path,
+                       std::initializer_list<std::string_view> extensions) {
+  if (is_stdout(path)) return;
+  const std::filesystem::path target(path);
+  const std::string extension = target.extension().string();
+  if (std::find(extensions.begin(), extensions.end(), extension) == extensions.end()) {
+    std::string known;
+    for (std::string_view e : extensions) known += (known.empty() ? "" : ", ") + std::string(e);
+    throw UsageError(path + ": unsupported output format (use a file name ending in " + known +
+                     ", or - for standard output)");
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(target, ec)) {
+    throw Error(path + ": is a directory, not an output file");
+  }
+  const std::filesystem::path folder =
+      target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
+  if (!std::filesystem::is_directory(folder, ec)) {
+    throw Error(path + ": output folder " + folder.string() + " does not exist");
+  }
+  // The output is written to a temporary file in that folder and renamed at the end.
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    throw Error(path + ": output folder " + folder.string() + " is not writable");
+  }
+}
+
 void append_float(std::string& out, float value) {
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);

@@ -32,6 +32,12 @@ ComputeType parse_dtype(const std::string& name);
 // --backend and --dtype as LoadOptions; UsageError for a pair the backend cannot run.
 LoadOptions load_options(const std::string& backend, const std::string& dtype);
 
+// "-" (or no --output at all) is standard output.
+bool is_stdout(const std::string& path);
+// Checks an --output path before any work: its extension is one of `extensions` (UsageError), and
+// it names a file in an existing, writable folder (Error). Standard output passes.
+void check_output_path(const std::string& path, std::initializer_list<std::string_view> extensions);
+
 // The shortest decimal text that reads back as the same float.
 void append_float(std::string& out, float value);
 std::string shape_text(const std::vector<int64_t>& shape);

@@ -189,7 +189,7 @@ void write_json_lines(const Result& result, Sink&& sink) {
 }
 
 void write_output(const RunOptions& options, const Result& result) {
-  if (options.output.empty()) {
+  if (is_stdout(options.output)) {
     write_json_lines(result, [](const std::string& line) { std::cout << line; });
     std::cout.flush();
     if (!std::cout) throw Error("cannot write to standard output");
@@ -232,7 +232,7 @@ int run(const RunOptions& options) {
             : std::to_string(options.threads > 0 ? options.threads : omp_get_num_procs()) +
                   " threads";
     std::cerr << "vecformer: " << sequences.size() << " sequences, " << tokens << " tokens -> "
-              << (options.output.empty() ? "stdout" : options.output) << " shape "
+              << (is_stdout(options.output) ? "stdout" : options.output) << " shape "
               << shape_text(output_shape(result)) << (result.pooled ? " (pooled)" : "")
               << "; first values [" << first << "]; load " << ms(loaded - start).count()
               << " ms, encode " << ms(encoded - loaded).count() << " ms (" << options.backend
@@ -271,7 +271,7 @@ Runner add_run_command(CLI::App& app) {
       ->excludes(max_length);
   cmd->add_option("--output", options->output,
                   "Write to FILE.npy (float32, [N, Lmax, hidden] or pooled [N, hidden]) or "
-                  "FILE.jsonl (default: JSON Lines on stdout)");
+                  "FILE.jsonl; - or none: JSON Lines on stdout");
   add_engine_options(*cmd, options->backend, options->threads);
   add_dtype_option(*cmd, options->dtype);
   cmd->add_option("--pooling", options->pooling,
@@ -287,10 +287,8 @@ Runner add_run_command(CLI::App& app) {
       ->excludes(normalize);
   cmd->add_flag("--quiet", options->quiet, "Do not print the summary line on stderr");
   return [options] {
-    const std::string& out = options->output;
-    if (!out.empty() && !out.ends_with(".npy") && !out.ends_with(".jsonl")) {
-      throw UsageError(out + ": unsupported output format (use a .npy or .jsonl file name)");
-    }
+    // Before loading anything: a wrong name must not cost a whole encode to find out.
+    check_output_path(options->output, {".npy", ".jsonl"});
     return run(*options);
   };
 }

@@ -178,6 +178,27 @@ def check_exit_codes(c: Checker, ids: str) -> None:
         c.expect_error(f"exit 1: {name}", args, 1, out_dir=out_dir)
 
 
+def check_output_first(c: Checker) -> None:
+    """The output path is checked before anything is loaded or encoded."""
+    # The input fails on its last line: an output error must come first.
+    ids = c.file("ids.txt", "101 7592 102\n" * 50 + "101 x 102\n")
+    missing = os.path.join(c.workdir, "no_such_folder", "x.npy")
+    c.expect_error("output first: folder does not exist", ["run", "--model", MINI, "--input", ids, "--output",
+                                                           missing], 1, ["no_such_folder", "does not exist"])
+    folder = c.fresh_dir("out_is_dir")
+    os.mkdir(os.path.join(folder, "x.npy"))
+    c.expect_error("output first: output is a folder", ["run", "--model", MINI, "--input", ids, "--output",
+                                                        os.path.join(folder, "x.npy")], 1, ["is a directory"])
+    c.expect_error("output first: unknown extension", ["run", "--model", os.path.join(c.workdir, "nope"),
+                                                       "--input", ids, "--output", "x.txt"], 2, ["x.txt", ".npy"])
+    good = c.file("good.txt", "101 7592 102\n")
+    dash = c.succeed("output first: --output - is stdout", ["run", "--model", MINI, "--input", good,
+                                                            "--output", "-", "--quiet"])
+    plain = c.succeed("output first: no --output", ["run", "--model", MINI, "--input", good, "--quiet"])
+    if dash is not None and plain is not None:
+        c.ok("output first: --output - equals stdout", dash.stdout == plain.stdout and dash.stdout.count("\n") == 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -195,6 +216,7 @@ def main() -> int:
             check_truncation(c)
             check_max_length_on_ids(c)
             check_rows_follow_lines(c)
+            check_output_first(c)
             check_exit_codes(c, c.file("ids.txt", "101 7592 2088 102\n"))
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
