@@ -2,15 +2,18 @@
 // (.npy, .jsonl, or JSON Lines on stdout).
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "encoder/pooling.hpp"
 #include "io/atomic_file.hpp"
 #include "io/npy.hpp"
 #include "io/token_input.hpp"
@@ -22,8 +25,10 @@ namespace vecformer::cli {
 
 namespace {
 
-// Sequences per encode call: bounds scratch memory on long inputs and paces the progress bar.
-constexpr size_t kChunk = 64;
+// Tokens per encode call, as text-embeddings-inference's max-batch-tokens: enough rows for the
+// GEMMs to run at speed, while the workspace (about 6 x hidden + intermediate floats a token: 0.5
+// GB for BERT-base) and one batch's output stay bounded however long the input is.
+constexpr int64_t kBatchTokens = 16384;
 
 struct RunOptions {
   std::string model;
@@ -34,6 +39,7 @@ struct RunOptions {
   std::string pooling;
   int threads = 0;
   size_t max_length = 0;
+  int64_t batch_tokens = kBatchTokens;
   bool text = false;
   bool no_truncate = false;
   bool normalize = false;
@@ -90,69 +96,15 @@ std::vector<Sequence> read_input(const RunOptions& options, const Model& model) 
   return detail::read_token_input(input.stream(), input.name(), model.config(), options.max_length);
 }
 
-// The encoded result of every sequence: pooled vectors, or each sequence's own rows of hidden
-// states.
-struct Result {
-  bool pooled = false;
-  int64_t hidden = 0;
-  std::vector<float> values;     // pooled: [N, hidden]; else the real rows of every sequence
-  std::vector<int64_t> lengths;  // tokens per sequence
+// Where the rows go, one sequence at a time, as each batch is encoded: nothing holds more than
+// one batch's output.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  // A sequence's `rows` rows of `hidden` values (pooled: one row).
+  virtual void write(const float* values, int64_t rows) = 0;
+  virtual void commit() = 0;
 };
-
-Result encode_all(const Model& model, const std::vector<Sequence>& sequences,
-                  const EncodeOptions& options) {
-  Result result;
-  result.hidden = model.config().hidden_size;
-  result.pooled = options.pooling.value_or(model.default_pooling()) != Pooling::none;
-  Progress progress(static_cast<int64_t>(sequences.size()), "sequences");
-  for (size_t begin = 0; begin < sequences.size(); begin += kChunk) {
-    const std::vector<Sequence> chunk(
-        sequences.begin() + begin, sequences.begin() + std::min(sequences.size(), begin + kChunk));
-    const Tensor out = model.encode(chunk, options);
-    if (result.pooled) {
-      result.values.insert(result.values.end(), out.data.begin(), out.data.end());
-    } else {
-      const int64_t padded = out.shape[1];
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        const auto length = static_cast<int64_t>(chunk[i].input_ids.size());
-        const auto first = out.data.begin() + static_cast<int64_t>(i) * padded * result.hidden;
-        result.values.insert(result.values.end(), first, first + length * result.hidden);
-      }
-    }
-    for (const Sequence& s : chunk)
-      result.lengths.push_back(static_cast<int64_t>(s.input_ids.size()));
-    progress.advance(static_cast<int64_t>(begin + chunk.size()));
-  }
-  return result;
-}
-
-// [N, hidden] when pooled, else [N, Lmax, hidden].
-std::vector<int64_t> output_shape(const Result& result) {
-  const auto n = static_cast<int64_t>(result.lengths.size());
-  if (result.pooled) return {n, result.hidden};
-  int64_t longest = 0;
-  for (int64_t length : result.lengths) longest = std::max(longest, length);
-  return {n, longest, result.hidden};
-}
-
-Tensor to_tensor(const Result& result) {
-  Tensor t;
-  t.shape = output_shape(result);
-  if (result.pooled) {
-    t.data = result.values;
-    return t;
-  }
-  const int64_t n = t.shape[0], longest = t.shape[1];
-  t.data.assign(static_cast<size_t>(n * longest * result.hidden), 0.0f);
-  int64_t row = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    std::copy(result.values.begin() + row * result.hidden,
-              result.values.begin() + (row + result.lengths[i]) * result.hidden,
-              t.data.begin() + i * longest * result.hidden);
-    row += result.lengths[i];
-  }
-  return t;
-}
 
 void append_vector(std::string& line, const float* values, int64_t n) {
   line += '[';
@@ -164,79 +116,185 @@ void append_vector(std::string& line, const float* values, int64_t n) {
 }
 
 // One JSON object per sequence: {"embedding": [...]} when pooled, else {"length": L, "hidden":
-// [[...]]}.
-template <class Sink>
-void write_json_lines(const Result& result, Sink&& sink) {
-  std::string line;
-  int64_t row = 0;
-  for (size_t i = 0; i < result.lengths.size(); ++i) {
-    line.clear();
-    if (result.pooled) {
-      line += "{\"embedding\": ";
-      append_vector(line, result.values.data() + i * result.hidden, result.hidden);
-    } else {
-      line += "{\"length\": " + std::to_string(result.lengths[i]) + ", \"hidden\": [";
-      for (int64_t t = 0; t < result.lengths[i]; ++t) {
-        if (t) line += ", ";
-        append_vector(line, result.values.data() + (row + t) * result.hidden, result.hidden);
-      }
-      line += ']';
-      row += result.lengths[i];
-    }
-    line += "}\n";
-    sink(line);
+// [[...]]}; to a file (renamed into place by commit) or to standard output.
+class JsonLinesSink : public RowSink {
+ public:
+  JsonLinesSink(const std::string& path, bool pooled, int64_t hidden)
+      : pooled_(pooled), hidden_(hidden) {
+    if (!is_stdout(path)) file_.emplace(path);
   }
-}
 
-void write_output(const RunOptions& options, const Result& result) {
-  if (is_stdout(options.output)) {
-    write_json_lines(result, [](const std::string& line) { std::cout << line; });
+  void write(const float* values, int64_t rows) override {
+    line_.clear();
+    if (pooled_) {
+      line_ += "{\"embedding\": ";
+      append_vector(line_, values, hidden_);
+    } else {
+      line_ += "{\"length\": " + std::to_string(rows) + ", \"hidden\": [";
+      for (int64_t t = 0; t < rows; ++t) {
+        if (t) line_ += ", ";
+        append_vector(line_, values + t * hidden_, hidden_);
+      }
+      line_ += ']';
+    }
+    line_ += "}\n";
+    if (file_) {
+      file_->write(line_);
+    } else {
+      std::cout << line_;
+    }
+  }
+
+  void commit() override {
+    if (file_) {
+      file_->commit();
+      return;
+    }
     std::cout.flush();
     if (!std::cout) throw Error("cannot write to standard output");
-  } else if (options.output.ends_with(".npy")) {
-    detail::write_npy(options.output, to_tensor(result));
-  } else {
-    detail::AtomicFile file(options.output);
-    write_json_lines(result, [&](const std::string& line) { file.write(line); });
-    file.commit();
   }
+
+ private:
+  bool pooled_;
+  int64_t hidden_;
+  std::optional<detail::AtomicFile> file_;
+  std::string line_;
+};
+
+// [N, hidden] when pooled, else [N, Lmax, hidden] with zero rows past each sequence's end.
+class NpySink : public RowSink {
+ public:
+  NpySink(const std::string& path, const std::vector<int64_t>& shape)
+      : file_(path, shape), padded_rows_(shape.size() == 3 ? shape[1] : 1), hidden_(shape.back()) {}
+
+  void write(const float* values, int64_t rows) override {
+    file_.write(values, static_cast<size_t>(rows * hidden_));
+    file_.write_zeros(static_cast<size_t>((padded_rows_ - rows) * hidden_));
+  }
+  void commit() override { file_.commit(); }
+
+ private:
+  detail::NpyWriter file_;
+  int64_t padded_rows_;
+  int64_t hidden_;
+};
+
+// [N, hidden] when pooled, else [N, Lmax, hidden]: known from the token counts before encoding,
+// so the .npy header can go first.
+std::vector<int64_t> output_shape(const std::vector<Sequence>& sequences, bool pooled,
+                                  int64_t hidden) {
+  const auto n = static_cast<int64_t>(sequences.size());
+  if (pooled) return {n, hidden};
+  int64_t longest = 0;
+  for (const Sequence& s : sequences)
+    longest = std::max(longest, static_cast<int64_t>(s.input_ids.size()));
+  return {n, longest, hidden};
+}
+
+std::unique_ptr<RowSink> open_sink(const std::string& path, const std::vector<int64_t>& shape,
+                                   bool pooled) {
+  if (path.ends_with(".npy")) return std::make_unique<NpySink>(path, shape);
+  return std::make_unique<JsonLinesSink>(path, pooled, shape.back());
+}
+
+// Consecutive sequences of at most `budget` tokens in all (a longer sequence is a batch alone):
+// the end index of each batch. Encoding packs real tokens only, so the budget bounds both the
+// workspace and the batch's output.
+std::vector<size_t> batch_ends(const std::vector<Sequence>& sequences, int64_t budget) {
+  std::vector<size_t> ends;
+  int64_t tokens = 0;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const auto length = static_cast<int64_t>(sequences[i].input_ids.size());
+    if (tokens > 0 && tokens + length > budget) {
+      ends.push_back(i);
+      tokens = 0;
+    }
+    tokens += length;
+  }
+  if (!sequences.empty()) ends.push_back(sequences.size());
+  return ends;
+}
+
+// Encodes the sequences batch by batch, each sequence's rows going to `sink` in input order. A
+// sequence's result does not depend on the others in its batch (attention runs per sequence,
+// everything else per token), so the batches give the bits one call over everything would.
+// Returns the first values written, for the summary line.
+std::vector<float> encode_to(RowSink& sink, const Model& model, std::vector<Sequence> sequences,
+                             const EncodeOptions& options, bool pooled, int64_t batch_tokens) {
+  const int64_t hidden = model.config().hidden_size;
+  // Model::encode's rule (see EncodeOptions::normalize), applied here to unpadded rows.
+  const bool normalize = !pooled && options.normalize.value_or(false);
+  std::vector<float> first;
+  Progress progress(static_cast<int64_t>(sequences.size()), "sequences");
+  size_t begin = 0;
+  for (const size_t end : batch_ends(sequences, batch_tokens)) {
+    // Moved out, so the token ids of finished batches are freed as the output grows.
+    const std::vector<Sequence> batch(std::make_move_iterator(sequences.begin() + begin),
+                                      std::make_move_iterator(sequences.begin() + end));
+    if (pooled) {
+      const Tensor out = model.encode(batch, options);
+      for (size_t i = 0; i < batch.size(); ++i) sink.write(out.data.data() + i * hidden, 1);
+      if (first.empty())
+        first.assign(out.data.begin(), out.data.begin() + std::min<int64_t>(4, hidden));
+    } else {
+      PackedOutput out = model.encode_packed(batch, options);
+      if (normalize) detail::l2_normalize(out.hidden.data.data(), out.hidden.shape[0], hidden);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        sink.write(out.hidden.data.data() + out.offsets[i] * hidden,
+                   out.offsets[i + 1] - out.offsets[i]);
+      }
+      if (first.empty()) {
+        first.assign(out.hidden.data.begin(),
+                     out.hidden.data.begin() + std::min<int64_t>(4, hidden));
+      }
+    }
+    begin = end;
+    progress.advance(static_cast<int64_t>(end));
+  }
+  sink.commit();
+  return first;
 }
 
 int run(const RunOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const Model model = Model::load(options.model, load_options(options.backend, options.dtype));
-  const std::vector<Sequence> sequences = read_input(options, model);
+  std::vector<Sequence> sequences = read_input(options, model);
   const auto loaded = clock::now();
 
   EncodeOptions encode;
   encode.threads = options.threads;
   encode.pooling = parse_pooling(options.pooling);
   if (options.normalize || options.no_normalize) encode.normalize = options.normalize;
-  const Result result = encode_all(model, sequences, encode);
+  const bool pooled = encode.pooling.value_or(model.default_pooling()) != Pooling::none;
+  const std::vector<int64_t> shape = output_shape(sequences, pooled, model.config().hidden_size);
+  const auto count = static_cast<int64_t>(sequences.size());
+  int64_t tokens = 0;
+  for (const Sequence& s : sequences) tokens += static_cast<int64_t>(s.input_ids.size());
+
+  const std::unique_ptr<RowSink> sink = open_sink(options.output, shape, pooled);
+  const std::vector<float> values =
+      encode_to(*sink, model, std::move(sequences), encode, pooled, options.batch_tokens);
   const auto encoded = clock::now();
-  write_output(options, result);
 
   if (!options.quiet) {
     using ms = std::chrono::duration<double, std::milli>;
-    int64_t tokens = 0;
-    for (int64_t length : result.lengths) tokens += length;
     std::string first;
-    for (size_t i = 0; i < std::min<size_t>(4, result.values.size()); ++i) {
+    for (size_t i = 0; i < values.size(); ++i) {
       if (i) first += ", ";
-      append_float(first, result.values[i]);
+      append_float(first, values[i]);
     }
     const std::string threads =
         model.backend() == BackendKind::reference
             ? "1 thread"
             : std::to_string(options.threads > 0 ? options.threads : omp_get_num_procs()) +
                   " threads";
-    std::cerr << "vecformer: " << sequences.size() << " sequences, " << tokens << " tokens -> "
+    std::cerr << "vecformer: " << count << " sequences, " << tokens << " tokens -> "
               << (is_stdout(options.output) ? "stdout" : options.output) << " shape "
-              << shape_text(output_shape(result)) << (result.pooled ? " (pooled)" : "")
-              << "; first values [" << first << "]; load " << ms(loaded - start).count()
-              << " ms, encode " << ms(encoded - loaded).count() << " ms (" << options.backend
-              << ", " << options.dtype << ", " << threads << ")\n";
+              << shape_text(shape) << (pooled ? " (pooled)" : "") << "; first values [" << first
+              << "]; load " << ms(loaded - start).count() << " ms, encode "
+              << ms(encoded - loaded).count() << " ms (" << options.backend << ", " << options.dtype
+              << ", " << threads << ")\n";
   }
   return 0;
 }
@@ -285,6 +343,11 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_flag("--no-normalize", options->no_normalize,
                 "Do not L2-normalize, even when the folder has a Normalize module")
       ->excludes(normalize);
+  cmd->add_option("--batch-tokens", options->batch_tokens,
+                  "Tokens per encode call: bounds memory however long the input is; rows are "
+                  "written as each batch finishes (results do not depend on it)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_flag("--quiet", options->quiet, "Do not print the summary line on stderr");
   return [options] {
     // Before loading anything: a wrong name must not cost a whole encode to find out.

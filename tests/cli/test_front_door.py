@@ -199,6 +199,69 @@ def check_output_first(c: Checker) -> None:
         c.ok("output first: --output - equals stdout", dash.stdout == plain.stdout and dash.stdout.count("\n") == 1)
 
 
+def peak_rss_mb(args: Sequence[str]) -> tuple[int, float]:
+    """Runs the command; returns its exit status and its own peak resident set size in MB."""
+    with open(os.devnull, "wb") as devnull:
+        process = subprocess.Popen(list(args), stdout=devnull, stderr=devnull)
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss / 1024  # kB on Linux
+
+
+def check_batches(c: Checker) -> None:
+    """run encodes in batches of --batch-tokens and streams rows out: memory does not grow with the input,
+    and the bits do not depend on the batches."""
+    model = os.path.join(c.workdir, "wide")
+    config, _ = mc.make_checkpoint(model, hidden_size=64, num_attention_heads=2, intermediate_size=64,
+                                   num_hidden_layers=1, vocab_size=50, max_position_embeddings=128,
+                                   type_vocab_size=2, seed=5)
+    rng = np.random.default_rng(5)
+    lines = [" ".join(map(str, rng.integers(0, 50, int(length))))
+             for length in rng.integers(1, 129, 300)]
+    ids = c.file("varied.txt", "\n".join(lines) + "\n")
+    for pooling in ("none", "mean"):
+        base = ["run", "--model", model, "--input", ids, "--pooling", pooling]
+        whole = npy_run(c, f"batches: one batch ({pooling})", base + ["--batch-tokens", str(1 << 24)])
+        if whole is None:
+            continue
+        for budget in ("1", "500", "16384"):
+            for backend in ("optimized", "reference"):
+                part = npy_run(c, f"batches: --batch-tokens {budget} {backend} ({pooling})",
+                               base + ["--batch-tokens", budget, "--backend", backend])
+                if part is None or backend == "reference":
+                    continue  # the reference backend runs only so that each batch size is seen by both
+                c.ok(f"batches: --batch-tokens {budget} gives the bits of one batch ({pooling})",
+                     part.shape == whole.shape and part.tobytes() == whole.tobytes(),
+                     f"shape {part.shape}, max difference {np.max(np.abs(part - whole)) if part.shape == whole.shape else '-'}")
+    jsonl = os.path.join(c.fresh_dir("out"), "rows.jsonl")
+    streamed = c.succeed("batches: .jsonl", ["run", "--model", model, "--input", ids, "--output", jsonl,
+                                             "--batch-tokens", "300", "--quiet"])
+    stdout = c.succeed("batches: stdout", ["run", "--model", model, "--input", ids, "--quiet"])
+    if streamed is not None and stdout is not None:
+        with open(jsonl) as f:
+            text = f.read()
+        c.ok("batches: .jsonl and stdout hold the same 300 rows", text == stdout.stdout and text.count("\n") == 300)
+
+    # Peak memory: 16 times the input must not cost more than a fraction of the output it writes.
+    sizes = {}
+    for count in (250, 4000):
+        path = c.file(f"long_{count}.txt", ("1 2 3 4 5 6 7 8 " * 16 + "\n") * count)
+        out = os.path.join(c.fresh_dir("out"), "big.npy")
+        code, sizes[count] = peak_rss_mb([c.binary, "run", "--model", model, "--input", path, "--pooling",
+                                          "none", "--output", out, "--quiet"])
+        if not c.ok(f"batches: {count} sequences of 128 tokens", code == 0 and os.path.isfile(out), f"exit {code}"):
+            return
+        shape = np.load(out, mmap_mode="r").shape
+        c.ok(f"batches: {count} rows of [128, 64]", shape == (count, 128, 64), f"{shape}")
+        os.remove(out)
+    grown = sizes[4000] - sizes[250]
+    output_mb = (4000 - 250) * 128 * 64 * 4 / 2**20
+    print(f"info batches: peak RSS {sizes[250]:.0f} MB for 250 sequences, {sizes[4000]:.0f} MB for 4000 "
+          f"({output_mb:.0f} MB more output)", flush=True)
+    c.ok("batches: peak memory does not grow with the output", grown < output_mb / 4,
+         f"peak RSS grew by {grown:.0f} MB for {output_mb:.0f} MB more output")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -217,6 +280,7 @@ def main() -> int:
             check_max_length_on_ids(c)
             check_rows_follow_lines(c)
             check_output_first(c)
+            check_batches(c)
             check_exit_codes(c, c.file("ids.txt", "101 7592 2088 102\n"))
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
