@@ -64,6 +64,7 @@ std::vector<int64_t> sequence_lengths(const BenchOptions& o, std::mt19937& rng) 
 }
 
 int bench(const BenchOptions& o) {
+  warn_if_oversubscribed(o.threads);
   const LoadOptions load = load_options(o.backend, o.dtype);
   const auto load_start = std::chrono::steady_clock::now();
   const Model model = Model::load(o.model, load);

@@ -1,5 +1,6 @@
 #include "cli/common.hpp"
 
+#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,8 +17,19 @@ void add_engine_options(CLI::App& command, std::string& backend, int& threads) {
   command
       .add_option("--backend", backend, "reference (plain loops, the specification) or optimized")
       ->check(CLI::IsMember({"reference", "optimized"}));
-  command.add_option("--threads", threads, "Threads (default: every core)")
+  command
+      .add_option("--threads", threads,
+                  "Threads (default: every core, " + std::to_string(omp_get_num_procs()) +
+                      " here; more than that only slows the run down)")
       ->check(CLI::Range(1, 1024));
+}
+
+void warn_if_oversubscribed(int threads) {
+  const int cores = omp_get_num_procs();
+  if (threads <= cores) return;
+  std::cerr << "vecformer: warning: --threads " << threads << " is more than the "
+            << count_text(cores, "core") << " of this machine; the extra threads only wait for "
+            << "each other and slow the run down (default: one per core)\n";
 }
 
 BackendKind parse_backend(const std::string& name) {
@@ -46,6 +58,10 @@ void add_dtype_option(CLI::App& command, std::string& dtype) {
 ComputeType parse_dtype(const std::string& name) {
   if (name == "bf16") return ComputeType::bf16;
   return name == "int8" ? ComputeType::int8 : ComputeType::f32;
+}
+
+std::string count_text(int64_t count, std::string_view singular) {
+  return std::to_string(count) + " " + std::string(singular) + (count == 1 ? "" : "s");
 }
 
 LoadOptions load_options(const std::string& backend, const std::string& dtype) {

@@ -84,6 +84,7 @@ std::vector<std::string> focus_notes(const ExplainReport& r) {
 }
 
 ExplainReport explain(const ExplainOptions& options) {
+  warn_if_oversubscribed(options.threads);
   const Model model = Model::load(options.model, load_options(options.backend, options.dtype));
   const Config& config = model.config();
   check_range("--layer", options.layer, config.num_hidden_layers, "layers");

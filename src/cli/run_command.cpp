@@ -256,6 +256,7 @@ std::vector<float> encode_to(RowSink& sink, const Model& model, std::vector<Sequ
 }
 
 int run(const RunOptions& options) {
+  warn_if_oversubscribed(options.threads);
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const Model model = Model::load(options.model, load_options(options.backend, options.dtype));

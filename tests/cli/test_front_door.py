@@ -262,6 +262,24 @@ def check_batches(c: Checker) -> None:
          f"peak RSS grew by {grown:.0f} MB for {output_mb:.0f} MB more output")
 
 
+def check_threads_warning(c: Checker, ids: str) -> None:
+    """--threads above the machine's cores warns once on stderr; the run still succeeds."""
+    cores = len(os.sched_getaffinity(0))
+    base = ["run", "--model", MINI, "--input", ids, "--quiet"]
+    over = c.succeed("threads: more than the cores", base + ["--threads", str(cores + 1)])
+    if over is not None:
+        lines = over.stderr.splitlines()
+        c.ok("threads: one warning line naming the cores", len(lines) == 1 and "warning" in lines[0]
+             and f"--threads {cores + 1}" in lines[0] and str(cores) in lines[0], repr(over.stderr))
+    fine = c.succeed("threads: as many as the cores", base + ["--threads", str(cores)])
+    if fine is not None:
+        c.ok("threads: no warning up to the cores", fine.stderr == "", repr(fine.stderr))
+    bench = c.succeed("threads: bench", ["bench", "--model", MINI, "--seq", "8", "--batch", "1", "--iters", "1",
+                                         "--threads", str(cores + 1), "--json"])
+    if bench is not None:
+        c.ok("threads: bench warns too", bench.stderr.count("warning") == 1, repr(bench.stderr))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -281,6 +299,7 @@ def main() -> int:
             check_rows_follow_lines(c)
             check_output_first(c)
             check_batches(c)
+            check_threads_warning(c, c.file("ids.txt", "101 7592 2088 102\n"))
             check_exit_codes(c, c.file("ids.txt", "101 7592 2088 102\n"))
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
