@@ -280,6 +280,30 @@ def check_threads_warning(c: Checker, ids: str) -> None:
         c.ok("threads: bench warns too", bench.stderr.count("warning") == 1, repr(bench.stderr))
 
 
+def check_explain_output(c: Checker) -> None:
+    """explain checks --output against --format (or takes the format from it) before any work."""
+    base = ["explain", "--model", MINI, "--text", "the cat sat", "--focus", "cat"]
+    out_dir = c.fresh_dir("out")
+    c.expect_error("explain output: .png", base + ["--output", os.path.join(out_dir, "e.png")], 2,
+                   ["e.png", ".svg"], out_dir=out_dir)
+    c.expect_error("explain output: --format svg with a .json name",
+                   base + ["--format", "svg", "--output", os.path.join(out_dir, "e.json")], 2,
+                   ["--format svg", "e.json"], out_dir=out_dir)
+    c.expect_error("explain output: checked before the model is loaded",
+                   ["explain", "--model", os.path.join(c.workdir, "nope"), "--text", "a", "--focus", "a",
+                    "--output", os.path.join(out_dir, "e.png")], 2, ["e.png"], out_dir=out_dir)
+    svg = os.path.join(out_dir, "e.svg")
+    if c.succeed("explain output: .svg", base + ["--output", svg]) is not None:
+        with open(svg) as f:
+            c.ok("explain output: the format follows the extension", "<svg" in f.read(200))
+        os.remove(svg)
+    dash = c.succeed("explain output: --output -", base + ["--output", "-", "--format", "json"])
+    plain = c.succeed("explain output: stdout", base + ["--format", "json"])
+    if dash is not None and plain is not None:
+        c.ok("explain output: --output - is standard output", dash.stdout == plain.stdout
+             and dash.stdout.startswith("{"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -300,6 +324,7 @@ def main() -> int:
             check_output_first(c)
             check_batches(c)
             check_threads_warning(c, c.file("ids.txt", "101 7592 2088 102\n"))
+            check_explain_output(c)
             check_exit_codes(c, c.file("ids.txt", "101 7592 2088 102\n"))
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
