@@ -119,10 +119,11 @@ int bench(const BenchOptions& o) {
               << ", \"first_call_ms\": " << first_ms << "}\n";
   } else {
     std::cout << "batch " << o.batch << " x seq " << o.seq << " (" << tokens << " real tokens), "
-              << threads << " threads, " << o.backend << ", " << o.dtype << ": median " << median
-              << " ms, min " << ms.front() << " ms, " << static_cast<int64_t>(tokens_per_s)
-              << " tokens/s over " << o.iters << " iterations; load " << load_ms
-              << " ms, first call " << first_ms << " ms\n";
+              << count_text(threads, "thread") << ", " << o.backend << ", " << o.dtype
+              << ": median " << median << " ms, min " << ms.front() << " ms, "
+              << static_cast<int64_t>(tokens_per_s) << " tokens/s over "
+              << count_text(o.iters, "iteration") << "; load " << load_ms << " ms, first call "
+              << first_ms << " ms\n";
   }
   return 0;
 }

@@ -285,17 +285,16 @@ int run(const RunOptions& options) {
       if (i) first += ", ";
       append_float(first, values[i]);
     }
-    const std::string threads =
-        model.backend() == BackendKind::reference
-            ? "1 thread"
-            : std::to_string(options.threads > 0 ? options.threads : omp_get_num_procs()) +
-                  " threads";
-    std::cerr << "vecformer: " << count << " sequences, " << tokens << " tokens -> "
+    const int threads = model.backend() == BackendKind::reference ? 1
+                        : options.threads > 0                     ? options.threads
+                                                                  : omp_get_num_procs();
+    std::cerr << "vecformer: " << count_text(count, "sequence") << ", "
+              << count_text(tokens, "token") << " -> "
               << (is_stdout(options.output) ? "stdout" : options.output) << " shape "
               << shape_text(shape) << (pooled ? " (pooled)" : "") << "; first values [" << first
               << "]; load " << ms(loaded - start).count() << " ms, encode "
               << ms(encoded - loaded).count() << " ms (" << options.backend << ", " << options.dtype
-              << ", " << threads << ")\n";
+              << ", " << count_text(threads, "thread") << ")\n";
   }
   return 0;
 }

@@ -304,6 +304,24 @@ def check_explain_output(c: Checker) -> None:
              and dash.stdout.startswith("{"))
 
 
+def check_plurals(c: Checker) -> None:
+    """The summary lines count in words: 1 sequence, 1 token, 1 thread; 2 sequences."""
+    one = c.file("one.txt", "101\n")
+    result = c.succeed("plurals: run", ["run", "--model", MINI, "--input", one, "--threads", "1"])
+    if result is not None:
+        c.ok("plurals: run's summary", "1 sequence, 1 token -> " in result.stderr and "1 thread)" in result.stderr,
+             result.stderr)
+    two = c.file("two.txt", "101 102\n101 102\n")
+    result = c.succeed("plurals: run, two", ["run", "--model", MINI, "--input", two, "--threads", "1"])
+    if result is not None:
+        c.ok("plurals: run's summary, plural", "2 sequences, 4 tokens -> " in result.stderr, result.stderr)
+    result = c.succeed("plurals: bench", ["bench", "--model", MINI, "--seq", "4", "--batch", "1", "--iters", "1",
+                                          "--threads", "1"])
+    if result is not None:
+        c.ok("plurals: bench's summary", "1 thread," in result.stdout and "1 iteration;" in result.stdout,
+             result.stdout)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
     parser.add_argument("--binary", required=True, help="path to the vecformer executable")
@@ -325,6 +343,7 @@ def main() -> int:
             check_batches(c)
             check_threads_warning(c, c.file("ids.txt", "101 7592 2088 102\n"))
             check_explain_output(c)
+            check_plurals(c)
             check_exit_codes(c, c.file("ids.txt", "101 7592 2088 102\n"))
         except subprocess.TimeoutExpired as e:
             c.fail("timeout", f"`{' '.join(e.cmd)}` took longer than {TIMEOUT_S} s")
