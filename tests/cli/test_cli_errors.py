@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -36,7 +35,7 @@ sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
-from script_support import ErrorChecker, executable_or_none, report, scratch_folder  # noqa: E402
+from script_support import ErrorChecker, report, scratch_folder, script_arguments  # noqa: E402
 
 PREFIX = "vecformer: error: "
 TIMEOUT_S = 120
@@ -274,16 +273,12 @@ def check_usage_errors(c: Checker, model: str, tokens: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="vecformer run: command-line contract")
-    parser.add_argument("--binary", required=True, help="path to the vecformer executable")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = parser.parse_args()
-    binary = executable_or_none("test_cli_errors", args.binary)
-    if binary is None:
+    args = script_arguments("test_cli_errors", "vecformer run: command-line contract")
+    if args is None:
         return 1
 
     with scratch_folder("vecformer_cli_", args.keep) as workdir:
-        c = Checker(binary, workdir)
+        c = Checker(args.binary, workdir)
         try:
             model = os.path.join(workdir, "model")
             config, weights = write_model(model)

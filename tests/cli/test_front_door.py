@@ -10,8 +10,6 @@ row per input line, output paths checked before any work, bounded memory, exit c
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import subprocess
 import sys
@@ -24,7 +22,7 @@ sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
-from script_support import ErrorChecker, executable_or_none, report, scratch_folder  # noqa: E402
+from script_support import ErrorChecker, report, scratch_folder, script_arguments  # noqa: E402
 
 PREFIX = "vecformer: error: "
 TIMEOUT_S = 300
@@ -323,16 +321,12 @@ def check_plurals(c: Checker) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="vecformer: the command line's front door")
-    parser.add_argument("--binary", required=True, help="path to the vecformer executable")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = parser.parse_args()
-    binary = executable_or_none("test_front_door", args.binary)
-    if binary is None:
+    args = script_arguments("test_front_door", "vecformer: the command line's front door")
+    if args is None:
         return 1
 
     with scratch_folder("vecformer_front_door_", args.keep) as workdir:
-        c = Checker(binary, workdir, PREFIX)
+        c = Checker(args.binary, workdir, PREFIX)
         try:
             sentences = c.file("sentences.txt", "A man is eating food.\nSomeone is eating.\nThe new movie is awesome!\n")
             check_normalize(c, sentences)

@@ -5,6 +5,7 @@ The scripts run as `/usr/bin/python3 tests/.../test_X.py --binary PATH` from the
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
@@ -80,6 +81,17 @@ def executable_or_none(name: str, binary: str) -> str | None:
         return os.path.abspath(binary)
     print(f"{name}: FAIL: no executable at --binary {binary}", file=sys.stderr)
     return None
+
+
+def script_arguments(name: str, description: str) -> argparse.Namespace | None:
+    """Parses the options every script takes: --binary (made absolute) and --keep. None (with one line on
+    stderr) when --binary is not executable."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--binary", required=True, help="path to the vecformer executable")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    args.binary = executable_or_none(name, args.binary)
+    return args if args.binary is not None else None
 
 
 @contextlib.contextmanager
