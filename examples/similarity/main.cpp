@@ -66,9 +66,8 @@ int main(int argc, char** argv) {
     const auto tokenizer = vecformer::Tokenizer::load(model_dir);
     const auto model = vecformer::Model::load(model_dir);
 
-    // A learned position table ends at the model's max_length(): truncate longer sentences to fit.
-    const int64_t model_max_length = model.config().max_length();
-    const size_t max_length = model_max_length > 0 ? static_cast<size_t>(model_max_length) : 0;
+    // Truncated to the folder's own limit, as sentence-transformers and `vecformer run --text` do.
+    const auto max_length = static_cast<size_t>(model.max_sequence_length());
     std::vector<vecformer::Sequence> sequences;
     sequences.reserve(sentences.size());
     for (const std::string& sentence : sentences) {

@@ -43,7 +43,9 @@ enum class Pooling { none, cls, mean, max, mean_sqrt_len };
 struct EncodeOptions {
   int threads = 0;  // 0: every core of the machine
   // Unset: the model folder's default (sentence-transformers' 1_Pooling and Normalize modules when
-  // the folder has them, otherwise no pooling and no normalization).
+  // the folder has them, otherwise no pooling and no normalization). The folder's Normalize applies
+  // to pooled output only, as in sentence-transformers, which normalizes the sentence embedding and
+  // never token states; set normalize to true to normalize each token's row of unpooled output.
   std::optional<Pooling> pooling;
   std::optional<bool> normalize;  // L2-normalize each output vector
 };
@@ -106,9 +108,15 @@ class VECFORMER_API Model {
   AttentionCapture capture_attention(const Sequence& sequence, int64_t layer,
                                      const EncodeOptions& options = {}) const;
 
-  // The folder's default pooling and normalization (see EncodeOptions).
+  // The folder's default pooling and normalization (see EncodeOptions: default_normalize() is
+  // whether the folder has a Normalize module, which applies to pooled output only).
   Pooling default_pooling() const;
   bool default_normalize() const;
+  // The longest sequence, in tokens with [CLS] and [SEP], the folder means its model to see: what
+  // sentence-transformers and text-embeddings-inference truncate text to.
+  // sentence_bert_config.json's max_seq_length, else tokenizer_config.json's model_max_length,
+  // never more than the position table (config().max_length()).
+  int64_t max_sequence_length() const;
 
   ~Model();
   Model(Model&&) noexcept;

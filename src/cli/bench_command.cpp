@@ -64,17 +64,16 @@ std::vector<int64_t> sequence_lengths(const BenchOptions& o, std::mt19937& rng) 
 }
 
 int bench(const BenchOptions& o) {
-  LoadOptions load;
-  load.backend = parse_backend(o.backend);
-  load.dtype = parse_dtype(o.dtype);
+  warn_if_oversubscribed(o.threads);
+  const LoadOptions load = load_options(o.backend, o.dtype);
   const auto load_start = std::chrono::steady_clock::now();
   const Model model = Model::load(o.model, load);
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
           .count();
   if (o.seq > model.config().max_length()) {
-    throw Error("--seq " + std::to_string(o.seq) + " is longer than the model's maximum " +
-                std::to_string(model.config().max_length()));
+    throw UsageError("--seq " + std::to_string(o.seq) + " is longer than the model's maximum " +
+                     std::to_string(model.config().max_length()));
   }
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int64_t> id(0, model.config().vocab_size - 1);
@@ -123,9 +122,10 @@ int bench(const BenchOptions& o) {
               << ", \"first_call_ms\": " << first_ms << "}\n";
   } else {
     std::cout << "batch " << o.batch << " x seq " << o.seq << " (" << tokens << " real tokens), "
-              << threads << " threads, " << o.backend << ", " << o.dtype << ": median " << median
-              << " ms, min " << ms.front() << " ms, " << static_cast<int64_t>(tokens_per_s)
-              << " tokens/s over " << o.iters << " iterations; load " << load_ms << " ms (open "
+              << count_text(threads, "thread") << ", " << o.backend << ", " << o.dtype
+              << ": median " << median << " ms, min " << ms.front() << " ms, "
+              << static_cast<int64_t>(tokens_per_s) << " tokens/s over "
+              << count_text(o.iters, "iteration") << "; load " << load_ms << " ms (open "
               << times.open_ms << ", read " << times.read_ms << ", prepare " << times.prepare_ms
               << "), first call " << first_ms << " ms\n";
   }

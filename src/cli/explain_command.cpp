@@ -22,8 +22,6 @@ namespace vecformer::cli {
 
 namespace {
 
-constexpr int kExitUsageError = 2;
-
 struct ExplainOptions {
   std::string model = "models/demo";
   std::string text;
@@ -38,20 +36,25 @@ struct ExplainOptions {
   int threads = 0;
 };
 
-// An option value that only the loaded model can reject (exit 2, like a parse error).
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// --format, or from --output's extension, or text.
-std::string format_of(const ExplainOptions& options) {
-  if (!options.format.empty()) return options.format;
-  const std::string& out = options.output;
-  if (out.ends_with(".json")) return "json";
-  if (out.ends_with(".svg")) return "svg";
-  if (out.ends_with(".html") || out.ends_with(".htm")) return "html";
+// The format an output file's extension names (check_output_path has vetted it).
+std::string format_of_extension(const std::string& path) {
+  if (path.ends_with(".json")) return "json";
+  if (path.ends_with(".svg")) return "svg";
+  if (path.ends_with(".html") || path.ends_with(".htm")) return "html";
   return "text";
+}
+
+// --format, or from --output's extension, or text on standard output. A file whose extension
+// names another format than --format is refused rather than written in the wrong one.
+std::string format_of(const ExplainOptions& options) {
+  if (is_stdout(options.output)) return options.format.empty() ? "text" : options.format;
+  check_output_path(options.output, {".txt", ".json", ".svg", ".html", ".htm"});
+  const std::string format = format_of_extension(options.output);
+  if (!options.format.empty() && options.format != format) {
+    throw UsageError("--format " + options.format + " does not match --output " + options.output +
+                     ", a " + format + " file name");
+  }
+  return format;
 }
 
 void check_range(const char* option, int64_t value, int64_t count, const char* what) {
@@ -92,10 +95,8 @@ std::vector<std::string> focus_notes(const ExplainReport& r) {
 }
 
 ExplainReport explain(const ExplainOptions& options) {
-  LoadOptions load;
-  load.backend = parse_backend(options.backend);
-  load.dtype = parse_dtype(options.dtype);
-  const Model model = Model::load(options.model, load);
+  warn_if_oversubscribed(options.threads);
+  const Model model = Model::load(options.model, load_options(options.backend, options.dtype));
   const Config& config = model.config();
   check_range("--layer", options.layer, config.num_hidden_layers, "layers");
   check_range("--head", options.head, config.num_attention_heads, "heads");
@@ -157,7 +158,7 @@ ExplainReport explain(const ExplainOptions& options) {
 }
 
 void write(const ExplainOptions& options, const std::string& document) {
-  if (options.output.empty()) {
+  if (is_stdout(options.output)) {
     std::cout << document;
     if (!document.ends_with('\n')) std::cout << '\n';
     std::cout.flush();
@@ -171,8 +172,8 @@ void write(const ExplainOptions& options, const std::string& document) {
 }
 
 int run(const ExplainOptions& options) {
+  const std::string format = format_of(options);  // before any work
   const ExplainReport report = explain(options);
-  const std::string format = format_of(options);
   if (format == "json") {
     write(options, write_json(report));
   } else if (format == "svg") {
@@ -213,19 +214,14 @@ Runner add_explain_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
   cmd->add_option("--format", options->format,
                   "text (tables), json (every number, full vectors), svg (every head's heatmap) or "
-                  "html (one self-contained page); default: from --output's extension, else text")
+                  "html (one self-contained page); default: from --output's extension, else text; "
+                  "must agree with that extension")
       ->check(CLI::IsMember({"text", "json", "svg", "html"}));
-  cmd->add_option("--output", options->output, "Write to FILE (default: stdout)");
+  cmd->add_option("--output", options->output,
+                  "Write to FILE.txt, .json, .svg or .html (- or none: standard output)");
   add_engine_options(*cmd, options->backend, options->threads);
   add_dtype_option(*cmd, options->dtype);
-  return [options] {
-    try {
-      return run(*options);
-    } catch (const UsageError& e) {
-      std::cerr << "vecformer: error: " << e.what() << " (see vecformer explain --help)\n";
-      return kExitUsageError;
-    }
-  };
+  return [options] { return run(*options); };
 }
 
 }  // namespace vecformer::cli

@@ -1,5 +1,8 @@
 // vecformer command line: one subcommand per file. Every failure ends in exactly one line
-// "vecformer: error: ..." on stderr; exit 1 for bad input, 2 for usage errors.
+// "vecformer: error: ..." on stderr. Exit 2 when the command line itself is wrong (unknown or
+// missing options, bad values, options that do not go together, a value the model rejects such as
+// a layer it does not have, an output name of unknown format); exit 1 when the inputs or files it
+// names are (model folder, input lines, output folder).
 #include <cctype>
 #include <cstdio>
 #include <iostream>
@@ -7,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "vecformer/error.hpp"
 
 namespace {
@@ -112,16 +116,18 @@ int main(int argc, char** argv) {
     return kExitUsageError;
   }
 
-  try {
-    for (auto& [command, runner] : commands) {
-      if (command->parsed()) return runner();
+  for (auto& [command, runner] : commands) {
+    if (!command->parsed()) continue;
+    try {
+      return runner();
+    } catch (const vecformer::cli::UsageError& e) {
+      std::cerr << "vecformer: error: " << one_line(e.what()) << " (see vecformer "
+                << command->get_name() << " --help)\n";
+      return kExitUsageError;
+    } catch (const std::exception& e) {
+      std::cerr << "vecformer: error: " << one_line(e.what()) << "\n";
+      return kExitInputError;
     }
-  } catch (const vecformer::Error& e) {
-    std::cerr << "vecformer: error: " << one_line(e.what()) << "\n";
-    return kExitInputError;
-  } catch (const std::exception& e) {
-    std::cerr << "vecformer: error: " << one_line(e.what()) << "\n";
-    return kExitInputError;
   }
   return kExitUsageError;
 }

@@ -2,15 +2,18 @@
 // (.npy, .jsonl, or JSON Lines on stdout).
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "encoder/pooling.hpp"
 #include "io/atomic_file.hpp"
 #include "io/npy.hpp"
 #include "io/token_input.hpp"
@@ -22,8 +25,10 @@ namespace vecformer::cli {
 
 namespace {
 
-// Sequences per encode call: bounds scratch memory on long inputs and paces the progress bar.
-constexpr size_t kChunk = 64;
+// Tokens per encode call, as text-embeddings-inference's max-batch-tokens: enough rows for the
+// GEMMs to run at speed, while the workspace (about 6 x hidden + intermediate floats a token: 0.5
+// GB for BERT-base) and one batch's output stay bounded however long the input is.
+constexpr int64_t kBatchTokens = 16384;
 
 struct RunOptions {
   std::string model;
@@ -34,8 +39,11 @@ struct RunOptions {
   std::string pooling;
   int threads = 0;
   size_t max_length = 0;
+  int64_t batch_tokens = kBatchTokens;
   bool text = false;
+  bool no_truncate = false;
   bool normalize = false;
+  bool no_normalize = false;
   bool quiet = false;
 };
 
@@ -48,15 +56,24 @@ std::optional<Pooling> parse_pooling(const std::string& name) {
   return Pooling::mean_sqrt_len;
 }
 
-// Text input: one sentence per non-empty line, tokenized with the model folder's vocabulary.
+// Text input: one sentence per line (an empty line is the empty text, [CLS] [SEP], as for
+// `vecformer tokenize`, so rows stay aligned with lines), tokenized with the model folder's
+// vocabulary and, unless --no-truncate, truncated as sentence-transformers does: to --max-length,
+// else to the folder's own limit.
 std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source,
-                                     const Model& model, size_t max_length) {
+                                     const Model& model, const RunOptions& options) {
   const Tokenizer tokenizer = Tokenizer::load(model.info().transformer_folder);
+  const size_t max_length = options.max_length > 0 || options.no_truncate
+                                ? options.max_length
+                                : static_cast<size_t>(model.max_sequence_length());
+  // Only a user who did not choose the length can be pointed at the option that chooses it.
+  const std::string hint = options.no_truncate      ? " (without --no-truncate, text is truncated)"
+                           : options.max_length > 0 ? " (--max-length is above it)"
+                                                    : "";
   std::vector<Sequence> sequences;
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
     Sequence s;
     try {
       s.input_ids = tokenizer.encode(line, max_length);
@@ -66,7 +83,7 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
     if (static_cast<int64_t>(s.input_ids.size()) > model.config().max_length()) {
       throw Error(source + ":" + std::to_string(number) + ": text is " +
                   std::to_string(s.input_ids.size()) + " tokens, more than the model's maximum " +
-                  std::to_string(model.config().max_length()) + " (use --max-length to truncate)");
+                  std::to_string(model.config().max_length()) + hint);
     }
     sequences.push_back(std::move(s));
   }
@@ -75,73 +92,19 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
 
 std::vector<Sequence> read_input(const RunOptions& options, const Model& model) {
   Input input(options.input);
-  if (options.text) return tokenize_lines(input.stream(), input.name(), model, options.max_length);
-  return detail::read_token_input(input.stream(), input.name(), model.config());
+  if (options.text) return tokenize_lines(input.stream(), input.name(), model, options);
+  return detail::read_token_input(input.stream(), input.name(), model.config(), options.max_length);
 }
 
-// The encoded result of every sequence: pooled vectors, or each sequence's own rows of hidden
-// states.
-struct Result {
-  bool pooled = false;
-  int64_t hidden = 0;
-  std::vector<float> values;     // pooled: [N, hidden]; else the real rows of every sequence
-  std::vector<int64_t> lengths;  // tokens per sequence
+// Where the rows go, one sequence at a time, as each batch is encoded: nothing holds more than
+// one batch's output.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  // A sequence's `rows` rows of `hidden` values (pooled: one row).
+  virtual void write(const float* values, int64_t rows) = 0;
+  virtual void commit() = 0;
 };
-
-Result encode_all(const Model& model, const std::vector<Sequence>& sequences,
-                  const EncodeOptions& options) {
-  Result result;
-  result.hidden = model.config().hidden_size;
-  result.pooled = options.pooling.value_or(model.default_pooling()) != Pooling::none;
-  Progress progress(static_cast<int64_t>(sequences.size()), "sequences");
-  for (size_t begin = 0; begin < sequences.size(); begin += kChunk) {
-    const std::vector<Sequence> chunk(
-        sequences.begin() + begin, sequences.begin() + std::min(sequences.size(), begin + kChunk));
-    const Tensor out = model.encode(chunk, options);
-    if (result.pooled) {
-      result.values.insert(result.values.end(), out.data.begin(), out.data.end());
-    } else {
-      const int64_t padded = out.shape[1];
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        const auto length = static_cast<int64_t>(chunk[i].input_ids.size());
-        const auto first = out.data.begin() + static_cast<int64_t>(i) * padded * result.hidden;
-        result.values.insert(result.values.end(), first, first + length * result.hidden);
-      }
-    }
-    for (const Sequence& s : chunk)
-      result.lengths.push_back(static_cast<int64_t>(s.input_ids.size()));
-    progress.advance(static_cast<int64_t>(begin + chunk.size()));
-  }
-  return result;
-}
-
-// [N, hidden] when pooled, else [N, Lmax, hidden].
-std::vector<int64_t> output_shape(const Result& result) {
-  const auto n = static_cast<int64_t>(result.lengths.size());
-  if (result.pooled) return {n, result.hidden};
-  int64_t longest = 0;
-  for (int64_t length : result.lengths) longest = std::max(longest, length);
-  return {n, longest, result.hidden};
-}
-
-Tensor to_tensor(const Result& result) {
-  Tensor t;
-  t.shape = output_shape(result);
-  if (result.pooled) {
-    t.data = result.values;
-    return t;
-  }
-  const int64_t n = t.shape[0], longest = t.shape[1];
-  t.data.assign(static_cast<size_t>(n * longest * result.hidden), 0.0f);
-  int64_t row = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    std::copy(result.values.begin() + row * result.hidden,
-              result.values.begin() + (row + result.lengths[i]) * result.hidden,
-              t.data.begin() + i * longest * result.hidden);
-    row += result.lengths[i];
-  }
-  return t;
-}
 
 void append_vector(std::string& line, const float* values, int64_t n) {
   line += '[';
@@ -153,82 +116,185 @@ void append_vector(std::string& line, const float* values, int64_t n) {
 }
 
 // One JSON object per sequence: {"embedding": [...]} when pooled, else {"length": L, "hidden":
-// [[...]]}.
-template <class Sink>
-void write_json_lines(const Result& result, Sink&& sink) {
-  std::string line;
-  int64_t row = 0;
-  for (size_t i = 0; i < result.lengths.size(); ++i) {
-    line.clear();
-    if (result.pooled) {
-      line += "{\"embedding\": ";
-      append_vector(line, result.values.data() + i * result.hidden, result.hidden);
-    } else {
-      line += "{\"length\": " + std::to_string(result.lengths[i]) + ", \"hidden\": [";
-      for (int64_t t = 0; t < result.lengths[i]; ++t) {
-        if (t) line += ", ";
-        append_vector(line, result.values.data() + (row + t) * result.hidden, result.hidden);
-      }
-      line += ']';
-      row += result.lengths[i];
-    }
-    line += "}\n";
-    sink(line);
+// [[...]]}; to a file (renamed into place by commit) or to standard output.
+class JsonLinesSink : public RowSink {
+ public:
+  JsonLinesSink(const std::string& path, bool pooled, int64_t hidden)
+      : pooled_(pooled), hidden_(hidden) {
+    if (!is_stdout(path)) file_.emplace(path);
   }
-}
 
-void write_output(const RunOptions& options, const Result& result) {
-  if (options.output.empty()) {
-    write_json_lines(result, [](const std::string& line) { std::cout << line; });
+  void write(const float* values, int64_t rows) override {
+    line_.clear();
+    if (pooled_) {
+      line_ += "{\"embedding\": ";
+      append_vector(line_, values, hidden_);
+    } else {
+      line_ += "{\"length\": " + std::to_string(rows) + ", \"hidden\": [";
+      for (int64_t t = 0; t < rows; ++t) {
+        if (t) line_ += ", ";
+        append_vector(line_, values + t * hidden_, hidden_);
+      }
+      line_ += ']';
+    }
+    line_ += "}\n";
+    if (file_) {
+      file_->write(line_);
+    } else {
+      std::cout << line_;
+    }
+  }
+
+  void commit() override {
+    if (file_) {
+      file_->commit();
+      return;
+    }
     std::cout.flush();
     if (!std::cout) throw Error("cannot write to standard output");
-  } else if (options.output.ends_with(".npy")) {
-    detail::write_npy(options.output, to_tensor(result));
-  } else {
-    detail::AtomicFile file(options.output);
-    write_json_lines(result, [&](const std::string& line) { file.write(line); });
-    file.commit();
   }
+
+ private:
+  bool pooled_;
+  int64_t hidden_;
+  std::optional<detail::AtomicFile> file_;
+  std::string line_;
+};
+
+// [N, hidden] when pooled, else [N, Lmax, hidden] with zero rows past each sequence's end.
+class NpySink : public RowSink {
+ public:
+  NpySink(const std::string& path, const std::vector<int64_t>& shape)
+      : file_(path, shape), padded_rows_(shape.size() == 3 ? shape[1] : 1), hidden_(shape.back()) {}
+
+  void write(const float* values, int64_t rows) override {
+    file_.write(values, static_cast<size_t>(rows * hidden_));
+    file_.write_zeros(static_cast<size_t>((padded_rows_ - rows) * hidden_));
+  }
+  void commit() override { file_.commit(); }
+
+ private:
+  detail::NpyWriter file_;
+  int64_t padded_rows_;
+  int64_t hidden_;
+};
+
+// [N, hidden] when pooled, else [N, Lmax, hidden]: known from the token counts before encoding,
+// so the .npy header can go first.
+std::vector<int64_t> output_shape(const std::vector<Sequence>& sequences, bool pooled,
+                                  int64_t hidden) {
+  const auto n = static_cast<int64_t>(sequences.size());
+  if (pooled) return {n, hidden};
+  int64_t longest = 0;
+  for (const Sequence& s : sequences)
+    longest = std::max(longest, static_cast<int64_t>(s.input_ids.size()));
+  return {n, longest, hidden};
+}
+
+std::unique_ptr<RowSink> open_sink(const std::string& path, const std::vector<int64_t>& shape,
+                                   bool pooled) {
+  if (path.ends_with(".npy")) return std::make_unique<NpySink>(path, shape);
+  return std::make_unique<JsonLinesSink>(path, pooled, shape.back());
+}
+
+// Consecutive sequences of at most `budget` tokens in all (a longer sequence is a batch alone):
+// the end index of each batch. Encoding packs real tokens only, so the budget bounds both the
+// workspace and the batch's output.
+std::vector<size_t> batch_ends(const std::vector<Sequence>& sequences, int64_t budget) {
+  std::vector<size_t> ends;
+  int64_t tokens = 0;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const auto length = static_cast<int64_t>(sequences[i].input_ids.size());
+    if (tokens > 0 && tokens + length > budget) {
+      ends.push_back(i);
+      tokens = 0;
+    }
+    tokens += length;
+  }
+  if (!sequences.empty()) ends.push_back(sequences.size());
+  return ends;
+}
+
+// Encodes the sequences batch by batch, each sequence's rows going to `sink` in input order. A
+// sequence's result does not depend on the others in its batch (attention runs per sequence,
+// everything else per token), so the batches give the bits one call over everything would.
+// Returns the first values written, for the summary line.
+std::vector<float> encode_to(RowSink& sink, const Model& model, std::vector<Sequence> sequences,
+                             const EncodeOptions& options, bool pooled, int64_t batch_tokens) {
+  const int64_t hidden = model.config().hidden_size;
+  // Model::encode's rule (see EncodeOptions::normalize), applied here to unpadded rows.
+  const bool normalize = !pooled && options.normalize.value_or(false);
+  std::vector<float> first;
+  Progress progress(static_cast<int64_t>(sequences.size()), "sequences");
+  size_t begin = 0;
+  for (const size_t end : batch_ends(sequences, batch_tokens)) {
+    // Moved out, so the token ids of finished batches are freed as the output grows.
+    const std::vector<Sequence> batch(std::make_move_iterator(sequences.begin() + begin),
+                                      std::make_move_iterator(sequences.begin() + end));
+    if (pooled) {
+      const Tensor out = model.encode(batch, options);
+      for (size_t i = 0; i < batch.size(); ++i) sink.write(out.data.data() + i * hidden, 1);
+      if (first.empty())
+        first.assign(out.data.begin(), out.data.begin() + std::min<int64_t>(4, hidden));
+    } else {
+      PackedOutput out = model.encode_packed(batch, options);
+      if (normalize) detail::l2_normalize(out.hidden.data.data(), out.hidden.shape[0], hidden);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        sink.write(out.hidden.data.data() + out.offsets[i] * hidden,
+                   out.offsets[i + 1] - out.offsets[i]);
+      }
+      if (first.empty()) {
+        first.assign(out.hidden.data.begin(),
+                     out.hidden.data.begin() + std::min<int64_t>(4, hidden));
+      }
+    }
+    begin = end;
+    progress.advance(static_cast<int64_t>(end));
+  }
+  sink.commit();
+  return first;
 }
 
 int run(const RunOptions& options) {
+  warn_if_oversubscribed(options.threads);
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  LoadOptions load;
-  load.backend = parse_backend(options.backend);
-  load.dtype = parse_dtype(options.dtype);
-  const Model model = Model::load(options.model, load);
-  const std::vector<Sequence> sequences = read_input(options, model);
+  const Model model = Model::load(options.model, load_options(options.backend, options.dtype));
+  std::vector<Sequence> sequences = read_input(options, model);
   const auto loaded = clock::now();
 
   EncodeOptions encode;
   encode.threads = options.threads;
   encode.pooling = parse_pooling(options.pooling);
-  if (options.normalize) encode.normalize = true;
-  const Result result = encode_all(model, sequences, encode);
+  if (options.normalize || options.no_normalize) encode.normalize = options.normalize;
+  const bool pooled = encode.pooling.value_or(model.default_pooling()) != Pooling::none;
+  const std::vector<int64_t> shape = output_shape(sequences, pooled, model.config().hidden_size);
+  const auto count = static_cast<int64_t>(sequences.size());
+  int64_t tokens = 0;
+  for (const Sequence& s : sequences) tokens += static_cast<int64_t>(s.input_ids.size());
+
+  const std::unique_ptr<RowSink> sink = open_sink(options.output, shape, pooled);
+  const std::vector<float> values =
+      encode_to(*sink, model, std::move(sequences), encode, pooled, options.batch_tokens);
   const auto encoded = clock::now();
-  write_output(options, result);
 
   if (!options.quiet) {
     using ms = std::chrono::duration<double, std::milli>;
-    int64_t tokens = 0;
-    for (int64_t length : result.lengths) tokens += length;
     std::string first;
-    for (size_t i = 0; i < std::min<size_t>(4, result.values.size()); ++i) {
+    for (size_t i = 0; i < values.size(); ++i) {
       if (i) first += ", ";
-      append_float(first, result.values[i]);
+      append_float(first, values[i]);
     }
-    const std::string threads =
-        model.backend() == BackendKind::reference
-            ? "1 thread"
-            : std::to_string(options.threads > 0 ? options.threads : omp_get_num_procs()) +
-                  " threads";
-    std::cerr << "vecformer: " << sequences.size() << " sequences, " << tokens << " tokens -> "
-              << (options.output.empty() ? "stdout" : options.output) << " shape "
-              << shape_text(output_shape(result)) << (result.pooled ? " (pooled)" : "")
-              << "; first values [" << first << "]; load " << ms(loaded - start).count()
-              << " ms, encode " << ms(encoded - loaded).count() << " ms (" << options.backend
-              << ", " << options.dtype << ", " << threads << ")\n";
+    const int threads = model.backend() == BackendKind::reference ? 1
+                        : options.threads > 0                     ? options.threads
+                                                                  : omp_get_num_procs();
+    std::cerr << "vecformer: " << count_text(count, "sequence") << ", "
+              << count_text(tokens, "token") << " -> "
+              << (is_stdout(options.output) ? "stdout" : options.output) << " shape "
+              << shape_text(shape) << (pooled ? " (pooled)" : "") << "; first values [" << first
+              << "]; load " << ms(loaded - start).count() << " ms, encode "
+              << ms(encoded - loaded).count() << " ms (" << options.backend << ", " << options.dtype
+              << ", " << count_text(threads, "thread") << ")\n";
   }
   return 0;
 }
@@ -249,25 +315,43 @@ Runner add_run_command(CLI::App& app) {
       ->required();
   cmd->add_flag("--text", options->text,
                 "Input lines are text, tokenized with the model's vocabulary");
-  cmd->add_option("--max-length", options->max_length,
-                  "With --text: truncate to N tokens including [CLS] and [SEP]")
-      ->check(CLI::Range(2, 1 << 20));
+  CLI::Option* max_length =
+      cmd->add_option(
+             "--max-length", options->max_length,
+             "Truncate to N tokens including [CLS] and [SEP]: token-id input keeps its first "
+             "N-1 ids and its last; --text defaults to the folder's limit "
+             "(sentence_bert_config.json's max_seq_length, else tokenizer_config.json's "
+             "model_max_length, else the position table)")
+          ->check(CLI::Range(2, 1 << 20));
+  cmd->add_flag("--no-truncate", options->no_truncate,
+                "With --text: fail on a line longer than the model's position table instead of "
+                "truncating it")
+      ->excludes(max_length);
   cmd->add_option("--output", options->output,
                   "Write to FILE.npy (float32, [N, Lmax, hidden] or pooled [N, hidden]) or "
-                  "FILE.jsonl (default: JSON Lines on stdout)");
+                  "FILE.jsonl; - or none: JSON Lines on stdout");
   add_engine_options(*cmd, options->backend, options->threads);
   add_dtype_option(*cmd, options->dtype);
   cmd->add_option("--pooling", options->pooling,
                   "none, cls, mean, max or mean_sqrt_len (default: the folder's "
                   "sentence-transformers pooling, else none)")
       ->check(CLI::IsMember({"none", "cls", "mean", "max", "mean_sqrt_len"}));
-  cmd->add_flag("--normalize", options->normalize, "L2-normalize each output vector");
+  CLI::Option* normalize =
+      cmd->add_flag("--normalize", options->normalize,
+                    "L2-normalize each output vector (default: when the folder has a "
+                    "sentence-transformers Normalize module and the output is pooled)");
+  cmd->add_flag("--no-normalize", options->no_normalize,
+                "Do not L2-normalize, even when the folder has a Normalize module")
+      ->excludes(normalize);
+  cmd->add_option("--batch-tokens", options->batch_tokens,
+                  "Tokens per encode call: bounds memory however long the input is; rows are "
+                  "written as each batch finishes (results do not depend on it)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_flag("--quiet", options->quiet, "Do not print the summary line on stderr");
   return [options] {
-    const std::string& out = options->output;
-    if (!out.empty() && !out.ends_with(".npy") && !out.ends_with(".jsonl")) {
-      throw Error(out + ": unsupported output format (use a .npy or .jsonl file name)");
-    }
+    // Before loading anything: a wrong name must not cost a whole encode to find out.
+    check_output_path(options->output, {".npy", ".jsonl"});
     return run(*options);
   };
 }

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <string>
 #include <system_error>
@@ -36,14 +38,18 @@ std::string shape_tuple(const std::vector<int64_t>& shape) {
   return out + ")";
 }
 
-void check_shape(const std::filesystem::path& path, const Tensor& tensor) {
+uint64_t element_count(const std::filesystem::path& path, const std::vector<int64_t>& shape) {
   uint64_t numel = 1;
-  for (int64_t dim : tensor.shape) {
+  for (int64_t dim : shape) {
     if (dim < 0 || __builtin_mul_overflow(numel, static_cast<uint64_t>(dim), &numel)) {
-      fail(path, "cannot write a tensor of shape " + shape_tuple(tensor.shape));
+      fail(path, "cannot write a tensor of shape " + shape_tuple(shape));
     }
   }
-  if (numel != tensor.data.size()) {
+  return numel;
+}
+
+void check_shape(const std::filesystem::path& path, const Tensor& tensor) {
+  if (element_count(path, tensor.shape) != tensor.data.size()) {
     fail(path, "cannot write a tensor of shape " + shape_tuple(tensor.shape) + " holding " +
                    std::to_string(tensor.data.size()) + " values");
   }
@@ -51,9 +57,9 @@ void check_shape(const std::filesystem::path& path, const Tensor& tensor) {
 
 // Magic, version 1.0, header length, then a Python dict literal padded with spaces and ended by a
 // newline so that the data starts on a 64-byte boundary, as the format recommends.
-std::string npy_header(const std::filesystem::path& path, const Tensor& tensor) {
+std::string npy_header(const std::filesystem::path& path, const std::vector<int64_t>& shape) {
   std::string dict =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_tuple(tensor.shape) + ", }";
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_tuple(shape) + ", }";
   constexpr size_t preamble = 10;  // magic (6) + version (2) + header length (2)
   const size_t unpadded = preamble + dict.size() + 1;
   dict.append((64 - unpadded % 64) % 64, ' ');
@@ -70,12 +76,46 @@ std::string npy_header(const std::filesystem::path& path, const Tensor& tensor) 
 
 }  // namespace
 
+NpyWriter::NpyWriter(const std::filesystem::path& path, const std::vector<int64_t>& shape)
+    : path_(path), file_(path), expected_(element_count(path, shape)) {
+  const std::string header = npy_header(path, shape);
+  file_.write(header.data(), header.size());
+}
+
+void NpyWriter::advance(size_t values) {
+  if (values > expected_ - written_) {
+    fail(path_, "more values written than the shape holds (" + std::to_string(expected_) + ")");
+  }
+  written_ += values;
+}
+
+void NpyWriter::write(const float* values, size_t count) {
+  advance(count);
+  file_.write(values, count * sizeof(float));
+}
+
+void NpyWriter::write_zeros(size_t count) {
+  advance(count);
+  static constexpr float zeros[4096] = {};
+  while (count > 0) {
+    const size_t n = std::min(count, std::size(zeros));
+    file_.write(zeros, n * sizeof(float));
+    count -= n;
+  }
+}
+
+void NpyWriter::commit() {
+  if (written_ != expected_) {
+    fail(path_, std::to_string(written_) + " values written, the shape holds " +
+                    std::to_string(expected_));
+  }
+  file_.commit();
+}
+
 void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
   check_shape(path, tensor);
-  const std::string header = npy_header(path, tensor);
-  AtomicFile file(path);
-  file.write(header.data(), header.size());
-  file.write(tensor.data.data(), tensor.data.size() * sizeof(float));
+  NpyWriter file(path, tensor.shape);
+  file.write(tensor.data.data(), tensor.data.size());
   file.commit();
 }
 

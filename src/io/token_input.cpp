@@ -35,17 +35,28 @@ std::string shorten(const json& value) {
 // Validates and converts one line; every message carries the "<source>:<line>: " prefix.
 class LineReader {
  public:
-  LineReader(const std::string& source, size_t line, const Config& config)
-      : source_(source), line_(line), config_(config) {}
+  LineReader(const std::string& source, size_t line, const Config& config, size_t max_length)
+      : source_(source), line_(line), config_(config), max_length_(max_length) {}
 
   Sequence read(std::string_view text) const {
     const size_t first = text.find_first_not_of(" \t\r\v\f");
     Sequence sequence = text[first] == '{' ? read_json(text) : read_plain(text);
+    truncate(sequence);
     check_length(sequence.input_ids.size());
     return sequence;
   }
 
  private:
+  // As the tokenizer truncates text: the last id ([SEP] in tokenizer output) stays last.
+  void truncate(Sequence& sequence) const {
+    if (max_length_ == 0 || sequence.input_ids.size() <= max_length_) return;
+    for (std::vector<int64_t>* ids : {&sequence.input_ids, &sequence.token_type_ids}) {
+      if (ids->empty()) continue;
+      (*ids)[max_length_ - 1] = ids->back();
+      ids->resize(max_length_);
+    }
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(source_ + ":" + std::to_string(line_) + ": " + what);
   }
@@ -194,19 +205,25 @@ class LineReader {
   const std::string& source_;
   size_t line_;
   const Config& config_;
+  size_t max_length_;
 };
 
 }  // namespace
 
 std::vector<Sequence> read_token_input(std::istream& in, const std::string& source,
-                                       const Config& config) {
+                                       const Config& config, size_t max_length) {
+  if (max_length == 1) throw Error("max_length 1 leaves no room for a first and a last token");
   std::vector<Sequence> sequences;
   std::string line;
   size_t line_number = 0;
   while (std::getline(in, line)) {
     ++line_number;
-    if (line.find_first_not_of(" \t\r\v\f") == std::string::npos) continue;
-    sequences.push_back(LineReader(source, line_number, config).read(line));
+    // Each line is one output row, so a blank line is not skipped: it has no token to encode.
+    if (line.find_first_not_of(" \t\r\v\f") == std::string::npos) {
+      throw Error(source + ":" + std::to_string(line_number) +
+                  ": empty line (each line is one sequence of at least one token id)");
+    }
+    sequences.push_back(LineReader(source, line_number, config, max_length).read(line));
   }
   if (in.bad()) throw Error(source + ": read error after line " + std::to_string(line_number));
   return sequences;

@@ -214,6 +214,12 @@ Pooling Model::default_pooling() const {
 bool Model::default_normalize() const {
   return impl_->layout().normalize;
 }
+int64_t Model::max_sequence_length() const {
+  const int64_t table = config().max_length();
+  const int64_t stated = impl_->layout().max_length;
+  if (stated > 0 && (table <= 0 || stated < table)) return stated;
+  return table;
+}
 
 PackedOutput Model::encode_packed(const std::vector<Sequence>& sequences,
                                   const EncodeOptions& options) const {
@@ -228,7 +234,9 @@ AttentionCapture Model::capture_attention(const Sequence& sequence, int64_t laye
 Tensor Model::encode(const std::vector<Sequence>& sequences, const EncodeOptions& options) const {
   const PackedOutput packed = encode_packed(sequences, options);
   const Pooling pooling = options.pooling.value_or(default_pooling());
-  const bool normalize = options.normalize.value_or(default_normalize());
+  // sentence-transformers' Normalize module normalizes the sentence embedding, not token states.
+  const bool normalize =
+      options.normalize.value_or(pooling != Pooling::none && default_normalize());
   const int64_t hidden = config().hidden_size;
   const auto n = static_cast<int64_t>(sequences.size());
 

@@ -56,7 +56,10 @@ ModelLayout read_model_layout(const std::filesystem::path& folder) {
   layout.transformer_folder = folder;
   const std::filesystem::path modules_path = folder / "modules.json";
   std::error_code ec;
-  if (!std::filesystem::exists(modules_path, ec)) return layout;
+  if (!std::filesystem::exists(modules_path, ec)) {
+    layout.max_length = read_max_length(folder);
+    return layout;
+  }
 
   const json modules = read_json_file(modules_path);
   if (!modules.is_array())
@@ -95,7 +98,31 @@ ModelLayout read_model_layout(const std::filesystem::path& folder) {
                   "Normalize)");
     }
   }
+  layout.max_length = read_max_length(layout.transformer_folder);
   return layout;
+}
+
+int64_t read_max_length(const std::filesystem::path& transformer_folder) {
+  std::error_code ec;
+  const std::filesystem::path sentence_bert = transformer_folder / "sentence_bert_config.json";
+  if (std::filesystem::exists(sentence_bert, ec)) {
+    const json root = read_json_object(sentence_bert);
+    const int64_t length =
+        ConfigReader(sentence_bert, root).non_negative_int("max_seq_length", 0, max_dimension);
+    if (length > 0) return length;
+  }
+  const std::filesystem::path tokenizer = transformer_folder / "tokenizer_config.json";
+  if (std::filesystem::exists(tokenizer, ec)) {
+    // The tokenizer's own reader validates the rest of this file; a limit it does not understand
+    // is no limit, as for transformers' "very large integer" placeholder.
+    const json root = read_json_object(tokenizer);
+    const auto it = root.find("model_max_length");
+    if (it != root.end() && it->is_number_unsigned() && it->get<uint64_t>() > 0 &&
+        it->get<uint64_t>() <= static_cast<uint64_t>(max_dimension)) {
+      return static_cast<int64_t>(it->get<uint64_t>());
+    }
+  }
+  return 0;
 }
 
 }  // namespace vecformer::detail

@@ -5,7 +5,7 @@
 
 (ctest runs it from the repository root.) Checks known bert-base-uncased ids through `tokenize`, that
 `run --text` equals `run` on the ids `tokenize` printed, `--max-length` truncation keeping [SEP], the
-error line for invalid UTF-8 and over-long text, and the fields `info` and `bench --json` report.
+error line for invalid UTF-8 and over-long text with --no-truncate, and the fields `info` and `bench --json` report.
 """
 
 from __future__ import annotations
@@ -89,13 +89,12 @@ def main() -> int:
         with open(long_text, "w") as f:
             f.write("short\n" + "word " * 40 + "\n")
         too_long = run(binary, ["run", "--model", model, "--text", "--input", long_text, "--output",
-                                os.path.join(work, "never.npy")])
+                                os.path.join(work, "never.npy"), "--no-truncate"])
         err = too_long.stderr.decode()
-        check(too_long.returncode == 1 and "long.txt:2:" in err and "--max-length" in err
+        check(too_long.returncode == 1 and "long.txt:2:" in err and "--no-truncate" in err
               and not os.path.exists(os.path.join(work, "never.npy")), f"over-long text: {err.strip()!r}")
-        cut = run(binary, ["run", "--model", model, "--text", "--input", long_text, "--max-length", "16",
-                           "--quiet"])
-        check(cut.returncode == 0 and cut.stdout.decode().count("\n") == 2, "--max-length truncates instead")
+        cut = run(binary, ["run", "--model", model, "--text", "--input", long_text, "--quiet"])
+        check(cut.returncode == 0 and cut.stdout.decode().count("\n") == 2, "text is truncated by default")
 
         # --dtype bf16: the optimized backend's bfloat16 GEMMs, close to float32; not on the reference.
         for dtype, bound in (("bf16", 0.999), ("int8", 0.99)):  # the issue's targets
@@ -109,7 +108,7 @@ def main() -> int:
         r4 = run(binary, ["run", "--model", model, "--input", ids_path, "--backend", "reference",
                           "--dtype", "bf16"])
         err = r4.stderr.decode()
-        check(r4.returncode == 1 and err.count("\n") == 1 and "reference" in err,
+        check(r4.returncode == 2 and err.count("\n") == 1 and "reference" in err,
               f"bf16 on the reference backend is refused: {err.strip()!r}")
 
         directory = run(binary, ["run", "--model", model, "--input", work])

@@ -8,9 +8,9 @@
     vecformer run --model DIR --input FILE|- [--output FILE.npy] [--backend reference|optimized]
                   [--threads N]
 
-* Input: one sequence per non-empty line, whitespace-separated ids or a JSON object with "input_ids" and
-  optionally "token_type_ids"; `--input -` reads stdin; empty lines are skipped (line numbers in messages
-  count every physical line).
+* Input: one sequence per line, whitespace-separated ids or a JSON object with "input_ids" and
+  optionally "token_type_ids"; `--input -` reads stdin; an empty line is an error naming it (every line is
+  one output row).
 * Output: float32 .npy of [N, Lmax, H] with --output, else one JSON object per sequence on stdout with
   "hidden" = [L, H].
 * Every failure prints exactly one line on stderr starting with "vecformer: error: ". Bad input (model
@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -36,7 +35,7 @@ sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 import make_checkpoint as mc  # noqa: E402
-from script_support import ErrorChecker, executable_or_none, report, scratch_folder  # noqa: E402
+from script_support import ErrorChecker, report, scratch_folder, script_arguments  # noqa: E402
 
 PREFIX = "vecformer: error: "
 TIMEOUT_S = 120
@@ -97,8 +96,8 @@ def copy_model(source: str, destination: str) -> str:
 
 
 def check_success_paths(c: Checker, model: str, config, weights) -> None:
-    # Lengths 3, 2, 1 with an empty line in between and no newline at the end of the file.
-    text = '1 2 3\n\n{"input_ids": [4, 5], "token_type_ids": [0, 1]}\n7'
+    # Lengths 3, 2, 1 and no newline at the end of the file.
+    text = '1 2 3\n{"input_ids": [4, 5], "token_type_ids": [0, 1]}\n7'
     sequences = [[1, 2, 3], {"input_ids": [4, 5], "token_type_ids": [0, 1]}, [7]]
     expected = mc.reference_forward(weights, config, sequences)
     tokens = c.file("tokens.txt", text)
@@ -122,7 +121,7 @@ def check_success_paths(c: Checker, model: str, config, weights) -> None:
         array = np.load(out)
         if array.shape != (3, 3, HIDDEN) or array.dtype != np.float32:
             c.fail(name, f"npy {array.shape} {array.dtype}, expected (3, 3, {HIDDEN}) float32 "
-                         "(the empty line must be skipped)")
+                         "(one row per line)")
             continue
         error = max(float(np.max(np.abs(array[i, :len(e)] - e))) for i, e in enumerate(expected))
         if error > 2e-5:
@@ -165,7 +164,7 @@ def check_success_paths(c: Checker, model: str, config, weights) -> None:
 
     # No sequences at all: writing [0, 0, H] or a clear error are both acceptable; crashing is not.
     name = "input without sequences"
-    empty = c.file("empty.txt", "\n\n")
+    empty = c.file("empty.txt", "")
     out_dir = c.fresh_dir("empty")
     result = c.run(["run", "--model", model, "--input", empty, "--output", os.path.join(out_dir, "e.npy")])
     if result.returncode == 0:
@@ -185,7 +184,8 @@ def check_input_errors(c: Checker, model: str) -> None:
         c.expect_error(name, base + ["--input", path], 1, contains)
 
     case("token id >= vocab_size", f"1 2 3\n4 5\n6 {VOCAB} 7\n", ["tokens.txt:3:"])
-    case("negative token id (after an empty line)", "1 2\n\n3 -4\n", ["tokens.txt:3:"])
+    case("negative token id", "1 2\n5\n3 -4\n", ["tokens.txt:3:"])
+    case("empty line", "1 2\n\n3 4\n", ["tokens.txt:2:", "empty line"])
     case("non-numeric token", "1 2\n3 abc 5\n", ["tokens.txt:2:"])
     case("token with trailing garbage", "7 8x 9\n", ["tokens.txt:1:"])
     case("type id >= type_vocab_size", f'1 2\n{{"input_ids": [1, 2], "token_type_ids": [0, {TYPE_VOCAB}]}}\n',
@@ -273,16 +273,12 @@ def check_usage_errors(c: Checker, model: str, tokens: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="vecformer run: command-line contract")
-    parser.add_argument("--binary", required=True, help="path to the vecformer executable")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = parser.parse_args()
-    binary = executable_or_none("test_cli_errors", args.binary)
-    if binary is None:
+    args = script_arguments("test_cli_errors", "vecformer run: command-line contract")
+    if args is None:
         return 1
 
     with scratch_folder("vecformer_cli_", args.keep) as workdir:
-        c = Checker(binary, workdir)
+        c = Checker(args.binary, workdir)
         try:
             model = os.path.join(workdir, "model")
             config, weights = write_model(model)

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@ namespace {
 using vecformer::test::TempPath;
 
 using vecformer::Tensor;
+using vecformer::detail::NpyWriter;
 using vecformer::detail::write_npy;
 
 std::string read_bytes(const std::filesystem::path& path) {
@@ -149,4 +151,35 @@ TEST_CASE("npy: failures throw, name the path and leave nothing behind", "[io][n
     REQUIRE_THROWS_WITH(write_npy(path, Tensor{{-1}, {}}), Catch::Contains("shape (-1,)"));
     CHECK(std::filesystem::is_empty(dir.path()));
   }
+}
+
+TEST_CASE("npy: a file streamed piece by piece equals the whole tensor written at once",
+          "[io][npy]") {
+  TempPath dir("npy-stream");
+  std::filesystem::create_directory(dir.path());
+  const Tensor tensor{{2, 3, 2}, {1, 2, 3, 4, 0, 0, 5, 6, 0, 0, 0, 0}};
+  write_npy(dir.path() / "whole.npy", tensor);
+  {
+    NpyWriter writer(dir.path() / "streamed.npy", tensor.shape);
+    writer.write(tensor.data.data(), 4);
+    writer.write_zeros(2);
+    writer.write(tensor.data.data() + 6, 2);
+    writer.write_zeros(4);
+    writer.commit();
+  }
+  CHECK(read_bytes(dir.path() / "streamed.npy") == read_bytes(dir.path() / "whole.npy"));
+
+  // Too few values, or too many, is an error that leaves nothing behind.
+  {
+    NpyWriter short_file(dir.path() / "short.npy", {2, 2});
+    short_file.write(tensor.data.data(), 3);
+    CHECK_THROWS_WITH(short_file.commit(), Catch::Contains("3 values written, the shape holds 4"));
+  }
+  {
+    NpyWriter long_file(dir.path() / "long.npy", {2});
+    CHECK_THROWS_WITH(long_file.write_zeros(3), Catch::Contains("more values written"));
+  }
+  std::vector<std::string> left = entries_starting_with(dir.path(), "");
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"streamed.npy", "whole.npy"});
 }

@@ -19,9 +19,10 @@ Config small_config() {
   return config;
 }
 
-std::vector<Sequence> read(const std::string& text, const Config& config = small_config()) {
+std::vector<Sequence> read(const std::string& text, const Config& config = small_config(),
+                           size_t max_length = 0) {
   std::istringstream in(text);
-  return vecformer::detail::read_token_input(in, "tokens.txt", config);
+  return vecformer::detail::read_token_input(in, "tokens.txt", config, max_length);
 }
 
 using Ids = std::vector<int64_t>;
@@ -29,7 +30,7 @@ using Ids = std::vector<int64_t>;
 }  // namespace
 
 TEST_CASE("token input: whitespace-separated ids", "[io][tokens]") {
-  const auto sequences = read("1 2 3\n\t4\t5  6 \r\n\n   \n99\r\n0 007");
+  const auto sequences = read("1 2 3\n\t4\t5  6 \r\n99\r\n0 007");
   REQUIRE(sequences.size() == 4);
   CHECK(sequences[0].input_ids == Ids{1, 2, 3});
   CHECK(sequences[1].input_ids == Ids{4, 5, 6});
@@ -37,7 +38,9 @@ TEST_CASE("token input: whitespace-separated ids", "[io][tokens]") {
   CHECK(sequences[3].input_ids == Ids{0, 7});
   for (const Sequence& s : sequences) CHECK(s.token_type_ids.empty());
   CHECK(read("").empty());
-  CHECK(read("\n \t\n\r\n").empty());
+  // One line, one row: a blank line is not skipped but named.
+  CHECK_THROWS_WITH(read("1 2\n\n3\n"), Catch::Contains("tokens.txt:2: empty line"));
+  CHECK_THROWS_WITH(read("1 2\n \t\r\n"), Catch::Contains("tokens.txt:2: empty line"));
   CHECK(read("1 2 3 4 5 6 7 8\n").size() == 1);  // exactly max_position_embeddings
 }
 
@@ -72,7 +75,7 @@ TEST_CASE("token input: bad plain tokens name the line and the token", "[io][tok
   CHECK_THROWS_WITH(read("1 99999999999999999999\n"),
                     "tokens.txt:1: token 2 (\"99999999999999999999\") is out of range");
   // Blank lines still count.
-  CHECK_THROWS_WITH(read("\n\r\n1 2\nx\n"), Catch::Contains("tokens.txt:4: token 1 (\"x\")"));
+  CHECK_THROWS_WITH(read("3\n4\n1 2\nx\n"), Catch::Contains("tokens.txt:4: token 1 (\"x\")"));
 }
 
 TEST_CASE("token input: ids and lengths are checked against the config", "[io][tokens]") {
@@ -139,4 +142,20 @@ TEST_CASE("token input: token types and attention masks", "[io][tokens]") {
                                     "supported"));
   CHECK_THROWS_WITH(read("{\"input_ids\": [1, 2], \"attention_mask\": [1]}\n"),
                     Catch::Contains("\"attention_mask\" has 1 entries"));
+}
+
+TEST_CASE("token input: max_length truncates, keeping the last id", "[io][tokens]") {
+  // Line 2 is longer than the model's 8 positions: truncated first, so it is not an error.
+  Config config = small_config();
+  config.vocab_size = 200;  // [CLS] 101, [SEP] 102
+  const auto sequences = read(
+      "101 5 6 102\n101 1 2 3 4 5 6 7 8 9 102\n"
+      R"({"input_ids": [101, 1, 2, 3, 102], "token_type_ids": [0, 0, 1, 1, 1]})",
+      config, 4);
+  REQUIRE(sequences.size() == 3);
+  CHECK(sequences[0].input_ids == Ids{101, 5, 6, 102});
+  CHECK(sequences[1].input_ids == Ids{101, 1, 2, 102});
+  CHECK(sequences[2].input_ids == Ids{101, 1, 2, 102});
+  CHECK(sequences[2].token_type_ids == Ids{0, 0, 1, 1});
+  CHECK_THROWS_WITH(read("1 2 3\n", small_config(), 1), Catch::Contains("max_length 1"));
 }

@@ -9,7 +9,9 @@
    include/ nor the build tree.
 3. Runs it on a random checkpoint (tools/make_checkpoint.py) with the bert-base-uncased vocabulary: an
    N×N cosine matrix, ones on the diagonal, symmetric, the same from arguments as from stdin; a missing
-   model folder is one line on stderr and exit status 1.
+   model folder is one line on stderr and exit status 1. With a sentence longer than the model's
+   positions, the example and the installed `vecformer run --text` truncate alike (to the folder's limit,
+   Model::max_sequence_length()) and give the same cosines.
 4. Compiles a small program with `g++ app.cpp $(pkg-config --cflags --libs vecformer)` against the moved
    prefix (PKG_CONFIG_PATH=TMP/prefix/<libdir>/pkgconfig) and runs it without LD_LIBRARY_PATH: it loads
    the checkpoint of step 3 and prints its hidden size.
@@ -19,6 +21,8 @@ Usage: test_package.py --build-dir BUILD_DIR [--cmake CMAKE] [--config CONFIG] [
 
 import argparse
 import json
+
+import numpy as np
 import os
 import re
 import shutil
@@ -212,6 +216,19 @@ def check_pkg_config(prefix, work, model, args):
           f"stdout {result.stdout!r}, stderr {result.stderr.strip()!r}")
 
 
+def check_agrees_with_cli(executable, cli, model, work):
+    sentences = SENTENCES + [" ".join(["word"] * 100)]  # past the model's 64 positions
+    example = np.array(parse_matrix(run_ok([executable, model, *sentences]).stdout))
+    out = work / "cli.npy"
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    run_ok([cli, "run", "--model", model, "--text", "--input", "-", "--pooling", "mean", "--normalize",
+            "--output", out, "--quiet"], input="\n".join(sentences) + "\n", env=env)
+    embeddings = np.load(out).astype(np.float64)
+    cosines = embeddings @ embeddings.T
+    check(example.shape == cosines.shape and float(np.max(np.abs(example - cosines))) <= TOLERANCE,
+          f"examples/similarity and `vecformer run --text` agree on truncated text: {example} vs {cosines}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True, type=Path)
@@ -239,6 +256,7 @@ def main():
         model = make_model(work)
         if executable.is_file():
             check_example(executable, model)
+            check_agrees_with_cli(executable, prefix / "bin" / "vecformer", model, work)
         check_pkg_config(prefix, work, model, args)
 
     if failures:

@@ -29,7 +29,6 @@ produce a folder the binary runs.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import math
@@ -52,7 +51,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import convert_torch as ct  # noqa: E402
 import make_checkpoint as mc  # noqa: E402
-from script_support import Failures, executable_or_none, report, scratch_folder  # noqa: E402
+from script_support import Failures, report, scratch_folder, script_arguments  # noqa: E402
 
 REFERENCE_TOLERANCE = 2e-5
 OPTIMIZED_TOLERANCE = 2e-4
@@ -461,13 +460,10 @@ def check_demo(binary, workdir, failures: Failures) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--binary", required=True, help="path to the vecformer executable")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = parser.parse_args()
-    binary = executable_or_none("test_convert_torch", args.binary)
-    if binary is None:
+    args = script_arguments("test_convert_torch", __doc__.splitlines()[0])
+    if args is None:
         return 1
+    binary = args.binary
 
     failures = Failures()
     with scratch_folder("vecformer_convert_torch_", args.keep) as workdir:

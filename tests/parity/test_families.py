@@ -163,11 +163,9 @@ def make_sequences(rng: np.random.Generator, config: Dict[str, Any], lengths: Se
 
 
 def write_tokens(path: str, sequences: Sequence[Dict[str, Any]]) -> None:
-    """Plain lines, JSON lines (every third, with token_type_ids when given) and one blank line."""
+    """Plain lines and JSON lines (every third, with token_type_ids when given)."""
     with open(path, "w") as f:
         for i, s in enumerate(sequences):
-            if i == 2:
-                f.write("\n")
             if i % 3 == 1:
                 item: Dict[str, Any] = {"input_ids": s["input_ids"]}
                 if s["token_type_ids"] is not None:
@@ -579,11 +577,11 @@ def too_long_case(suite: Suite, name: str, checkpoint: Dict[str, Any]) -> None:
         rng = np.random.default_rng(5)
         ok, too_long = make_sequences(rng, config, (5, longest + 1))
         token_path = os.path.join(folder, "tokens.txt")
-        with open(token_path, "w") as f:  # the too-long sequence is on physical line 3
-            f.write(" ".join(map(str, ok["input_ids"])) + "\n\n" + " ".join(map(str, too_long["input_ids"])) + "\n")
+        with open(token_path, "w") as f:  # the too-long sequence is on line 2
+            f.write(" ".join(map(str, ok["input_ids"])) + "\n" + " ".join(map(str, too_long["input_ids"])) + "\n")
         for backend in ("reference", "optimized"):
             suite.expect_error(case, ["--model", model_dir, "--input", token_path, "--backend", backend],
-                               ["tokens.txt:3", str(longest)])
+                               ["tokens.txt:2", str(longest)])
         # The longest allowed sequence alone passes.
         with open(token_path, "w") as f:
             f.write(" ".join(map(str, too_long["input_ids"][:longest])) + "\n")
@@ -678,12 +676,19 @@ def cli_override_cases(suite: Suite) -> None:
                    stdout=False, tag="mean_normalize_")
 
     def pooling_none_on_st_with_normalize(case: Case, folder: str) -> None:
-        # Not specified by the brief; vecformer's Model::encode keeps the folder's Normalize, so the
-        # unpooled output is normalized per token. Checked as that documented behaviour.
+        # sentence-transformers' Normalize module normalizes the sentence embedding, never token states:
+        # unpooled output is left as it is unless --normalize asks, and --no-normalize turns it off.
         model_dir, token_path, config, weights, sequences = st_folder(folder, normalize=True)
         check_runs(suite, case, folder, model_dir, token_path,
-                   mc.reference_embed(weights, config, sequences, "none", True), extra=["--pooling", "none"],
+                   mc.reference_embed(weights, config, sequences, "none", False), extra=["--pooling", "none"],
                    backends=("optimized",), stdout=False, tag="none_")
+        check_runs(suite, case, folder, model_dir, token_path,
+                   mc.reference_embed(weights, config, sequences, "none", True),
+                   extra=["--pooling", "none", "--normalize"], backends=("optimized",), stdout=False,
+                   tag="none_normalize_")
+        check_runs(suite, case, folder, model_dir, token_path,
+                   mc.reference_embed(weights, config, sequences, "mean", False), extra=["--no-normalize"],
+                   backends=("optimized",), stdout=False, tag="mean_no_normalize_")
 
     suite.run_case("cli_pooling_on_bert_folder", pooling_on_bert)
     suite.run_case("cli_normalize_on_bert_folder", normalize_on_bert)

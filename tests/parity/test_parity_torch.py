@@ -227,13 +227,11 @@ def make_sequences(config, lengths, rng):
 
 
 def write_token_file(path, sequences, config) -> List[Dict[str, Any]]:
-    """Writes plain and JSON lines (plus one empty line, which must be skipped); returns the sequences
+    """Writes plain and JSON lines, one sequence a line; returns the sequences
     as the binary will see them (plain lines and JSON lines without types have all-zero types)."""
     seen = []
     with open(path, "w") as f:
         for i, s in enumerate(sequences):
-            if i == 2:
-                f.write("\n")
             if i % 3 == 1 and s["token_type_ids"] is not None:
                 f.write(json.dumps({"input_ids": s["input_ids"], "token_type_ids": s["token_type_ids"]}) + "\n")
                 seen.append(s)

@@ -107,11 +107,21 @@ def executable_or_none(name: str, binary: str) -> str | None:
     return None
 
 
+def script_arguments(name: str, description: str) -> argparse.Namespace | None:
+    """Parses the options every script takes: --binary (made absolute) and --keep. None (with one line on
+    stderr) when --binary is not executable."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--binary", required=True, help="path to the vecformer executable")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    args.binary = executable_or_none(name, args.binary)
+    return args if args.binary is not None else None
+
+
 def binary_argument(name: str) -> str | None:
     """The --binary a ctest script is given, as executable_or_none returns it."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    return executable_or_none(name, parser.parse_args().binary)
+    args = script_arguments(name, "")
+    return args.binary if args is not None else None
 
 
 @contextlib.contextmanager
