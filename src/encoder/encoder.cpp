@@ -25,10 +25,17 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
       position_offset_(weights.config.position_offset),
       embedding_norm_(std::move(weights.embedding_norm)),
       final_norm_(std::move(weights.final_norm)),
+      storage_(std::move(weights.storage)),
       workspaces_(*backend_) {
-  // The tables are read at every call: they must be the encoder's own.
+  // The tables are read at every call: views stay only while the encoder keeps their storage.
+  // Their pages (touched by the load's NaN check) are dropped: rows come back from the file's
+  // pages as tokens use them, so a table costs the process only the rows in use.
   for (Matrix* table : {&word_embeddings_, &position_embeddings_, &token_type_embeddings_}) {
-    table->own();
+    if (!storage_) {
+      table->own();
+    } else if (table->release_view) {
+      table->release_view(table->view, sizeof(float) * static_cast<size_t>(table->size()));
+    }
   }
   const auto count = static_cast<int64_t>(weights.layers.size());
   layers_.resize(weights.layers.size());

@@ -60,6 +60,7 @@ class Encoder {
   Norm embedding_norm_;
   std::vector<PreparedLayer> layers_;
   Norm final_norm_;
+  std::shared_ptr<const void> storage_;  // see EncoderWeights::storage
   mutable WorkspacePool workspaces_;  // per-call scratch, reused: not part of the encoder's state
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "vecformer/config.hpp"
@@ -66,6 +67,10 @@ struct EncoderWeights {
   Norm embedding_norm;           // optional
   std::vector<LayerWeights> layers;
   Norm final_norm;  // optional: applied after the last layer
+  // What keeps matrix views valid (a checkpoint's mapping): an encoder holding it reads its
+  // embedding tables in place, their rows paged in from the file as tokens use them. Null: every
+  // view is copied.
+  std::shared_ptr<const void> storage;
 };
 
 }  // namespace vecformer::detail

@@ -19,14 +19,12 @@ class CheckpointReader {
       : checkpoint_(checkpoint), prefix_(std::move(prefix)) {}
 
   bool has(const std::string& name) const;
-  Matrix matrix(const std::string& name, int64_t rows, int64_t cols) const;
   // A view of the tensor in the mapping when it is stored F32 (aligned), else a copy converted to
-  // float32: for weights the backend copies into its own layout while the checkpoint is open.
-  Matrix matrix_view(const std::string& name, int64_t rows, int64_t cols) const;
+  // float32: valid while the checkpoint is open (see EncoderWeights::storage).
+  Matrix matrix(const std::string& name, int64_t rows, int64_t cols) const;
   std::vector<float> vector(const std::string& name, int64_t size) const;
   // A layer norm's weight and bias, or an absent Norm when `optional` and the weight is missing.
   Norm norm(const std::string& name, int64_t size, bool optional = false) const;
-  // Its weight is a matrix_view.
   LinearWeights linear(const std::string& name, int64_t out, int64_t in) const;
   // Several [out, in] linear maps stacked into one [parts·out, in] map (e.g. query, key and value,
   // so that one GEMM computes all three).

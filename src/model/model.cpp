@@ -180,11 +180,13 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   info.transformer_folder = layout.transformer_folder;
   // The mapping lives until the backend has prepared the weights: F32 linear weights go from it
   // straight into the backend's layout.
-  const auto checkpoint = detail::Checkpoint::open_folder(layout.transformer_folder);
-  info.weights_dtype = detail::stored_dtype(checkpoint);
+  const auto checkpoint = std::make_shared<const detail::Checkpoint>(
+      detail::Checkpoint::open_folder(layout.transformer_folder));
+  info.weights_dtype = detail::stored_dtype(*checkpoint);
   info.load_times.open_ms = ms_since(open_start);
   const auto read_start = Clock::now();
-  detail::EncoderWeights weights = family.load_weights(config, checkpoint);
+  detail::EncoderWeights weights = family.load_weights(config, *checkpoint);
+  weights.storage = checkpoint;  // the embedding tables are read in place
   info.load_times.read_ms = ms_since(read_start);
   info.parameters = detail::count_parameters(weights);
   const auto prepare_start = Clock::now();
