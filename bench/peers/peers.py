@@ -1834,6 +1834,12 @@ def write_document(rep: Dict[str, Any], cases: List[Case], doc_path: str, result
               "converted to the backend's layout; `load_ms` of `vecformer bench --json`, every bert12_1x128 "
               f"measurement of the rounds used): {ratio_text([x['load_ms'] for x in loads], '{:.0f}')} ms "
               "(limit 1000 ms)."
+              + (" By phase (`load_open_ms`, `load_read_ms`, `load_prepare_ms`: files opened and "
+                 "validated, tensors read out of the mapping with the NaN/Inf check, backend weight "
+                 "reorders): " + ", ".join(
+                     ratio_text([x[k] for x in loads], '{:.0f}') + " ms"
+                     for k in ("load_open_ms", "load_read_ms", "load_prepare_ms")) + "."
+                 if all("load_read_ms" in x for x in loads) else "")
               + (f" The first encode after it, which creates the oneDNN primitives (`first_call_ms`): "
                  f"{ratio_text(first, '{:.1f}')} ms; later calls take the case's median time, "
                  f"{summary(res, 'bert12_1x128', 'vecformer'):.1f} ms." if first else ""), ""]
