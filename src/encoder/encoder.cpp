@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <span>
 
 namespace vecformer::detail {
 
@@ -55,12 +56,15 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
     PreparedLayer& layer = layers_[task / 4];
     const auto prepare = [&](LinearWeights& linear, const Activation* fused) {
       // What to release once the backend, which takes the weights, has its copy.
-      const Matrix& w = linear.weight;
-      const auto release = w.release_view;
-      const float* const view = w.view;
-      const auto bytes = sizeof(float) * static_cast<size_t>(w.size());
+      std::vector<Matrix> views;
+      for (const Matrix& m : linear.parts.empty() ? std::span(&linear.weight, 1)
+                                                  : std::span<const Matrix>(linear.parts)) {
+        if (m.release_view) views.push_back(Matrix{m.rows, m.cols, {}, m.view, m.release_view});
+      }
       auto prepared = backend_->prepare_linear(std::move(linear), fused);
-      if (release) release(view, bytes);
+      for (const Matrix& m : views) {
+        m.release_view(m.view, sizeof(float) * static_cast<size_t>(m.size()));
+      }
       return prepared;
     };
     try {

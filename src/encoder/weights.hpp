@@ -42,10 +42,28 @@ struct Norm {
   bool present() const { return !gamma.empty(); }
 };
 
-// A linear map y = x · Wᵀ + b with W in PyTorch's [out, in] layout.
+// A linear map y = x · Wᵀ + b with W in PyTorch's [out, in] layout (the bias may be empty: none).
 struct LinearWeights {
   Matrix weight;
   std::vector<float> bias;
+  // When not empty, W is these matrices stacked row by row (e.g. the query, key and value maps,
+  // views of a checkpoint) and `weight` has W's shape but no values until stack() copies them: a
+  // backend that lays W out block by block reads the parts where they are.
+  std::vector<Matrix> parts;
+
+  // Makes `weight` hold W's values (a copy of the stacked parts), for a backend that needs them
+  // contiguous.
+  void stack() {
+    if (parts.empty()) return;
+    weight.data.clear();
+    weight.data.reserve(static_cast<size_t>(weight.size()));
+    for (const Matrix& part : parts) {
+      weight.data.insert(weight.data.end(), part.values(), part.values() + part.size());
+    }
+    weight.view = nullptr;
+    weight.release_view = nullptr;
+    parts.clear();
+  }
 };
 
 struct LayerWeights {

@@ -1,5 +1,8 @@
 #include "model/checkpoint_reader.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -45,10 +48,18 @@ void CheckpointReader::check_finite(const SafetensorsFile& file, const std::stri
                                     const float* values, size_t count) const {
   // A branch-free pass the compiler vectorizes (NaN and Inf are the values whose exponent bits are
   // all ones); the offending element is looked for only when there is one.
+  // A large tensor read outside the layers' parallel loop (an embedding table) is split over the
+  // team: on this project's virtual machines the first read of each mapped page is the cost.
+  constexpr size_t kChunk = size_t{1} << 20;
+  const auto chunks = static_cast<int64_t>((count + kChunk - 1) / kChunk);
   uint32_t non_finite = 0;
-  for (size_t i = 0; i < count; ++i) {
-    non_finite |=
-        static_cast<uint32_t>((std::bit_cast<uint32_t>(values[i]) & 0x7f800000u) == 0x7f800000u);
+#pragma omp parallel for reduction(| : non_finite) if (chunks > 1 && !omp_in_parallel())
+  for (int64_t c = 0; c < chunks; ++c) {
+    const size_t end = std::min(count, (static_cast<size_t>(c) + 1) * kChunk);
+    for (size_t i = static_cast<size_t>(c) * kChunk; i < end; ++i) {
+      non_finite |=
+          static_cast<uint32_t>((std::bit_cast<uint32_t>(values[i]) & 0x7f800000u) == 0x7f800000u);
+    }
   }
   if (!non_finite) return;
   for (size_t i = 0; i < count; ++i) {
@@ -90,22 +101,17 @@ Norm CheckpointReader::norm(const std::string& name, int64_t size, bool optional
 }
 
 LinearWeights CheckpointReader::linear(const std::string& name, int64_t out, int64_t in) const {
-  return LinearWeights{matrix(name + ".weight", out, in), vector(name + ".bias", out)};
+  return LinearWeights{matrix(name + ".weight", out, in), vector(name + ".bias", out), {}};
 }
 
 LinearWeights CheckpointReader::stacked_linear(const std::vector<std::string>& names, int64_t out,
                                                int64_t in) const {
   const auto parts = static_cast<int64_t>(names.size());
-  LinearWeights stacked{Matrix{parts * out, in, {}}, {}};
-  stacked.weight.data.reserve(parts * out * in);
+  LinearWeights stacked{Matrix{parts * out, in, {}}, {}, {}};
   stacked.bias.reserve(parts * out);
   for (const std::string& name : names) {
-    const LinearWeights one = linear(name, out, in);
-    stacked.weight.data.insert(stacked.weight.data.end(), one.weight.values(),
-                               one.weight.values() + one.weight.size());
-    if (one.weight.release_view) {
-      one.weight.release_view(one.weight.view, sizeof(float) * one.weight.size());
-    }
+    LinearWeights one = linear(name, out, in);
+    stacked.parts.push_back(std::move(one.weight));
     stacked.bias.insert(stacked.bias.end(), one.bias.begin(), one.bias.end());
   }
   return stacked;

@@ -27,7 +27,7 @@ class CheckpointReader {
   Norm norm(const std::string& name, int64_t size, bool optional = false) const;
   LinearWeights linear(const std::string& name, int64_t out, int64_t in) const;
   // Several [out, in] linear maps stacked into one [parts·out, in] map (e.g. query, key and value,
-  // so that one GEMM computes all three).
+  // so that one GEMM computes all three), as LinearWeights::parts.
   LinearWeights stacked_linear(const std::vector<std::string>& names, int64_t out,
                                int64_t in) const;
 

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
 #include "backend/optimized/row_buckets.hpp"
+#include "backend/optimized/weight_packing.hpp"
 #include "encoder/encoder.hpp"
 #include "support/random_model.hpp"
 #include "vecformer/model.hpp"
@@ -220,4 +222,46 @@ TEST_CASE("an encoder without biases: optimized matches the reference", "[long-r
   reference.forward(batch, b.data(), detail::Execution{1});
   CHECK(test::max_abs_diff(a, b) <
         2e-4f);  // the optimized backend's tolerance against the reference
+}
+
+TEST_CASE("weights packed into oneDNN's blocked layout equal oneDNN's own reorder, bit for bit",
+          "[long-running][load]") {
+  using dnnl::memory;
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  std::mt19937 rng(41);
+  // BERT-base shapes and small ones; a shape that is not a whole number of tiles is refused.
+  for (const auto& [out, in] : std::vector<std::pair<int64_t, int64_t>>{
+           {64, 16}, {128, 48}, {2304, 768}, {768, 3072}, {192, 32}}) {
+    CAPTURE(out, in);
+    const auto w = test::random_values(rng, static_cast<size_t>(out * in), 1.0f);
+    const memory::desc target({in, out}, memory::data_type::f32, memory::format_tag::BA16a64b);
+    memory plain(memory::desc({in, out}, memory::data_type::f32, memory::format_tag::ba), engine,
+                 const_cast<float*>(w.data()));
+    memory expected(target, engine);
+    dnnl::reorder(plain, expected).execute(stream, plain, expected);
+    stream.wait();
+    const size_t floats = target.get_size() / sizeof(float);
+    const auto* want = static_cast<const float*>(expected.get_data_handle());
+    std::vector<float> packed(floats, -1.0f);
+    REQUIRE(detail::pack_weights_ba16a64b(w.data(), out, in, target, packed.data()));
+    CHECK(std::equal(packed.begin(), packed.end(), want));
+    // The same matrix as three stacked row blocks (query, key, value) when each is whole tiles.
+    if (out % 3 == 0 && (out / 3) % 64 == 0) {
+      const int64_t rows = out / 3;
+      const std::vector<const float*> blocks = {w.data(), w.data() + rows * in,
+                                                w.data() + 2 * rows * in};
+      std::vector<float> stacked(floats, -1.0f);
+      REQUIRE(detail::pack_weights_ba16a64b(blocks, rows, in, target, stacked.data()));
+      CHECK(std::equal(stacked.begin(), stacked.end(), want));
+    }
+  }
+  std::vector<float> room(64 * 24);
+  const std::vector<float> w(64 * 24, 1.0f);
+  CHECK_FALSE(detail::pack_weights_ba16a64b(
+      w.data(), 64, 24,
+      memory::desc({24, 64}, memory::data_type::f32, memory::format_tag::BA16a64b), room.data()));
+  CHECK_FALSE(detail::pack_weights_ba16a64b(
+      w.data(), 64, 16, memory::desc({16, 64}, memory::data_type::f32, memory::format_tag::ab),
+      room.data()));
 }

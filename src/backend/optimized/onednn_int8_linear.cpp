@@ -38,13 +38,15 @@ float quantize_row(const float* x, int64_t n, int8_t* q) {
 }
 
 OneDnnInt8Linear::OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights weights,
-                                   const Activation* fused)
+                                   const Activation* fused, std::shared_ptr<WeightArena> arena)
     : engine_(engine),
       in_(weights.weight.cols),
       out_(weights.weight.rows),
       weight_scales_(static_cast<size_t>(out_)),
-      bias_(std::move(weights.bias)) {
+      bias_(std::move(weights.bias)),
+      arena_(std::move(arena)) {
   if (fused) activation_ = *fused;
+  weights.stack();
   // No bias (GLU and rotary models): adding zeros keeps one epilogue.
   if (bias_.empty()) bias_.assign(static_cast<size_t>(out_), 0.0f);
   std::vector<int8_t> quantized(static_cast<size_t>(out_ * in_));
@@ -54,8 +56,8 @@ OneDnnInt8Linear::OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights wei
   // PyTorch's [out, in] layout is the matmul's [in, out] operand stored transposed ("ba").
   memory plain(memory::desc({in_, out_}, dt::s8, tag::ba), engine_, quantized.data());
   const auto probe = describe(kLayoutProbeRows, memory::desc({in_, out_}, dt::s8, tag::any));
-  weights_storage_ = PageBuffer(probe.weights_desc().get_size());
-  weights_ = memory(probe.weights_desc(), engine_, weights_storage_.data());
+  weights_ =
+      memory(probe.weights_desc(), engine_, arena_->allocate(probe.weights_desc().get_size()));
   dnnl::stream stream(engine_);
   dnnl::reorder(plain, weights_).execute(stream, plain, weights_);
   stream.wait();

@@ -10,6 +10,7 @@
 #include <dnnl.hpp>
 
 #include "backend/optimized/onednn_linear.hpp"
+#include "backend/optimized/weight_arena.hpp"
 
 namespace vecformer::detail {
 
@@ -20,7 +21,8 @@ namespace vecformer::detail {
 // float32.
 class OneDnnInt8Linear final : public OptimizedLinear {
  public:
-  OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused);
+  OneDnnInt8Linear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused,
+                   std::shared_ptr<WeightArena> arena = std::make_shared<WeightArena>());
 
   int64_t in_features() const override { return in_; }
   int64_t out_features() const override { return out_; }
@@ -46,9 +48,9 @@ class OneDnnInt8Linear final : public OptimizedLinear {
   int64_t in_ = 0;
   int64_t out_ = 0;
   std::optional<Activation> activation_;
-  std::vector<float> weight_scales_;  // per output row
-  std::vector<float> bias_;           // zeros when the model has none
-  PageBuffer weights_storage_;        // weights_'s values
+  std::vector<float> weight_scales_;    // per output row
+  std::vector<float> bias_;             // zeros when the model has none
+  std::shared_ptr<WeightArena> arena_;  // holds weights_'s values
   dnnl::memory weights_;
 
   PrimitiveCache<Primitive> primitives_;

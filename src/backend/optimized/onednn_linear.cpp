@@ -7,6 +7,7 @@
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/parallel.hpp"
 #include "backend/optimized/row_buckets.hpp"
+#include "backend/optimized/weight_packing.hpp"
 
 namespace vecformer::detail {
 
@@ -38,12 +39,14 @@ memory::data_type OneDnnLinear::input_type() const {
 }
 
 OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
-                           const Activation* fused, ComputeType dtype, bool fuse_activation)
+                           const Activation* fused, ComputeType dtype, bool fuse_activation,
+                           std::shared_ptr<WeightArena> arena)
     : engine_(engine),
       in_(weights.weight.cols),
       out_(weights.weight.rows),
       dtype_(dtype),
-      onednn_converts_(dtype == ComputeType::bf16 && !kernels::avx512_bf16_supported()) {
+      onednn_converts_(dtype == ComputeType::bf16 && !kernels::avx512_bf16_supported()),
+      arena_(std::move(arena)) {
   if (fused) activation_ = *fused;
   activation_in_post_op_ = activation_.has_value() && fuse_activation;
 
@@ -64,12 +67,22 @@ OneDnnLinear::OneDnnLinear(const dnnl::engine& engine, LinearWeights weights,
       return describe(kLayoutProbeRows, any_md, dt::f32);
     }
   }();
-  memory plain(plain_md, engine_, const_cast<float*>(weights.weight.values()));
-  weights_storage_ = PageBuffer(probe.weights_desc().get_size());
-  weights_ = memory(probe.weights_desc(), engine_, weights_storage_.data());
-  dnnl::stream stream(engine_);
-  dnnl::reorder(plain, weights_).execute(stream, plain, weights_);
-  stream.wait();
+  void* const storage = arena_->allocate(probe.weights_desc().get_size());
+  weights_ = memory(probe.weights_desc(), engine_, storage);
+  std::vector<const float*> blocks;
+  for (const Matrix& part : weights.parts) blocks.push_back(part.values());
+  const bool packed =
+      blocks.empty() ? pack_weights_ba16a64b(weights.weight.values(), out_, in_,
+                                             weights_.get_desc(), static_cast<float*>(storage))
+                     : pack_weights_ba16a64b(blocks, weights.parts.front().rows, in_,
+                                             weights_.get_desc(), static_cast<float*>(storage));
+  if (!packed) {
+    weights.stack();
+    memory plain(plain_md, engine_, const_cast<float*>(weights.weight.values()));
+    dnnl::stream stream(engine_);
+    dnnl::reorder(plain, weights_).execute(stream, plain, weights_);
+    stream.wait();
+  }
 
   // bf16 output is offered only when oneDNN has a GEMM for it with these weights (and the
   // activation fused, since no float32 activation pass can follow): checked here, not mid-encode.

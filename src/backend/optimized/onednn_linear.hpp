@@ -15,7 +15,7 @@
 #include "backend/execution.hpp"
 #include "backend/optimized/onednn_threads.hpp"
 #include "backend/optimized/optimized_scratch.hpp"
-#include "backend/optimized/page_buffer.hpp"
+#include "backend/optimized/weight_arena.hpp"
 
 namespace vecformer::detail {
 
@@ -78,7 +78,8 @@ class OptimizedLinear : public PreparedLinear {
 class OneDnnLinear final : public OptimizedLinear {
  public:
   OneDnnLinear(const dnnl::engine& engine, LinearWeights weights, const Activation* fused,
-               ComputeType dtype = ComputeType::f32, bool fuse_activation = true);
+               ComputeType dtype = ComputeType::f32, bool fuse_activation = true,
+               std::shared_ptr<WeightArena> arena = std::make_shared<WeightArena>());
 
   int64_t in_features() const override { return in_; }
   int64_t out_features() const override { return out_; }
@@ -135,7 +136,7 @@ class OneDnnLinear final : public OptimizedLinear {
   // primitive launch for 0.4 MB (bf16 layer 1x128: 0.975x the time). Both round with the same
   // instruction where it exists, so the values are the same.
   bool onednn_converts_ = false;
-  PageBuffer weights_storage_;  // weights_'s values
+  std::shared_ptr<WeightArena> arena_;  // holds weights_'s values
   dnnl::memory weights_;
   dnnl::memory bias_;  // empty: no bias
 

@@ -32,9 +32,10 @@ class OptimizedBackend final : public Backend {
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
     if (dtype_ == ComputeType::int8) {
-      return std::make_unique<OneDnnInt8Linear>(engine_, std::move(weights), fused);
+      return std::make_unique<OneDnnInt8Linear>(engine_, std::move(weights), fused, arena_);
     }
-    return std::make_unique<OneDnnLinear>(engine_, std::move(weights), fused, dtype_);
+    return std::make_unique<OneDnnLinear>(engine_, std::move(weights), fused, dtype_,
+                                          /*fuse_activation=*/true, arena_);
   }
 
   void linear(const PreparedLinear& prepared, const float* x, int64_t rows, float* y,
@@ -132,6 +133,7 @@ class OptimizedBackend final : public Backend {
  private:
   dnnl::engine engine_;
   ComputeType dtype_;
+  std::shared_ptr<WeightArena> arena_ = std::make_shared<WeightArena>();  // prepared weights
 };
 
 }  // namespace

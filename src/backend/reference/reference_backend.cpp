@@ -40,6 +40,7 @@ class ReferenceBackend final : public Backend {
 
   std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                  const Activation* fused) const override {
+    weights.stack();
     weights.weight.own();  // kept: the specification reads it at every call
     return std::make_unique<ReferenceLinear>(std::move(weights), fused);
   }
