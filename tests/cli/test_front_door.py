@@ -256,8 +256,13 @@ def check_batches(c: Checker) -> None:
     output_mb = (4000 - 250) * 128 * 64 * 4 / 2**20
     print(f"info batches: peak RSS {sizes[250]:.0f} MB for 250 sequences, {sizes[4000]:.0f} MB for 4000 "
           f"({output_mb:.0f} MB more output)", flush=True)
-    c.ok("batches: peak memory does not grow with the output", grown < output_mb / 4,
-         f"peak RSS grew by {grown:.0f} MB for {output_mb:.0f} MB more output")
+    if "ASAN_OPTIONS" in os.environ:
+        # AddressSanitizer keeps freed memory in its quarantine (256 MB by default): peak RSS then
+        # follows the input however little the program holds. The release suite checks the bound.
+        print("info batches: the memory bound is not checked under AddressSanitizer", flush=True)
+    else:
+        c.ok("batches: peak memory does not grow with the output", grown < output_mb / 4,
+             f"peak RSS grew by {grown:.0f} MB for {output_mb:.0f} MB more output")
 
 
 def check_threads_warning(c: Checker, ids: str) -> None:

@@ -209,7 +209,10 @@ def check_pkg_config(prefix, work, model, args):
     source = work / "app.cpp"
     source.write_text(PKG_CONFIG_APP)
     executable = work / "pkg-config-app"
-    run_ok([args.cxx or "g++", "-std=c++20", source, *flags, "-o", executable], env=env)
+    # The sanitizer suites build the library instrumented and say so in CXXFLAGS (CMakePresets.json);
+    # a program linked with it needs the same flags, as the CMake-built example gets them.
+    sanitize = os.environ.get("CXXFLAGS", "").split()
+    run_ok([args.cxx or "g++", "-std=c++20", *sanitize, source, *flags, "-o", executable], env=env)
     result = run([executable, model], env=env)
     check(result.returncode == 0 and result.stdout == "hidden 32\n",
           f"the pkg-config program runs from the moved prefix: exit {result.returncode}, "

@@ -42,8 +42,12 @@ void* WeightArena::allocate(size_t bytes) {
     next_ += bytes;
     left_ -= bytes;
   }
-  // Best effort (Linux 5.14+): elsewhere the pages are mapped by the first writes instead.
-  ::madvise(piece, bytes, MADV_POPULATE_WRITE);
+  // Best effort (Linux 5.14+): elsewhere the pages are mapped by the first writes instead. madvise
+  // takes whole pages: from the one holding the piece's start (shared with the piece before it,
+  // which is harmless to map again).
+  const auto start = reinterpret_cast<uintptr_t>(piece) & ~uintptr_t{4095};
+  ::madvise(reinterpret_cast<void*>(start), reinterpret_cast<uintptr_t>(piece) + bytes - start,
+            MADV_POPULATE_WRITE);
   return piece;
 }
 
