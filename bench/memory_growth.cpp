@@ -44,8 +44,9 @@ int main(int argc, char** argv) {
     (void)model.encode_packed({sequence_of(length, vocab)}, options);
   }
   const double after = resident_mb();
-  std::printf("{\"loaded_mb\": %.1f, \"warm_mb\": %.1f, \"after_mb\": %.1f, \"growth_mb\": %.1f, "
-              "\"lengths\": %lld}\n",
-              loaded, warm, after, after - warm, static_cast<long long>(last - first + 1));
+  std::printf(
+      "{\"loaded_mb\": %.1f, \"warm_mb\": %.1f, \"after_mb\": %.1f, \"growth_mb\": %.1f, "
+      "\"lengths\": %lld}\n",
+      loaded, warm, after, after - warm, static_cast<long long>(last - first + 1));
   return 0;
 }
