@@ -201,7 +201,11 @@ def check_pkg_config(prefix, work, model, args):
     text = pc_files[0].read_text()
     check(str(work) not in text and str(SOURCE_DIR) not in text,
           f"vecformer.pc names an absolute path (install prefix or source tree):\n{text}")
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PKG_CONFIG_PATH")}
+    # Found through its rpath, not a library path (the ThreadSanitizer suite's OpenMP runtime path
+    # stays: under TSan, GCC's libgomp gives false reports).
+    keep_path = "TSAN_OPTIONS" in os.environ
+    env = {k: v for k, v in os.environ.items()
+           if k != "PKG_CONFIG_PATH" and (k != "LD_LIBRARY_PATH" or keep_path)}
     env["PKG_CONFIG_PATH"] = str(pc_files[0].parent)
     flags = run_ok([pkg_config, "--cflags", "--libs", "vecformer"], env=env).stdout.split()
     version = run_ok([pkg_config, "--modversion", "vecformer"], env=env).stdout.strip()
