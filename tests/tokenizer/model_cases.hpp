@@ -97,6 +97,13 @@ void check_model_cases(const std::vector<ModelCase>& cases, MakeModel make_model
       }
       CHECK(ids == w.ids);
       CHECK(offsets == w.offsets);
+      // Again (from a cache, where the model has one), after the tokens already there.
+      std::vector<detail::ModelToken> again(1);
+      model->tokenize(w.text, again);
+      REQUIRE(again.size() == tokens.size() + 1);
+      for (size_t i = 0; i < tokens.size(); ++i)
+        CHECK((again[i + 1].id == tokens[i].id && again[i + 1].begin == tokens[i].begin &&
+               again[i + 1].end == tokens[i].end));
       ++words;
     }
   }

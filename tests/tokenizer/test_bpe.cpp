@@ -249,3 +249,20 @@ TEST_CASE("bpe: tokenize from many threads", "[tokenizer][bpe]") {
   for (auto& thread : threads) thread.join();
   CHECK(ok == std::vector<int>(4, 1));
 }
+
+TEST_CASE("bpe: the word cache never answers for another model", "[tokenizer][bpe]") {
+  BpeConfig merged;
+  merged.vocab = {{"a", 0}, {"b", 1}, {"ab", 2}};
+  merged.merges = {{"a", "b"}};
+  BpeConfig plain = merged;
+  plain.merges.clear();
+  for (int round = 0; round < 3; ++round) {
+    // A new instance may take a freed one's address: its cache id is new all the same.
+    auto first = std::make_unique<Bpe>(round % 2 ? plain : merged);
+    const Bpe second(round % 2 ? merged : plain);
+    CHECK(tokenize(*first, "ab").size() == (round % 2 ? 2u : 1u));
+    CHECK(tokenize(second, "ab").size() == (round % 2 ? 1u : 2u));
+    CHECK(tokenize(*first, "ab").size() == (round % 2 ? 2u : 1u));
+    first.reset();
+  }
+}
