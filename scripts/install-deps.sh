@@ -21,6 +21,7 @@ BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev libxsimd-dev
   catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  libicu-dev  # grapheme clusters for the Precompiled (SentencePiece) normalizer
   python3
 )
 TEST_PACKAGES=(
