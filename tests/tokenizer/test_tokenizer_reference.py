@@ -279,8 +279,12 @@ class Checker:
         if field is not None and isinstance(got.get(field), list):
             g, w = got[field], want[field]
             index = next((i for i in range(min(len(g), len(w))) if g[i] != w[i]), min(len(g), len(w)))
+            token = ""
+            if isinstance(want.get("tokens"), list) and index < len(want["tokens"]):
+                token = f", Hugging Face's token there {want['tokens'][index]!r}"
             detail = (f"first difference in {field!r} at index {index} "
-                      f"(vecformer {short(g[index:index + 3])}, Hugging Face {short(w[index:index + 3])}); ")
+                      f"(vecformer {short(g[index:index + 3])}, Hugging Face {short(w[index:index + 3])}"
+                      f"{token}); ")
         elif field is not None:
             detail = f"field {field!r} missing or not a list; "
         others = "" if len(mismatched) == 1 else f" (and {len(mismatched) - 1} more lines)"
