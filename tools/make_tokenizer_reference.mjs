@@ -31,7 +31,7 @@ import { createRequire } from 'node:module';
 // in tests/tokenizer/data. roberta-files has no tokenizer.json: its reference is roberta-json's.
 const FOLDERS = [
   'bert-base-uncased-json', 'gpt2-bpe', 'roberta-json', 'xlmr-like', 'e5-like', 'unigram-bytefallback',
-  'xlmr-current-converter',
+  'xlmr-current-converter', 'synthetic-bpe', 'synthetic-wordpiece',
 ];
 const COMMITTED = new Set(['bert-base-uncased-json']);
 

@@ -59,6 +59,8 @@ FOLDERS = {
     "e5-like": "e5-like",
     "unigram-bytefallback": "unigram-bytefallback",
     "xlmr-current-converter": "xlmr-current-converter",
+    "synthetic-bpe": "synthetic-bpe",
+    "synthetic-wordpiece": "synthetic-wordpiece",
 }
 COMMITTED = {"bert-base-uncased-json"}
 
