@@ -211,9 +211,10 @@ class Checker:
                     if self._tie(sp, text, ref, to_id):
                         excused += 1
                         continue
+                    hf_tokens = [t for t, s in zip(ref["tokens"], ref["special_tokens_mask"]) if not s]
                     self.fail(f"{folder}: {RUNS[run][0]}:{number}: Hugging Face and SentencePiece differ "
                               f"with no documented reason; text {text[:120]!r}\n"
-                              f"      hf  {short([t for t, s in zip(ref['tokens'], ref['special_tokens_mask']) if not s])}\n"
+                              f"      hf  {short(hf_tokens)}\n"
                               f"      spm {short(sp.encode(text, out_type=str))}")
             self.passed.append(f"{folder}: SentencePiece agrees on {compared} lines "
                                f"({excused} documented differences)")
