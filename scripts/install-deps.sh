@@ -2,8 +2,11 @@
 # Installs the Debian packages vecformer needs. Idempotent: runs `apt-get update` and `apt-get install`
 # only when something is missing.
 #   (no option)  everything the build, the demo and the whole test suite need: the --build set plus the
-#                test runtimes (PyTorch and NumPy for the parity checks, Chromium for the explain page).
-#                scripts/test.sh installs this.
+#                test runtimes (PyTorch and NumPy for the parity checks, Chromium for the explain page,
+#                SentencePiece for the tokenizer reference check, Node.js with npm for regenerating the
+#                tokenizer reference), and the npm packages `tokenizers@0.23.2` (Hugging Face's Rust
+#                tokenizers, Node binding) and `gpt-3-encoder@1.1.4` in tools/node/ (gitignored; npm
+#                install --ignore-scripts, only when missing). scripts/test.sh installs this.
 #   --build      only what scripts/build.sh and scripts/demo.sh need: compilers, CMake, the libraries,
 #                Catch2 and Google Benchmark (the default build compiles the test and bench programs),
 #                and python3 for the demo's similarity matrix. No PyTorch, no Chromium: a user who wants
@@ -27,7 +30,11 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
   python3-torch python3-numpy
   chromium  # tests/cli/test_explain.py renders `vecformer explain`'s HTML page headless (~30 s)
+  python3-sentencepiece  # tests/tokenizer/test_tokenizer_reference.py checks the Unigram reference
+  nodejs  # tests/tokenizer/test_tokenizer_reference_regen.py regenerates the reference (npm below)
 )
+# npm packages of the tokenizer reference (tools/make_tokenizer_reference.mjs), installed into tools/node.
+NPM_PACKAGES=(tokenizers@0.23.2 gpt-3-encoder@1.1.4)
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14)
 TSAN_PACKAGES=(libomp-14-dev)
 
@@ -62,13 +69,37 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+# Debian's nodejs has no npm (NodeSource's bundles it): the npm package only when the command is missing.
+if ((!build_only)) && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The npm packages, project-local: tools/node/node_modules (no install scripts run: the tokenizers
+# package ships its native library for every platform). Skipped when the pinned versions are there.
+if ((!build_only)); then
+  node_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/node"
+  npm_missing=()
+  for spec in "${NPM_PACKAGES[@]}"; do
+    name=${spec%@*}
+    version=${spec##*@}
+    manifest="$node_dir/node_modules/$name/package.json"
+    if [[ ! -f $manifest ]] || ! grep -q "\"version\": \"$version\"" "$manifest"; then
+      npm_missing+=("$spec")
+    fi
+  done
+  if ((${#npm_missing[@]} > 0)); then
+    echo "install-deps: npm installing ${npm_missing[*]} into tools/node" >&2
+    mkdir -p "$node_dir"
+    npm install --prefix "$node_dir" --ignore-scripts --no-audit --no-fund --no-save --loglevel=error \
+      "${NPM_PACKAGES[@]}" >/dev/null
+  fi
+fi

@@ -23,7 +23,7 @@ NAME = "test_install_deps"
 SCRIPT = os.path.join(REPO, "scripts", "install-deps.sh")
 BUILD = {"cmake", "g++", "make", "pkg-config", "libdnnl-dev", "libxsimd-dev", "nlohmann-json3-dev",
          "libcli11-dev", "catch2", "libbenchmark-dev", "python3", "libicu-dev"}
-TEST_ONLY = {"python3-torch", "python3-numpy", "chromium"}
+TEST_ONLY = {"python3-torch", "python3-numpy", "chromium", "python3-sentencepiece", "nodejs"}
 
 
 def packages(*args: str) -> set[str] | None:
