@@ -20,7 +20,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev libxsimd-dev
-  catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev
   python3
 )
 TEST_PACKAGES=(
