@@ -24,28 +24,6 @@ void PreTokens::add(const NormalizedString& from, size_t begin, size_t end, int6
   pieces.push_back({start, static_cast<uint32_t>(text.size()), token});
 }
 
-bool is_rust_whitespace(char32_t c) {
-  switch (c) {
-    case 0x09:
-    case 0x0A:
-    case 0x0B:
-    case 0x0C:
-    case 0x0D:
-    case 0x20:
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
-  }
-}
-
 void append_utf8(std::u32string_view text, std::string& out) {
   for (const char32_t c : text) append_utf8(c, out);
 }
@@ -224,7 +202,7 @@ void Pipeline::split_added(std::u32string_view text, const Patterns& patterns, O
 }
 
 void Pipeline::encode_sequence(std::string_view text, uint32_t type_id, Scratch& scratch,
-                               Encoding& out) const {
+                               Encoding& out, bool ids_only) const {
   std::vector<char32_t>& original = scratch.original;
   original.clear();
   decode_utf8(text, original);
@@ -253,15 +231,28 @@ void Pipeline::encode_sequence(std::string_view text, uint32_t type_id, Scratch&
 
   if (config_.pre_tokenizer) config_.pre_tokenizer->pre_tokenize(pre, scratch.pre_scratch);
 
-  const auto push = [&](int64_t id, std::string token, Alignment offsets, size_t word) {
+  const auto push = [&](int64_t id, std::string_view token, Alignment offsets, size_t word) {
     out.ids.push_back(id);
     out.type_ids.push_back(type_id);
-    out.tokens.push_back(std::move(token));
+    if (ids_only) {
+      out.tokens.emplace_back();
+    } else {
+      out.tokens.emplace_back(token);
+    }
     out.offsets.emplace_back(offsets.begin, offsets.end);
     out.sequence_ids.push_back(static_cast<int32_t>(type_id));
     out.word_ids.push_back(static_cast<int64_t>(word));
     out.special_tokens_mask.push_back(0);
   };
+  // Room for the tokens of a typical text and the special tokens around it, in one allocation.
+  const size_t expected = pre.pieces.size() + pre.pieces.size() / 4 + 4;
+  out.ids.reserve(expected);
+  out.type_ids.reserve(expected);
+  out.tokens.reserve(expected);
+  out.offsets.reserve(expected);
+  out.sequence_ids.reserve(expected);
+  out.word_ids.reserve(expected);
+  out.special_tokens_mask.reserve(expected);
   std::string& word = scratch.word;
   std::vector<uint32_t>& char_of_byte = scratch.char_of_byte;
   for (size_t w = 0; w < pre.pieces.size(); ++w) {
@@ -294,7 +285,7 @@ void Pipeline::encode_sequence(std::string_view text, uint32_t type_id, Scratch&
           token.end <= word.size()) {
         push(token.id, word.substr(token.begin, token.end - token.begin), offsets, w);
       } else {
-        push(token.id, value ? *value : std::string(), offsets, w);
+        push(token.id, value ? std::string_view(*value) : std::string_view(), offsets, w);
       }
     }
   }
@@ -355,11 +346,12 @@ void append(Encoding& to, Encoding&& from) {
 }  // namespace
 
 Encoding Pipeline::encode(std::string_view text, const std::string_view* pair,
-                          const EncodingOptions& options) const {
-  Scratch scratch;
+                          const EncodingOptions& options, bool ids_only) const {
+  // One scratch per thread: its buffers keep their capacity from one call to the next.
+  thread_local Scratch scratch;
   std::vector<Encoding> encodings(pair ? 2 : 1);
-  encode_sequence(text, 0, scratch, encodings[0]);
-  if (pair) encode_sequence(*pair, 1, scratch, encodings[1]);
+  encode_sequence(text, 0, scratch, encodings[0], ids_only);
+  if (pair) encode_sequence(*pair, 1, scratch, encodings[1], ids_only);
 
   const PostProcessor* processor = config_.post_processor.get();
   if (options.max_length > 0) {

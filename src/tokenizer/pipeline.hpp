@@ -109,6 +109,8 @@ class PostProcessor {
   // The first and last special token of the single-sequence template (cls / sep), when it has
   // them.
   virtual std::pair<std::string, std::string> cls_sep() const { return {}; }
+  // Every special token the processor may add, with its id.
+  virtual std::vector<std::pair<std::string, int64_t>> specials() const { return {}; }
 };
 
 // HF's AddedToken, as tokenizer.json's added_tokens lists them.
@@ -146,8 +148,10 @@ class Pipeline {
 
   // HF's encode_char_offsets(text or pair, add_special_tokens) with truncation longest_first to
   // max_length (0: none).
+  // With ids_only, tokens are left empty strings (their offsets are then not trimmed by ByteLevel
+  // post-processing): for callers that want only ids, without a string per token.
   Encoding encode(std::string_view text, const std::string_view* pair,
-                  const EncodingOptions& options) const;
+                  const EncodingOptions& options, bool ids_only = false) const;
 
   int64_t token_to_id(std::string_view token) const;  // -1 when absent
   const std::string* id_to_token(int64_t id) const;   // nullptr when absent
@@ -172,8 +176,8 @@ class Pipeline {
   template <typename OnText, typename OnToken>
   void split_added(std::u32string_view text, const Patterns& patterns, OnText&& on_text,
                    OnToken&& on_token) const;
-  void encode_sequence(std::string_view text, uint32_t type_id, Scratch& scratch,
-                       Encoding& out) const;
+  void encode_sequence(std::string_view text, uint32_t type_id, Scratch& scratch, Encoding& out,
+                       bool ids_only) const;
 
   PipelineConfig config_;
   std::vector<std::string> added_by_id_;  // content of added ids past the model's vocabulary
@@ -183,8 +187,17 @@ class Pipeline {
   size_t vocab_size_ = 0;
 };
 
-// Code point classes as Rust's char methods define them (HF's pre-tokenizers use these).
-bool is_rust_whitespace(char32_t c);
+// Rust's char::is_whitespace (Unicode White_Space), which HF's pre-tokenizers and strip use.
+inline bool is_rust_whitespace(char32_t c) {
+  if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
+  switch (c) {
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x3000:
+      return true;
+    default:
+      return c >= 0x2000 && c <= 0x200A;
+  }
+}
 
 void append_utf8(std::u32string_view text, std::string& out);
 

@@ -7,35 +7,42 @@ namespace vecformer::detail {
 
 namespace {
 
-// Wraps `e` in special tokens: `before` ... `after`, each with type id `type_id`.
+// Wraps `e` in special tokens: `before` ... `after`, each with type id `type_id`; the tokens of `e`
+// get sequence id `sequence_id`.
 void surround(Encoding& e, const std::vector<const SpecialTokenIds*>& before,
               const std::vector<const SpecialTokenIds*>& after, int64_t type_id,
               int32_t sequence_id) {
-  Encoding out;
-  const size_t n = e.ids.size() + before.size() + after.size();
-  out.ids.reserve(n);
-  const auto special = [&](const SpecialTokenIds& token) {
-    out.ids.push_back(token.id);
-    out.type_ids.push_back(type_id);
-    out.tokens.push_back(token.token);
-    out.offsets.emplace_back(0, 0);
-    out.sequence_ids.push_back(-1);
-    out.word_ids.push_back(-1);
-    out.special_tokens_mask.push_back(1);
+  std::fill(e.sequence_ids.begin(), e.sequence_ids.end(), sequence_id);
+  const size_t k = before.size();
+  const auto open = [&](auto& v) {
+    v.insert(v.begin(), k, typename std::decay_t<decltype(v)>::value_type{});
   };
-  for (const SpecialTokenIds* token : before) special(*token);
-  const auto append = [](auto& to, auto& from) {
-    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  open(e.ids);
+  open(e.type_ids);
+  open(e.tokens);
+  open(e.offsets);
+  open(e.sequence_ids);
+  open(e.word_ids);
+  open(e.special_tokens_mask);
+  const auto set = [&](size_t i, const SpecialTokenIds& token) {
+    e.ids[i] = token.id;
+    e.type_ids[i] = type_id;
+    e.tokens[i] = token.token;
+    e.offsets[i] = {0, 0};
+    e.sequence_ids[i] = -1;
+    e.word_ids[i] = -1;
+    e.special_tokens_mask[i] = 1;
   };
-  append(out.ids, e.ids);
-  append(out.type_ids, e.type_ids);
-  append(out.tokens, e.tokens);
-  append(out.offsets, e.offsets);
-  out.sequence_ids.insert(out.sequence_ids.end(), e.ids.size(), sequence_id);
-  append(out.word_ids, e.word_ids);
-  append(out.special_tokens_mask, e.special_tokens_mask);
-  for (const SpecialTokenIds* token : after) special(*token);
-  e = std::move(out);
+  for (size_t i = 0; i < k; ++i) set(i, *before[i]);
+  for (const SpecialTokenIds* token : after) {
+    e.ids.push_back(token->id);
+    e.type_ids.push_back(type_id);
+    e.tokens.push_back(token->token);
+    e.offsets.emplace_back(0, 0);
+    e.sequence_ids.push_back(-1);
+    e.word_ids.push_back(-1);
+    e.special_tokens_mask.push_back(1);
+  }
 }
 
 // HF's process_offsets (pre_tokenizers/byte_level.rs): a token that starts or ends with spaces
@@ -140,6 +147,24 @@ std::pair<std::string, std::string> TemplateProcessing::cls_sep() const {
   if (!single_.empty() && !single_.back().sequence) {
     const Special& s = special_tokens_.at(single_.back().special);
     if (!s.tokens.empty()) result.second = s.tokens.back();
+  }
+  return result;
+}
+
+std::vector<std::pair<std::string, int64_t>> TemplateProcessing::specials() const {
+  std::vector<std::pair<std::string, int64_t>> result;
+  for (const auto& [name, special] : special_tokens_) {
+    for (size_t i = 0; i < special.ids.size(); ++i) {
+      result.emplace_back(i < special.tokens.size() ? special.tokens[i] : name, special.ids[i]);
+    }
+  }
+  return result;
+}
+
+std::vector<std::pair<std::string, int64_t>> SequenceProcessing::specials() const {
+  std::vector<std::pair<std::string, int64_t>> result;
+  for (const auto& processor : processors_) {
+    for (auto& special : processor->specials()) result.push_back(std::move(special));
   }
   return result;
 }

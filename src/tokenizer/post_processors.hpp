@@ -24,6 +24,9 @@ class BertProcessing final : public PostProcessor {
   size_t added_tokens(bool pair) const override { return pair ? 3 : 2; }
   void process_encodings(std::vector<Encoding>& encodings, bool add_special_tokens) const override;
   std::pair<std::string, std::string> cls_sep() const override { return {cls_.token, sep_.token}; }
+  std::vector<std::pair<std::string, int64_t>> specials() const override {
+    return {{cls_.token, cls_.id}, {sep_.token, sep_.id}};
+  }
 
  private:
   SpecialTokenIds cls_, sep_;
@@ -41,6 +44,9 @@ class RobertaProcessing final : public PostProcessor {
   size_t added_tokens(bool pair) const override { return pair ? 4 : 2; }
   void process_encodings(std::vector<Encoding>& encodings, bool add_special_tokens) const override;
   std::pair<std::string, std::string> cls_sep() const override { return {cls_.token, sep_.token}; }
+  std::vector<std::pair<std::string, int64_t>> specials() const override {
+    return {{cls_.token, cls_.id}, {sep_.token, sep_.id}};
+  }
 
  private:
   SpecialTokenIds cls_, sep_;
@@ -77,6 +83,7 @@ class TemplateProcessing final : public PostProcessor {
   size_t added_tokens(bool pair) const override { return pair ? added_pair_ : added_single_; }
   void process_encodings(std::vector<Encoding>& encodings, bool add_special_tokens) const override;
   std::pair<std::string, std::string> cls_sep() const override;
+  std::vector<std::pair<std::string, int64_t>> specials() const override;
 
  private:
   std::vector<Item> single_, pair_;
@@ -91,6 +98,7 @@ class SequenceProcessing final : public PostProcessor {
   size_t added_tokens(bool pair) const override;
   void process_encodings(std::vector<Encoding>& encodings, bool add_special_tokens) const override;
   std::pair<std::string, std::string> cls_sep() const override;
+  std::vector<std::pair<std::string, int64_t>> specials() const override;
 
  private:
   std::vector<std::shared_ptr<const PostProcessor>> processors_;

@@ -47,7 +47,7 @@ std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
 std::vector<int64_t> Tokenizer::encode(std::string_view text, size_t max_length) const {
   EncodingOptions options;
   options.max_length = max_length;
-  return impl_->encode(text, nullptr, options).ids;
+  return impl_->encode(text, nullptr, options, true).ids;
 }
 
 Tokenizer::Special Tokenizer::special(const std::string& token) const {

@@ -436,6 +436,14 @@ std::shared_ptr<const TokenizerModel> read_bpe(const Node& node) {
     if (!is_valid_utf8(token)) node.fail(vocab.path() + ": a token is not valid UTF-8");
     config.vocab.emplace_back(token, static_cast<int64_t>(value.get<uint64_t>()));
   }
+  // Hugging Face allows gaps; real vocabularies have none, and an id past the vocabulary's size
+  // would reach the encoder's embedding table.
+  for (const auto& [token, id] : config.vocab) {
+    if (static_cast<size_t>(id) >= config.vocab.size()) {
+      node.fail(vocab.path() + ": " + json_string(token) + " has id " + std::to_string(id) +
+                ", but ids must run from 0 to " + std::to_string(config.vocab.size() - 1));
+    }
+  }
   if (node.has("merges")) {
     for (const Node& merge : node.array("merges")) {
       const json& value = merge.value();
@@ -619,6 +627,20 @@ PipelineConfig read_tokenizer_json(const std::filesystem::path& path,
     config.post_processor = read_post_processor(root.child("post_processor"));
   }
   config.added_tokens = read_added_tokens(root, *config.model);
+  // The post-processor's ids are written in it; they must be ids the encoder can look up.
+  size_t vocab_size = config.model->vocab_size();
+  for (const AddedToken& token : config.added_tokens) {
+    vocab_size = std::max(vocab_size, static_cast<size_t>(token.id) + 1);
+  }
+  if (config.post_processor) {
+    for (const auto& [token, id] : config.post_processor->specials()) {
+      if (id < 0 || static_cast<size_t>(id) >= vocab_size) {
+        root.fail("post_processor: the special token " + json_string(token) + " has id " +
+                  std::to_string(id) + ", outside the vocabulary of " + std::to_string(vocab_size) +
+                  " tokens");
+      }
+    }
+  }
   return config;
 }
 
