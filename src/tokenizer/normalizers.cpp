@@ -56,42 +56,6 @@ bool is_combining_mark(char32_t c) {
   return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_M_MASK) != 0;
 }
 
-// Canonical ordering: a stable sort of each run of non-starters by combining class, the
-// alignments moving with their code points.
-void order_marks(NormalizedString& text) {
-  std::vector<std::pair<uint8_t, size_t>> run;
-  std::vector<char32_t> chars;
-  std::vector<Alignment> align;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (combining_class(text.chars[i]) == 0) {
-      ++i;
-      continue;
-    }
-    size_t end = i;
-    run.clear();
-    while (end < text.size()) {
-      const uint8_t ccc = combining_class(text.chars[end]);
-      if (ccc == 0) break;
-      run.emplace_back(ccc, end);
-      ++end;
-    }
-    if (run.size() > 1) {
-      std::stable_sort(run.begin(), run.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      chars.clear();
-      align.clear();
-      for (const auto& [ccc, index] : run) {
-        chars.push_back(text.chars[index]);
-        align.push_back(text.align[index]);
-      }
-      std::copy(chars.begin(), chars.end(), text.chars.begin() + static_cast<std::ptrdiff_t>(i));
-      std::copy(align.begin(), align.end(), text.align.begin() + static_cast<std::ptrdiff_t>(i));
-    }
-    i = end;
-  }
-}
-
 }  // namespace
 
 void transform(NormalizedString& text, const std::vector<std::pair<char32_t, int64_t>>& changes,
@@ -143,26 +107,6 @@ void PrecompiledNormalizer::normalize(NormalizedString& text, NormalizedString& 
   if (modified) transform(text, changes, 0, scratch);
 }
 
-void nfd_aligned(const NormalizedString& text, NormalizedString& out) {
-  out.clear();
-  bool marks = false;
-  std::vector<char32_t> decomposed;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char32_t c = text.chars[i];
-    if (c < 0xC0) {
-      out.push(c, text.align[i]);
-      continue;
-    }
-    decomposed.clear();
-    append_nfd(std::span<const char32_t>(&c, 1), decomposed);
-    for (const char32_t d : decomposed) {
-      out.push(d, text.align[i]);
-      marks = marks || d >= 0x300;
-    }
-  }
-  if (marks) order_marks(out);
-}
-
 // HF's BertNormalizer: clean text, space CJK ideographs, strip accents (NFD, drop Mn), lowercase,
 // in that order.
 void BertNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
@@ -194,8 +138,7 @@ void BertNormalizer::normalize(NormalizedString& text, NormalizedString& scratch
     bool ascii = true;
     for (const char32_t c : text.chars) ascii = ascii && c < 0x80;
     if (!ascii) {
-      nfd_aligned(text, scratch);
-      std::swap(text, scratch);
+      nfd_.normalize(text, scratch);
       filter(text, [](char32_t c) { return !is_nonspacing_mark(c); });
     }
   }
@@ -293,8 +236,13 @@ void ReplaceNormalizer::normalize(NormalizedString& text, NormalizedString& scra
   std::swap(text, scratch);
 }
 
-UnicodeNormalizer::UnicodeNormalizer(NormalForm form) : form_(form) {
+UnicodeNormalizer::UnicodeNormalizer(NormalForm form)
+    : form_(form), compose_(form == NormalForm::kNFC || form == NormalForm::kNFKC) {
   UErrorCode status = U_ZERO_ERROR;
+  const bool compat = form == NormalForm::kNFKC || form == NormalForm::kNFKD;
+  decomposer_ = compat ? icu::Normalizer2::getNFKDInstance(status)
+                       : icu::Normalizer2::getNFDInstance(status);
+  composer_ = icu::Normalizer2::getNFCInstance(status);
   const icu::Normalizer2* normalizer = nullptr;
   switch (form) {
     case NormalForm::kNFC:
@@ -316,14 +264,20 @@ UnicodeNormalizer::UnicodeNormalizer(NormalForm form) : form_(form) {
   normalizer_ = normalizer;
 }
 
-// Per normalization segment (a code point with a boundary before it, and what follows up to the
-// next one): output code point k aligns with source code point min(k, n - 1) of the segment, so
-// that a composition takes its starter's alignment and an expansion repeats the last source's.
+// HF's unicode-normalization-alignments, whose (char, change) pairs NormalizedString::transform
+// applies: every code point decomposes (the first code point of its decomposition with change 0, the
+// others inserted, +1); canonical reordering moves the pairs whole; a composition's change is its
+// parts' changes summed, minus one per part it absorbed. A code point that normalization leaves
+// alone, with boundaries on both sides, keeps (c, 0) without the detour.
 void UnicodeNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
   const auto* normalizer = static_cast<const icu::Normalizer2*>(normalizer_);
-  scratch.clear();
-  icu::UnicodeString segment;
-  icu::UnicodeString normalized;
+  const auto* decomposer = static_cast<const icu::Normalizer2*>(decomposer_);
+  const auto* composer = static_cast<const icu::Normalizer2*>(composer_);
+  thread_local std::vector<std::pair<char32_t, int64_t>> changes;
+  thread_local std::vector<std::pair<char32_t, int64_t>> segment;
+  changes.clear();
+  bool modified = false;
+  icu::UnicodeString decomposition;
   size_t i = 0;
   while (i < text.size()) {
     size_t end = i + 1;
@@ -332,26 +286,78 @@ void UnicodeNormalizer::normalize(NormalizedString& text, NormalizedString& scra
       ++end;
     }
     if (end == i + 1 && normalizer->isInert(static_cast<UChar32>(text.chars[i]))) {
-      scratch.push(text.chars[i], text.align[i]);
+      changes.emplace_back(text.chars[i], 0);
       i = end;
       continue;
     }
-    segment.remove();
-    for (size_t k = i; k < end; ++k) segment.append(static_cast<UChar32>(text.chars[k]));
-    UErrorCode status = U_ZERO_ERROR;
-    normalized.remove();
-    normalizer->normalize(segment, normalized, status);
-    if (U_FAILURE(status))
-      throw Error(std::string("Unicode normalization: ") + u_errorName(status));
-    size_t k = 0;
-    for (int32_t pos = 0; pos < normalized.length(); ++k) {
-      const UChar32 c = normalized.char32At(pos);
-      pos += U16_LENGTH(c);
-      scratch.push(static_cast<char32_t>(c), text.align[std::min(i + k, end - 1)]);
+    modified = true;
+    segment.clear();
+    for (size_t k = i; k < end; ++k) {
+      const auto c = static_cast<UChar32>(text.chars[k]);
+      if (!decomposer->getDecomposition(c, decomposition)) {
+        segment.emplace_back(text.chars[k], 0);
+        continue;
+      }
+      int64_t change = 0;
+      for (int32_t pos = 0; pos < decomposition.length();) {
+        const UChar32 d = decomposition.char32At(pos);
+        pos += U16_LENGTH(d);
+        segment.emplace_back(static_cast<char32_t>(d), change);
+        change = 1;
+      }
     }
+    // Canonical ordering: a stable sort of each run of non-starters by combining class.
+    for (size_t a = 0; a < segment.size();) {
+      if (u_getCombiningClass(static_cast<UChar32>(segment[a].first)) == 0) {
+        ++a;
+        continue;
+      }
+      size_t b = a;
+      while (b < segment.size() && u_getCombiningClass(static_cast<UChar32>(segment[b].first)) != 0) {
+        ++b;
+      }
+      std::stable_sort(segment.begin() + static_cast<std::ptrdiff_t>(a),
+                       segment.begin() + static_cast<std::ptrdiff_t>(b),
+                       [](const auto& x, const auto& y) {
+                         return u_getCombiningClass(static_cast<UChar32>(x.first)) <
+                                u_getCombiningClass(static_cast<UChar32>(y.first));
+                       });
+      a = b;
+    }
+    if (compose_) {
+      // Canonical composition (UAX #15): each character after a starter joins it when not blocked.
+      size_t out = 0;
+      size_t starter = SIZE_MAX;
+      uint8_t last_ccc = 0;
+      for (size_t k = 0; k < segment.size(); ++k) {
+        const auto c = static_cast<UChar32>(segment[k].first);
+        const uint8_t ccc = u_getCombiningClass(c);
+        if (starter != SIZE_MAX) {
+          const bool blocked = out - 1 != starter && (last_ccc == 0 || last_ccc >= ccc);
+          if (!blocked) {
+            const UChar32 composite =
+                composer->composePair(static_cast<UChar32>(segment[starter].first), c);
+            if (composite >= 0) {
+              segment[starter].first = static_cast<char32_t>(composite);
+              segment[starter].second += segment[k].second - 1;
+              continue;
+            }
+          }
+        }
+        if (ccc == 0) {
+          starter = out;
+          last_ccc = 0;
+        } else {
+          last_ccc = ccc;
+        }
+        segment[out++] = segment[k];
+      }
+      segment.resize(out);
+    }
+    changes.insert(changes.end(), segment.begin(), segment.end());
     i = end;
   }
-  std::swap(text, scratch);
+  if (modified) transform(text, changes, 0, scratch);
 }
 
 }  // namespace vecformer::detail

@@ -13,6 +13,23 @@
 // alignment of every code point as HF's NormalizedString operations do.
 namespace vecformer::detail {
 
+enum class NormalForm { kNFC, kNFD, kNFKC, kNFKD };
+
+// Unicode normalization form (ICU's Normalizer2), aligned per code point as HF's
+// unicode-normalization-alignments does.
+class UnicodeNormalizer final : public Normalizer {
+ public:
+  explicit UnicodeNormalizer(NormalForm form);
+  void normalize(NormalizedString& text, NormalizedString& scratch) const override;
+
+ private:
+  NormalForm form_;
+  bool compose_;
+  const void* normalizer_;  // icu::Normalizer2 of the form, owned by ICU
+  const void* decomposer_;  // NFD or NFKD
+  const void* composer_;    // NFC, for composePair
+};
+
 class BertNormalizer final : public Normalizer {
  public:
   BertNormalizer(bool clean_text, bool handle_chinese_chars, std::optional<bool> strip_accents,
@@ -20,11 +37,13 @@ class BertNormalizer final : public Normalizer {
       : clean_text_(clean_text),
         handle_chinese_chars_(handle_chinese_chars),
         strip_accents_(strip_accents.value_or(lowercase)),
-        lowercase_(lowercase) {}
+        lowercase_(lowercase),
+        nfd_(NormalForm::kNFD) {}
   void normalize(NormalizedString& text, NormalizedString& scratch) const override;
 
  private:
   bool clean_text_, handle_chinese_chars_, strip_accents_, lowercase_;
+  UnicodeNormalizer nfd_;
 };
 
 // Rust's char::to_lowercase on each code point (no final-sigma rule).
@@ -63,20 +82,6 @@ class PrependNormalizer final : public Normalizer {
 class NmtNormalizer final : public Normalizer {
  public:
   void normalize(NormalizedString& text, NormalizedString& scratch) const override;
-};
-
-enum class NormalForm { kNFC, kNFD, kNFKC, kNFKD };
-
-// Unicode normalization form (ICU's Normalizer2), aligned per code point as HF's
-// unicode-normalization-alignments does.
-class UnicodeNormalizer final : public Normalizer {
- public:
-  explicit UnicodeNormalizer(NormalForm form);
-  void normalize(NormalizedString& text, NormalizedString& scratch) const override;
-
- private:
-  NormalForm form_;
-  const void* normalizer_;  // icu::Normalizer2, owned by ICU
 };
 
 // Replaces every match of a pattern with `content`; the new code points align with the last one of
@@ -120,9 +125,5 @@ class SequenceNormalizer final : public Normalizer {
 // after it, with change > 0 is inserted (aligned with the old code point before it).
 void transform(NormalizedString& text, const std::vector<std::pair<char32_t, int64_t>>& changes,
                size_t initial_offset, NormalizedString& scratch);
-
-// Canonical decomposition with alignments: each output code point aligns with the one it came
-// from, and reordered combining marks carry their alignment along.
-void nfd_aligned(const NormalizedString& text, NormalizedString& out);
 
 }  // namespace vecformer::detail
