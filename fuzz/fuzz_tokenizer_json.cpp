@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "support.hpp"
@@ -56,8 +57,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     if (!out) __builtin_trap();
   }
+  std::optional<vecformer::Tokenizer> loaded;
   try {
-    const vecformer::Tokenizer tokenizer = vecformer::Tokenizer::load(folder.path());
+    loaded.emplace(vecformer::Tokenizer::load(folder.path()));
+  } catch (const vecformer::Error& e) {
+    check_message(e);
+    require(std::string_view(e.what()).starts_with(folder.path().string()));
+    return 0;
+  }
+  // Encoding may fail too, as in Hugging Face (a model whose unk token is missing meets a word it
+  // needs it for): a one-line Error then.
+  try {
+    const vecformer::Tokenizer& tokenizer = *loaded;
     require(tokenizer.vocab_size() > 0);
     const auto check = [&](const vecformer::Encoding& e, size_t chars, size_t max_length) {
       const size_t n = e.ids.size();
@@ -87,14 +98,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check(tokenizer.encode_pair(text, kTexts[0], options), std::max(chars, count(kTexts[0])),
               6);
       } catch (const vecformer::Error& e) {
-        // Only a post-processor adding more than 6 tokens may refuse max_length 6.
         check_message(e);
-        require(std::string_view(e.what()).starts_with("max_length 6 leaves no room"));
       }
     }
   } catch (const vecformer::Error& e) {
     check_message(e);
-    require(std::string_view(e.what()).starts_with(folder.path().string()));
   }
   return 0;
 }
