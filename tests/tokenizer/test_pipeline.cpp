@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/temp_path.hpp"
+#include "tokenizer/normalizers.hpp"
 #include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
 #include "vecformer/tokenizer.hpp"
@@ -438,4 +439,48 @@ TEST_CASE("pipeline: invalid UTF-8 in a pair names the byte", "[tokenizer][pipel
   } catch (const Error& e) {
     CHECK(std::string(e.what()) == "text is not valid UTF-8 at byte 1");
   }
+}
+
+namespace {
+
+std::vector<std::pair<uint32_t, uint32_t>> spans(const vecformer::detail::NormalizedString& s) {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (const auto& a : s.align) out.emplace_back(a.begin, a.end);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline: NormalizedString alignments follow HF's transform", "[tokenizer][pipeline]") {
+  using vecformer::detail::NormalizedString;
+  NormalizedString s, scratch;
+  s.assign_original(U"abcd", 10);
+  CHECK(spans(s) ==
+        std::vector<std::pair<uint32_t, uint32_t>>{{10, 11}, {11, 12}, {12, 13}, {13, 14}});
+  // HF's transform: change 0 replaces the next original code point, -k also removes the k after
+  // it, +1 inserts (aligned with the code point before).
+  vecformer::detail::transform(s, {{'x', 0}, {'y', 1}, {'z', -1}, {'w', 0}}, 0, scratch);
+  CHECK(s.chars == std::vector<char32_t>{'x', 'y', 'z', 'w'});
+  CHECK(spans(s) ==
+        std::vector<std::pair<uint32_t, uint32_t>>{{10, 11}, {10, 11}, {11, 12}, {13, 14}});
+  // An initial offset skips (removes) code points at the start.
+  s.assign_original(U"abcd", 0);
+  vecformer::detail::transform(s, {{'c', 0}, {'d', 0}}, 2, scratch);
+  CHECK(spans(s) == std::vector<std::pair<uint32_t, uint32_t>>{{2, 3}, {3, 4}});
+  CHECK(s.span(0, 2).begin == 2);
+  CHECK(s.span(0, 2).end == 4);
+
+  // NFC of a + U+0301 + U+0316: U+00E1 takes a's place and absorbs the next code point, so U+0316
+  // keeps its own (as npm tokenizers reports: offsets [0,1] and [2,3]).
+  const vecformer::detail::UnicodeNormalizer nfc(vecformer::detail::NormalForm::kNFC);
+  s.assign_original(U"a\u0301\u0316", 0);
+  nfc.normalize(s, scratch);
+  CHECK(s.chars == std::vector<char32_t>{0xE1, 0x316});
+  CHECK(spans(s) == std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}, {2, 3}});
+  // NFKD of U+FB01 (fi): both letters come from the ligature.
+  const vecformer::detail::UnicodeNormalizer nfkd(vecformer::detail::NormalForm::kNFKD);
+  s.assign_original(U"x\uFB01", 0);
+  nfkd.normalize(s, scratch);
+  CHECK(s.chars == std::vector<char32_t>{'x', 'f', 'i'});
+  CHECK(spans(s) == std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}, {1, 2}, {1, 2}});
 }
