@@ -484,3 +484,49 @@ TEST_CASE("pipeline: NormalizedString alignments follow HF's transform", "[token
   CHECK(s.chars == std::vector<char32_t>{'x', 'f', 'i'});
   CHECK(spans(s) == std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}, {1, 2}, {1, 2}});
 }
+
+TEST_CASE("pipeline: RoBERTa's vocab.json + merges.txt as RobertaTokenizerFast builds it",
+          "[tokenizer][pipeline]") {
+  vecformer::test::TempPath temp("pipeline-roberta");
+  write_file(temp.path() / "vocab.json",
+             R"({"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "\u0120": 4, "a": 5, "b": 6,
+                 "\u0120a": 7, "ab": 8, "\u0120ab": 9, "<mask>": 10, "\u00c3": 11, "\u00a9": 12})");
+  write_file(temp.path() / "merges.txt",
+             "#version: 0.2\n\xc4\xa0 a\na b\n\xc4\xa0"
+             "a b\n");
+  const Tokenizer tokenizer = Tokenizer::load(temp.path());
+  // npm tokenizers 0.23.2 on the tokenizer.json transformers writes for this folder (ByteLevel
+  // without prefix space, RobertaProcessing with trim_offsets, <mask> with lstrip).
+  const vecformer::Encoding e = tokenizer.encode_pair("ab \xc3\xa9 <mask> ab", "a <s>");
+  CHECK(e.ids == std::vector<int64_t>{0, 8, 4, 11, 12, 10, 9, 2, 2, 5, 4, 0, 2});
+  CHECK(e.tokens == std::vector<std::string>{"<s>", "ab", "\xc4\xa0", "\xc3\x83", "\xc2\xa9",
+                                             " <mask>",
+                                             "\xc4\xa0"
+                                             "ab",
+                                             "</s>", "</s>", "a", "\xc4\xa0", "<s>", "</s>"});
+  CHECK(e.offsets == Offsets{{0, 0},
+                             {0, 2},
+                             {3, 3},
+                             {3, 4},
+                             {3, 4},
+                             {5, 11},
+                             {12, 14},
+                             {0, 0},
+                             {0, 0},
+                             {0, 1},
+                             {2, 2},
+                             {2, 5},
+                             {0, 0}});
+  CHECK(e.type_ids == std::vector<int64_t>(13, 0));
+  CHECK(e.word_ids == std::vector<int64_t>{-1, 0, 1, 1, 1, 2, 3, -1, -1, 0, 1, 2, -1});
+  CHECK(e.special_tokens_mask == std::vector<uint8_t>{1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1});
+  CHECK(tokenizer.cls_token().id == 0);
+  CHECK(tokenizer.sep_token().id == 2);
+  CHECK(tokenizer.pad_token().id == 1);
+  CHECK(tokenizer.mask_token().id == 10);
+  CHECK(tokenizer.unk_token().id == 3);
+
+  write_file(temp.path() / "merges.txt", "#version: 0.2\nab\n");
+  CHECK_THROWS_WITH(Tokenizer::load(temp.path()),
+                    Catch::StartsWith((temp.path() / "merges.txt").string() + ":2: "));
+}
