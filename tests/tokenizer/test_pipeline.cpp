@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/temp_path.hpp"
@@ -529,4 +530,44 @@ TEST_CASE("pipeline: RoBERTa's vocab.json + merges.txt as RobertaTokenizerFast b
   write_file(temp.path() / "merges.txt", "#version: 0.2\nab\n");
   CHECK_THROWS_WITH(Tokenizer::load(temp.path()),
                     Catch::StartsWith((temp.path() / "merges.txt").string() + ":2: "));
+}
+
+TEST_CASE("pipeline: one BPE tokenizer serves many threads (per-thread word cache and scratch)",
+          "[tokenizer][pipeline]") {
+  vecformer::test::TempPath temp("pipeline-threads");
+  write_file(temp.path() / "vocab.json",
+             R"({"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "\u0120": 4, "a": 5, "b": 6,
+                 "\u0120a": 7, "ab": 8, "\u0120ab": 9, "<mask>": 10})");
+  write_file(temp.path() / "merges.txt",
+             "\xc4\xa0 a\na b\n\xc4\xa0"
+             "a b\n");
+  const Tokenizer tokenizer = Tokenizer::load(temp.path());
+  // A second tokenizer in the same threads must not be served the first one's cached words.
+  write_file(temp.path() / "merges.txt", "a b\n");
+  const Tokenizer other = Tokenizer::load(temp.path());
+  const std::vector<std::string> texts = {"ab ab a b", "b a ab", "aab abb a", ""};
+  std::vector<vecformer::Encoding> expected, expected_other;
+  for (const std::string& text : texts) {
+    expected.push_back(tokenizer.encode_text(text));
+    expected_other.push_back(other.encode_text(text));
+  }
+  CHECK(expected[0].ids != expected_other[0].ids);
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < mismatches.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 200; ++round) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          const bool first = (round + i + t) % 2 == 0;
+          const vecformer::Encoding e = (first ? tokenizer : other).encode_text(texts[i]);
+          const vecformer::Encoding& want = first ? expected[i] : expected_other[i];
+          if (e.ids != want.ids || e.offsets != want.offsets || e.tokens != want.tokens) {
+            ++mismatches[t];
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
 }
