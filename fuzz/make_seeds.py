@@ -344,6 +344,28 @@ def tokenizer_json_seeds():
     write(t, "empty", "")
 
 
+# --- tokenizer models and the charsmap ---------------------------------------------------------------
+
+def model_seeds():
+    # fuzz_bpe: flags, then vocabulary "\n\n" merges "\n\n" word.
+    bpe_vocab = "a\nb\nc\nab\nbc\nabc\n##b\n##c\nc</w>\n\u00e9"
+    bpe_merges = "a b\nb c\nab c"
+    write("bpe", "plain", bytes([8]) + f"{bpe_vocab}\n\n{bpe_merges}\n\nabcabcx\u00e9".encode())
+    write("bpe", "fuse_byte_fallback", bytes([1 | 2 | 8 | 64]) + f"{bpe_vocab}\n\n{bpe_merges}\n\nxx\u00e9\u4e2dab".encode())
+    write("bpe", "prefix", bytes([8 | 16 | 64]) + "a\n##b\nab\n##c\n\na ##b\n\nabcb".encode())
+    write("bpe", "bad_merge", bytes([0]) + b"a\nb\n\na b\n\nab")
+    # fuzz_unigram: flags, then pieces "\n\n" word.
+    pieces = "a\nb\nab\nabc\n\u2581\n\u2581a\n\u00e9\n\u4e2d\u6587"
+    write("unigram", "plain", bytes([2]) + f"{pieces}\n\nabcab\u2581a\u4e2d\u6587x".encode())
+    write("unigram", "byte_fallback", bytes([1 | 2 | 0x30]) + f"{pieces}\n\nxy\u00e9\u00a9z".encode())
+    write("unigram", "no_unk", bytes([0]) + f"{pieces}\n\nabx".encode())
+    # fuzz_precompiled: mode byte, then text / blob / offset + xor bytes / base64.
+    write("precompiled", "text", bytes([0]) + "\uff46\uff55\uff4c\uff4c \ufb01 caf\u00e9 e\u0301 \ud55c \U0001f44d\U0001f3fd".encode("utf-8", "surrogatepass"))
+    write("precompiled", "small_blob", bytes([1]) + struct.pack("<I", 8) + struct.pack("<II", 0x400, 0x161) + b"x\0")
+    write("precompiled", "xor_trie", bytes([2]) + bytes([0x10, 0x02, 0x00]) + bytes(range(1, 40)))
+    write("precompiled", "base64", bytes([3]) + b"Zm9vYmFy")
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
@@ -352,6 +374,7 @@ def main():
     token_input_seeds()
     tokenizer_seeds()
     tokenizer_json_seeds()
+    model_seeds()
     for target in sorted(os.listdir(CORPUS)):
         print(f"{target}: {len(os.listdir(os.path.join(CORPUS, target)))} seeds")
 

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of fuzz/ (clang, ASan + UBSan) into build-fuzz/ and runs each for a while.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      default: 60 s each, every target
-#   targets: safetensors config token_input tokenizer tokenizer_json
+#   targets: safetensors config token_input tokenizer tokenizer_json bpe unigram precompiled
 #   SECONDS 0: only replay the seeds and the saved corpus once (a quick regression check).
 #
 # Each target starts from its committed seeds (fuzz/corpus/TARGET, never written to) and the inputs
@@ -19,14 +19,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-ALL_TARGETS=(safetensors config token_input tokenizer tokenizer_json)
+ALL_TARGETS=(safetensors config token_input tokenizer tokenizer_json bpe unigram precompiled)
 # Longest input per target: room for a few-kB model file or tokenizer.json, and texts long enough
 # for super-linear behaviour to show up as a slow unit.
 declare -A MAX_LEN=([safetensors]=8192 [config]=4096 [token_input]=4096 [tokenizer]=4096
-                    [tokenizer_json]=8192)
+                    [tokenizer_json]=8192 [bpe]=4096 [unigram]=4096 [precompiled]=4096)
 # Dictionaries: JSON syntax for the JSON readers, then each target's own keys and values.
 declare -A DICTS=([safetensors]="json safetensors" [config]="json config" [token_input]="json token_input"
-                  [tokenizer]="tokenizer" [tokenizer_json]="json tokenizer_json")
+                  [tokenizer]="tokenizer" [tokenizer_json]="json tokenizer_json" [bpe]="models"
+                  [unigram]="models" [precompiled]="models")
 
 seconds=60
 if (($# > 0)) && [[ $1 =~ ^[0-9]+$ ]]; then

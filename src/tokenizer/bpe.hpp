@@ -45,7 +45,9 @@ std::pair<std::string, std::string> split_merge_line(std::string_view line);
 // character that got a prefix or suffix count those bytes too and the ranges can run past the word
 // (only with byte_fallback and a prefix or suffix, a combination no released tokenizer uses).
 //
-// No merge cache: the result is the same, and merging a word is cheap next to the pipeline around.
+// Like Hugging Face, a per-thread cache of the tokens of words shorter than 256 bytes, at most
+// 10,000 words, for the last Bpe instance the thread used (using another one clears it): it
+// changes no result, and text repeats its words.
 class Bpe final : public TokenizerModel {
  public:
   // Throws vecformer::Error (one line, without a file name: the caller adds it, e.g.
@@ -72,14 +74,23 @@ class Bpe final : public TokenizerModel {
     uint32_t rank;
     uint32_t new_id;
   };
+  static constexpr uint32_t kEmpty = 0xFFFFFFFF;  // a rank no merge has: an empty slot
+  // The merges by pair (left << 32 | right): open addressing, at most half full.
+  struct MergeSlot {
+    uint64_t pair = 0;
+    Merge merge{kEmpty, 0};
+  };
   struct Symbol;
 
   const Merge* find_merge(uint32_t left, uint32_t right) const;
   void merge_all(std::vector<Symbol>& symbols) const;
+  void tokenize_uncached(std::string_view word, std::vector<ModelToken>& out) const;
 
   std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> token_ids_;
   std::unordered_map<int64_t, const std::string*> id_tokens_;  // keys of token_ids_
-  std::unordered_map<uint64_t, Merge> merges_;                 // (left << 32 | right)
+  std::vector<MergeSlot> merges_;
+  int merge_shift_ = 64;   // 64 - log2(merges_.size())
+  uint64_t cache_id_ = 0;  // this instance in the per-thread word caches
   std::optional<std::string> unk_token_;
   std::string prefix_;
   std::string suffix_;

@@ -22,7 +22,7 @@ from script_support import Failures, report  # noqa: E402
 NAME = "test_install_deps"
 SCRIPT = os.path.join(REPO, "scripts", "install-deps.sh")
 BUILD = {"cmake", "g++", "make", "pkg-config", "libdnnl-dev", "libxsimd-dev", "nlohmann-json3-dev",
-         "libcli11-dev", "catch2", "libbenchmark-dev", "python3"}
+         "libcli11-dev", "catch2", "libbenchmark-dev", "python3", "libicu-dev"}
 TEST_ONLY = {"python3-torch", "python3-numpy", "chromium"}
 
 
