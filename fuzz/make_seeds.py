@@ -286,8 +286,60 @@ def tokenizer_json_seeds():
     write(t, "no_cls", document(model={"type": "WordPiece", "vocab": {"[UNK]": 0, "[SEP]": 1}}))
     write(t, "added_token_gap", document(added_tokens=[{"id": 40, "content": "x"}]))
     write(t, "added_token_mismatch", document(added_tokens=[{"id": 5, "content": "bye"}]))
-    write(t, "unsupported_pre_tokenizer", document(pre_tokenizer={"type": "Whitespace"}))
-    write(t, "unsupported_normalizer", document(normalizer={"type": "NFC"}))
+    write(t, "unsupported_pre_tokenizer", document(pre_tokenizer={"type": "UnicodeScripts"}))
+    write(t, "unsupported_normalizer", document(normalizer={"type": "ByteLevel"}))
+    # The other pipelines: byte-level BPE (GPT-2 / RoBERTa), SentencePiece Unigram (XLM-R), and the
+    # remaining normalizers, pre-tokenizers (with regular expressions) and post-processors.
+    def added(id, content, **flags):
+        token = {"id": id, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
+                 "normalized": False, "special": True}
+        token.update(flags)
+        return token
+
+    bpe_vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "\u0120": 4, "a": 5, "b": 6, "\u0120a": 7,
+                 "ab": 8, "\u0120ab": 9, "<mask>": 10, "\u00c3": 11, "\u00a9": 12}
+    write(t, "valid_roberta", json.dumps({
+        "added_tokens": [added(10, "<mask>", lstrip=True)],
+        "normalizer": None,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+        "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0],
+                           "trim_offsets": True, "add_prefix_space": False},
+        "model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": True, "byte_fallback": False,
+                  "vocab": bpe_vocab, "merges": ["\u0120 a", "a b", "\u0120a b"]}}, ensure_ascii=False))
+    write(t, "valid_gpt2_template", json.dumps({
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": "\\s+(?!\\S)|[0-9]+"}, "behavior": "MergedWithNext", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": False}]},
+        "post_processor": {"type": "Sequence", "processors": [
+            {"type": "ByteLevel", "trim_offsets": True, "add_prefix_space": True},
+            {"type": "TemplateProcessing",
+             "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 1}},
+                      {"Sequence": {"id": "B", "type_id": 1}}],
+             "special_tokens": {"<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]},
+                                "</s>": {"id": "</s>", "ids": [2], "tokens": ["</s>"]}}}]},
+        "model": {"type": "BPE", "vocab": bpe_vocab, "merges": [], "byte_fallback": True,
+                  "continuing_subword_prefix": "##", "end_of_word_suffix": "</w>", "ignore_merges": True}},
+        ensure_ascii=False))
+    write(t, "valid_unigram", json.dumps({
+        "added_tokens": [added(0, "<s>"), added(2, "</s>", single_word=True, rstrip=True)],
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "NFKC"}, {"type": "Nmt"}, {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "},
+            {"type": "Strip", "strip_left": False, "strip_right": True}, {"type": "Lowercase"},
+            {"type": "Prepend", "prepend": "\u2581"}]},
+        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True},
+        "post_processor": {"type": "BertProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]},
+        "model": {"type": "Unigram", "unk_id": 3, "byte_fallback": True,
+                  "vocab": [["<s>", 0.0], ["<pad>", 0.0], ["</s>", 0.0], ["<unk>", 0.0], ["\u2581", -1.0],
+                            ["a", -2.0], ["\u2581a", -1.5], ["<0x41>", -5.0], ["b", -3.0]]}}, ensure_ascii=False))
+    write(t, "valid_wordpiece_pipeline", document(
+        normalizer={"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "StripAccents"},
+                                                         {"type": "NFC"}, {"type": "NFKD"}]},
+        pre_tokenizer={"type": "Sequence", "pretokenizers": [
+            {"type": "Whitespace"}, {"type": "WhitespaceSplit"}, {"type": "Punctuation", "behavior": "Contiguous"},
+            {"type": "Digits", "individual_digits": True},
+            {"type": "Split", "pattern": {"String": "##"}, "behavior": "MergedWithPrevious", "invert": True}]},
+        post_processor={"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]}))
     write(t, "not_json", '{"model": {"type": "WordPiece", "vocab": {')
     write(t, "empty", "")
 

@@ -70,22 +70,44 @@ std::vector<Sequence> tokenize_lines(std::istream& in, const std::string& source
   const std::string hint = options.no_truncate      ? " (without --no-truncate, text is truncated)"
                            : options.max_length > 0 ? " (--max-length is above it)"
                                                     : "";
-  std::vector<Sequence> sequences;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    Sequence s;
-    try {
-      s.input_ids = tokenizer.encode(line, max_length);
-    } catch (const Error& e) {
-      throw Error(source + ":" + std::to_string(number) + ": " + e.what());
+    lines.push_back(std::move(line));
+  }
+  if (in.bad()) throw Error(source + ": read error");
+  // Tokenized in parallel (the Tokenizer is immutable), in chunks of lines taken in turn; the first
+  // failing line (by number) is the one reported, as when tokenizing in order.
+  std::vector<Sequence> sequences(lines.size());
+  constexpr size_t chunk = 256;
+  const size_t chunks = (lines.size() + chunk - 1) / chunk;
+  const int threads = static_cast<int>(
+      std::min<size_t>(chunks, static_cast<size_t>(std::max(1, omp_get_max_threads()))));
+  size_t failed_line = lines.size();
+  std::string failure;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(threads, 1))
+  for (size_t c = 0; c < chunks; ++c) {
+    for (size_t i = c * chunk; i < std::min(lines.size(), (c + 1) * chunk); ++i) {
+      try {
+        sequences[i].input_ids = tokenizer.encode(lines[i], max_length);
+      } catch (const Error& e) {
+#pragma omp critical(vecformer_tokenize_failure)
+        if (i < failed_line) {
+          failed_line = i;
+          failure = e.what();
+        }
+        break;
+      }
     }
-    if (static_cast<int64_t>(s.input_ids.size()) > model.config().max_length()) {
-      throw Error(source + ":" + std::to_string(number) + ": text is " +
-                  std::to_string(s.input_ids.size()) + " tokens, more than the model's maximum " +
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string where = source + ":" + std::to_string(i + 1) + ": ";
+    if (i == failed_line) throw Error(where + failure);
+    if (static_cast<int64_t>(sequences[i].input_ids.size()) > model.config().max_length()) {
+      throw Error(where + "text is " + std::to_string(sequences[i].input_ids.size()) +
+                  " tokens, more than the model's maximum " +
                   std::to_string(model.config().max_length()) + hint);
     }
-    sequences.push_back(std::move(s));
   }
   return sequences;
 }
