@@ -21,6 +21,8 @@ BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev libxsimd-dev
   catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  libicu-dev    # Unicode normalization and grapheme clusters for the tokenizer
+  libpcre2-dev  # the tokenizer's regular expressions
   python3
 )
 TEST_PACKAGES=(
