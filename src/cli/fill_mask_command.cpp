@@ -19,11 +19,9 @@ struct FillMaskOptions {
 
 // The mask token of the folder's tokenizer ([MASK] for BERT vocabularies, <mask> for RoBERTa's).
 std::pair<std::string, int64_t> mask_token(const Tokenizer& tokenizer, const std::string& model) {
-  for (const char* token : {"[MASK]", "<mask>"}) {
-    const int64_t id = tokenizer.token_to_id(token);
-    if (id >= 0) return {token, id};
-  }
-  throw Error(model + ": the tokenizer has no mask token ([MASK] or <mask>)");
+  const Tokenizer::Special mask = tokenizer.mask_token();
+  if (mask.id < 0) throw Error(model + ": the tokenizer has no mask token ([MASK] or <mask>)");
+  return {mask.token, mask.id};
 }
 
 int fill_mask(const FillMaskOptions& o) {

@@ -61,18 +61,22 @@ size_t text_max_length(const HeadOptions& options, const Model& model) {
 
 InputLine encode_text(const Tokenizer& tokenizer, const Model& model, std::string_view text,
                       std::optional<std::string_view> pair, size_t max_length) {
-  (void)model;
-  if (pair) throw Error("text pairs need the tokenizer's encode_pair");
+  EncodingOptions encoding;
+  encoding.max_length = max_length;
+  Encoding e =
+      pair ? tokenizer.encode_pair(text, *pair, encoding) : tokenizer.encode_text(text, encoding);
   InputLine line;
   line.text = std::string(text);
-  line.sequence.input_ids = tokenizer.encode(text, max_length);
-  for (size_t i = 0; i < line.sequence.input_ids.size(); ++i) {
-    line.tokens.push_back(tokenizer.id_to_token(line.sequence.input_ids[i]));
-    const bool special = i == 0 || i + 1 == line.sequence.input_ids.size();
-    line.special.push_back(special ? 1 : 0);
-    line.offsets.emplace_back(0, 0);
-    line.word_ids.push_back(special ? -1 : static_cast<int64_t>(i));
+  line.sequence.input_ids = std::move(e.ids);
+  // Token types only when they say something: a model without any takes none.
+  if (model.config().type_vocab_size > 0 ||
+      std::any_of(e.type_ids.begin(), e.type_ids.end(), [](int64_t t) { return t != 0; })) {
+    line.sequence.token_type_ids = std::move(e.type_ids);
   }
+  line.tokens = std::move(e.tokens);
+  line.offsets = std::move(e.offsets);
+  line.special = std::move(e.special_tokens_mask);
+  line.word_ids = std::move(e.word_ids);
   return line;
 }
 

@@ -26,20 +26,21 @@ detail::Aggregation parse_aggregation(const std::string& name) {
   return detail::Aggregation::none;
 }
 
-int64_t first_id(const Tokenizer& tokenizer, std::initializer_list<const char*> tokens) {
-  for (const char* token : tokens) {
-    const int64_t id = tokenizer.token_to_id(token);
-    if (id >= 0) return id;
-  }
-  return -1;
-}
+enum class Decoder { wordpiece, byte_level, metaspace };
 
-// WordPiece vocabularies mark word continuations ("##"); byte-level BPE ones do not.
-bool marks_continuations(const Tokenizer& tokenizer) {
+// Which decoder the tokenizer's tokens need, from its vocabulary: WordPiece marks continuations
+// with
+// "##" (the only one the pipeline treats as word-aware), byte-level BPE spells a leading space "Ġ",
+// SentencePiece "▁".
+Decoder decoder_of(const Tokenizer& tokenizer) {
+  bool continuations = false;
   for (size_t id = 0; id < tokenizer.vocab_size(); ++id) {
-    if (tokenizer.id_to_token(static_cast<int64_t>(id)).starts_with("##")) return true;
+    const std::string& token = tokenizer.id_to_token(static_cast<int64_t>(id));
+    if (token.starts_with("\u0120")) return Decoder::byte_level;
+    if (token.starts_with("\u2581")) return Decoder::metaspace;
+    continuations = continuations || (token.size() > 2 && token.starts_with("##"));
   }
-  return false;
+  return continuations ? Decoder::wordpiece : Decoder::byte_level;
 }
 
 void append_offset(std::string& line, int64_t value) {
@@ -55,15 +56,19 @@ int tag(const TagOptions& o) {
   std::vector<InputLine> lines = read_input_lines(options, model, &tokenizer, false);
   const std::vector<std::string>& labels = model.info().head.labels;
   const auto count = static_cast<int64_t>(labels.size());
-  const bool word_aware = marks_continuations(tokenizer);
+  const Decoder decoder = decoder_of(tokenizer);
+  const bool word_aware = decoder == Decoder::wordpiece;
   const detail::TokensToString to_string =
-      word_aware ? &detail::wordpiece_tokens_to_string : &detail::byte_level_tokens_to_string;
-  const int64_t unk_id = first_id(tokenizer, {"[UNK]", "<unk>"});
+      decoder == Decoder::wordpiece   ? &detail::wordpiece_tokens_to_string
+      : decoder == Decoder::metaspace ? &detail::metaspace_tokens_to_string
+                                      : &detail::byte_level_tokens_to_string;
+  const int64_t unk_id = tokenizer.unk_token().id;
   if (!options.text) {
     // Token ids: their vocabulary strings, the tokenizer's special tokens marked, no offsets.
     std::vector<int64_t> specials;
-    for (const char* s : {"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"}) {
-      if (const int64_t id = tokenizer.token_to_id(s); id >= 0) specials.push_back(id);
+    for (const Tokenizer::Special& s :
+         {tokenizer.cls_token(), tokenizer.sep_token(), tokenizer.pad_token()}) {
+      if (s.id >= 0) specials.push_back(s.id);
     }
     for (InputLine& line : lines) {
       for (const int64_t id : line.sequence.input_ids) {

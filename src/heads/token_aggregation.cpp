@@ -287,4 +287,18 @@ std::string byte_level_tokens_to_string(const std::vector<std::string>& tokens) 
   return text;
 }
 
+std::string metaspace_tokens_to_string(const std::vector<std::string>& tokens) {
+  static constexpr std::string_view kSpace = "\u2581";
+  std::string text;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    std::string token = tokens[i];
+    for (size_t at = token.find(kSpace); at != std::string::npos; at = token.find(kSpace, at + 1)) {
+      token.replace(at, kSpace.size(), " ");
+    }
+    if (i == 0 && token.starts_with(' ')) token.erase(0, 1);
+    text += token;
+  }
+  return text;
+}
+
 }  // namespace vecformer::detail

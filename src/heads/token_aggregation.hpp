@@ -62,6 +62,8 @@ std::vector<Entity> aggregate_entities(const std::vector<PreEntity>& pre,
 // alphabet mapped back to bytes, invalid UTF-8 replaced by U+FFFD).
 std::string wordpiece_tokens_to_string(const std::vector<std::string>& tokens);
 std::string byte_level_tokens_to_string(const std::vector<std::string>& tokens);
+// Metaspace (SentencePiece, XLM-RoBERTa): "▁" is a space, the first token's leading one dropped.
+std::string metaspace_tokens_to_string(const std::vector<std::string>& tokens);
 
 // The number of code points of UTF-8 text, and the byte offset of each code point (plus the end).
 std::vector<size_t> code_point_offsets(std::string_view text);
