@@ -20,6 +20,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev libxsimd-dev
+  libcpp-httplib-dev  # `vecformer serve` (src/serve/), found by pkg-config
   catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
   python3
 )
