@@ -13,5 +13,6 @@ Runner add_tokenize_command(CLI::App& app);
 Runner add_info_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
 Runner add_explain_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);
 
 }  // namespace vecformer::cli

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
       {"info", &vecformer::cli::add_info_command},
       {"bench", &vecformer::cli::add_bench_command},
       {"explain", &vecformer::cli::add_explain_command},
+      {"serve", &vecformer::cli::add_serve_command},
   };
   for (const auto& [name, add] : subcommands) {
     vecformer::cli::Runner runner = add(app);
