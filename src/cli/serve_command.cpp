@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -26,6 +27,10 @@
 namespace vecformer::cli {
 
 namespace {
+
+// After SIGTERM, how long new requests are still read (and answered 503) before the listening
+// socket closes: a client that connected just before the signal gets an answer, not a reset.
+constexpr std::chrono::milliseconds kDrainGrace{500};
 
 struct ServeOptions {
   std::string model;
@@ -93,7 +98,7 @@ int serve(const ServeOptions& options) {
     sigwait(&signals, &signal);
     std::cerr << "vecformer serve: " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": draining\n"
               << std::flush;
-    server.stop();
+    server.stop(kDrainGrace);
   });
   // On every way out it is blocked in sigwait or done: not joined (an error exit must not wait
   // for a signal).

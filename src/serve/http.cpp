@@ -34,7 +34,7 @@ bool is_openai(const std::string& path) {
 const char* error_type(int status) {
   switch (status) {
     case 400:
-      return "empty";
+      return "malformed";
     case 401:
       return "unauthorized";
     case 404:

@@ -1,11 +1,14 @@
 #include "serve/server.hpp"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "vecformer/error.hpp"
 
@@ -26,6 +29,28 @@ std::string printable(const std::string& text) {
 void send(httplib::Response& res, const HttpResponse& response) {
   res.status = response.status;
   res.set_content(response.body, response.content_type.c_str());
+}
+
+// Debian's libcpp-httplib 0.11.4 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled
+// into the library), so a burst of more connections than that is refused by the kernel before the
+// server sees it. Linux lets listen() be called again on a listening socket to change its
+// backlog: find the socket httplib bound (listening, on `port`) and give it the system's maximum.
+bool widen_backlog(int port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) continue;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
+    int bound = -1;
+    if (address.ss_family == AF_INET)
+      bound = ntohs(reinterpret_cast<sockaddr_in&>(address).sin_port);
+    if (address.ss_family == AF_INET6)
+      bound = ntohs(reinterpret_cast<sockaddr_in6&>(address).sin6_port);
+    if (bound == port) return ::listen(fd, SOMAXCONN) == 0;
+  }
+  return false;
 }
 
 }  // namespace
@@ -80,6 +105,9 @@ int Server::bind(const std::string& host, int port) {
     throw Error("cannot listen on " + host + ":" + std::to_string(port) +
                 " (address in use, or not an address of this machine)");
   }
+  if (!widen_backlog(bound)) {
+    std::cerr << "vecformer serve: warning: could not widen the listen backlog (5 connections)\n";
+  }
   return bound;
 }
 
@@ -87,8 +115,9 @@ void Server::listen() {
   http_->listen_after_bind();
 }
 
-void Server::stop() {
+void Server::stop(std::chrono::milliseconds grace) {
   draining_.store(true);
+  if (grace.count() > 0) std::this_thread::sleep_for(grace);
   http_->stop();
 }
 

@@ -4,6 +4,7 @@
 // It listens before the model is loaded, so that /health answers 503 while loading; every request
 // gets 503 while loading or draining. One log line per request on stderr unless quiet.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,9 +40,11 @@ class Server {
   void listen();
   // Ready: requests reach the service (which must outlive listen()).
   void set_service(const Service* service) { service_.store(service); }
-  // Stops accepting, answers new requests on open connections with 503, lets listen() return.
-  // Safe from any thread; idempotent.
-  void stop();
+  // Drains: answers new requests with 503 (and /health 503) at once, keeps accepting for `grace`
+  // so that connections the kernel had already accepted get that answer rather than a reset
+  // (httplib closes connections it has not started reading when it stops), then stops accepting
+  // and lets listen() return once every request being served is answered. Safe from any thread.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
  private:
   HttpResponse dispatch(const std::string& method, const std::string& path, const std::string& body,
