@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "support.hpp"
-#include "tokenizer/wordpiece.hpp"
+#include "tokenizer/pipeline.hpp"
+#include "tokenizer/tokenizer_files.hpp"
 #include "vecformer/error.hpp"
 #include "vecformer/tokenizer.hpp"
 
@@ -66,7 +67,7 @@ std::optional<size_t> first_invalid_utf8(std::string_view text) {
 
 struct Tokenizers {
   std::vector<vecformer::Tokenizer> public_api;  // from_vocab, one per option combination
-  std::unique_ptr<vecformer::detail::WordPiece> with_added;
+  std::unique_ptr<vecformer::detail::Pipeline> with_added;
 };
 
 std::vector<std::string> read_vocab() {
@@ -88,17 +89,27 @@ const Tokenizers& tokenizers() {
       options.tokenize_chinese_chars = bits & 4;
       t.public_api.push_back(vecformer::Tokenizer::from_vocab(vocab, options));
     }
-    vecformer::detail::WordPieceConfig config;
-    config.vocab = vocab;
-    vecformer::detail::add_bert_special_tokens(config);
+    vecformer::detail::PipelineConfig config =
+        vecformer::detail::bert_pipeline(vocab, true, true, std::nullopt, true, "");
     const auto next = static_cast<int64_t>(vocab.size());
     // Added tokens past the vocabulary: matched in the raw text, or after normalization (so "ÅB"
-    // matches "åb" and "ab" too).
-    config.added_tokens.push_back({"<extra>", next, false});
-    config.added_tokens.push_back({"ÅB", next + 1, true});
-    config.added_tokens.push_back({"\xE4\xB8\xAD\xE6\x96\x87", next + 2, true});  // 中文
-    config.added_tokens.push_back({"[SEP][SEP]", next + 3, false});
-    t.with_added = std::make_unique<vecformer::detail::WordPiece>(std::move(config));
+    // matches "åb" and "ab" too), with HF's single_word / lstrip / rstrip options.
+    const auto add = [&](const char* content, int64_t id, bool normalized, bool single_word,
+                         bool lstrip, bool rstrip) {
+      vecformer::detail::AddedToken token;
+      token.content = content;
+      token.id = id;
+      token.normalized = normalized;
+      token.single_word = single_word;
+      token.lstrip = lstrip;
+      token.rstrip = rstrip;
+      config.added_tokens.push_back(token);
+    };
+    add("<extra>", next, false, false, true, true);
+    add("ÅB", next + 1, true, false, false, false);
+    add("\xE4\xB8\xAD\xE6\x96\x87", next + 2, true, true, false, false);  // 中文
+    add("[SEP][SEP]", next + 3, false, false, false, false);
+    t.with_added = std::make_unique<vecformer::detail::Pipeline>(std::move(config));
     return t;
   }();
   return all;
@@ -143,17 +154,33 @@ void check_public(const vecformer::Tokenizer& tokenizer, std::string_view text, 
   }
 }
 
-void check_added(const vecformer::detail::WordPiece& tokenizer, std::string_view text,
+// Besides the ids: one type id, token, offset pair, word id and mask entry per token; offsets
+// inside the text's code points and never decreasing at their start, [CLS] and [SEP] around.
+void check_added(const vecformer::detail::Pipeline& tokenizer, std::string_view text,
                  std::optional<size_t> invalid) {
-  std::vector<int64_t> ids;
+  vecformer::Encoding e;
   try {
-    tokenizer.encode(text, ids);
-  } catch (const vecformer::Error& e) {
-    check_error(e, invalid);
+    e = tokenizer.encode(text, nullptr, {});
+  } catch (const vecformer::Error& error) {
+    check_error(error, invalid);
     return;
   }
   require(!invalid);
-  check_ids(ids, tokenizer.vocab_size());
+  check_ids(e.ids, tokenizer.vocab_size());
+  const size_t n = e.ids.size();
+  require(n >= 2 && e.type_ids.size() == n && e.tokens.size() == n && e.offsets.size() == n &&
+          e.word_ids.size() == n && e.special_tokens_mask.size() == n &&
+          e.sequence_ids.size() == n);
+  require(e.special_tokens_mask.front() == 1 && e.special_tokens_mask.back() == 1);
+  size_t chars = 0;
+  for (const char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  size_t last_start = 0;
+  for (size_t i = 1; i + 1 < n; ++i) {
+    const auto [start, end] = e.offsets[i];
+    require(start <= end && end <= chars && start >= last_start);
+    last_start = start;
+    require(e.tokens[i] == *tokenizer.id_to_token(e.ids[i]) || e.ids[i] >= 30522);
+  }
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ BUILD_PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev libxsimd-dev
   libcpp-httplib-dev  # `vecformer serve` (src/serve/), found by pkg-config
   catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  libicu-dev    # Unicode normalization and grapheme clusters for the tokenizer
+  libpcre2-dev  # the tokenizer's regular expressions
   python3
 )
 TEST_PACKAGES=(

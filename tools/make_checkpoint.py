@@ -106,6 +106,24 @@ pooling_mode_{cls_token, mean_tokens, max_tokens, mean_sqrt_len_tokens} true) an
     mean_sqrt_len  sum_p x[p] / sqrt(L)
     Normalize      v / max(||v||_2, 1e-12)  (applied to each token's vector when there is no pooling)
 
+Task heads (`make_task_checkpoint(out_dir, architecture=..., ...)`, or `--architecture NAME`)
+--------------------------------------------------------------------------------------------
+A Hugging Face task checkpoint: config.json's `architectures` names the head; the encoder's tensors carry
+the family prefix ("bert.", "roberta.", "distilbert.") unless `prefix=""` is asked for, the head's tensors
+never do (except BERT's pooler, which belongs to the encoder). `labels` (id2label, label2id),
+`problem_type` and `tied` (the masked-LM decoder left out and tied to the word embeddings, as Hugging Face
+saves it, or stored) are options. `reference_head` computes the head in float64 from last hidden states:
+    BertForSequenceClassification        classifier(tanh(pooler.dense(h[0])))
+    (XLM)RobertaForSequenceClassification classifier.out_proj(tanh(classifier.dense(h[0])))
+    DistilBertForSequenceClassification  classifier(relu(pre_classifier(h[0])))
+    *ForTokenClassification              classifier(h[t]) for every token t
+    BertForMaskedLM        decoder(LN(act(cls.predictions.transform.dense(h[t])))) + cls.predictions.bias
+    (XLM)RobertaForMaskedLM decoder(LN(gelu(lm_head.dense(h[t])))) + lm_head.bias
+    DistilBertForMaskedLM  vocab_projector(LN(act(vocab_transform(h[t]))))  (vocab_projector has the bias)
+with act the encoder's activation (erf GELU for RoBERTa whatever hidden_act), LN the head's LayerNorm
+(cls.predictions.transform.LayerNorm, lm_head.layer_norm with layer_norm_eps; vocab_layer_norm with 1e-12),
+and the decoder weight the word embeddings when tied.
+
 Random weights are drawn from a seeded numpy Generator and scaled so activations stay O(1) and every part
 of the computation matters: linear weights ~ N(0, 1/fan_in) (query/key a little larger, so attention is
 far from uniform), biases ~ N(0, 0.05²), LayerNorm gammas ~ 1 + N(0, 0.1²) and betas ~ N(0, 0.05²).
@@ -681,6 +699,166 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
     return outputs
 
 
+# ---------------------------------------------------------------------------------------------------
+# task heads
+
+HEAD_ARCHITECTURES = {
+    "BertForSequenceClassification": ("bert", "sequence"),
+    "BertForTokenClassification": ("bert", "token"),
+    "BertForMaskedLM": ("bert", "masked_lm"),
+    "RobertaForSequenceClassification": ("roberta", "sequence"),
+    "RobertaForTokenClassification": ("roberta", "token"),
+    "RobertaForMaskedLM": ("roberta", "masked_lm"),
+    "XLMRobertaForSequenceClassification": ("xlm-roberta", "sequence"),
+    "XLMRobertaForTokenClassification": ("xlm-roberta", "token"),
+    "XLMRobertaForMaskedLM": ("xlm-roberta", "masked_lm"),
+    "DistilBertForSequenceClassification": ("distilbert", "sequence"),
+    "DistilBertForTokenClassification": ("distilbert", "token"),
+    "DistilBertForMaskedLM": ("distilbert", "masked_lm"),
+}
+
+
+def _head_weights(architecture: str, config: Dict[str, Any], num_labels: int, tied: bool,
+                  rng: np.random.Generator, encoder_prefix: str) -> Dict[str, np.ndarray]:
+    """The head's tensors under their stored names (the pooler under the encoder prefix)."""
+    family, kind = HEAD_ARCHITECTURES[architecture]
+    H = config["dim"] if family == "distilbert" else config["hidden_size"]
+    V = config["vocab_size"]
+    w: Dict[str, np.ndarray] = {}
+
+    def linear(name, out_features, in_features, gain=1.0):
+        w[name + ".weight"] = rng.normal(0.0, gain / math.sqrt(in_features), size=(out_features, in_features))
+        w[name + ".bias"] = rng.normal(0.0, 0.05, size=(out_features,))
+
+    def norm(name):
+        w[name + ".weight"] = 1.0 + rng.normal(0.0, 0.1, size=(H,))
+        w[name + ".bias"] = rng.normal(0.0, 0.05, size=(H,))
+
+    if kind == "sequence":
+        if family == "bert":
+            linear(encoder_prefix + "pooler.dense", H, H, gain=1.5)
+            linear("classifier", num_labels, H, gain=2.0)
+        elif family == "distilbert":
+            linear("pre_classifier", H, H, gain=1.5)
+            linear("classifier", num_labels, H, gain=2.0)
+        else:
+            linear("classifier.dense", H, H, gain=1.5)
+            linear("classifier.out_proj", num_labels, H, gain=2.0)
+    elif kind == "token":
+        linear("classifier", num_labels, H, gain=2.0)
+    else:
+        dense, ln, decoder, bias = {
+            "bert": ("cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm",
+                     "cls.predictions.decoder", "cls.predictions.bias"),
+            "roberta": ("lm_head.dense", "lm_head.layer_norm", "lm_head.decoder", "lm_head.bias"),
+            "xlm-roberta": ("lm_head.dense", "lm_head.layer_norm", "lm_head.decoder", "lm_head.bias"),
+            "distilbert": ("vocab_transform", "vocab_layer_norm", "vocab_projector",
+                           "vocab_projector.bias"),
+        }[family]
+        linear(dense, H, H, gain=1.5)
+        norm(ln)
+        if not tied:
+            w[decoder + ".weight"] = rng.normal(0.0, 1.0 / math.sqrt(H), size=(V, H))
+        w[bias] = rng.normal(0.0, 0.5, size=(V,))
+    return w
+
+
+def make_task_checkpoint(out_dir: str, *, architecture: str, seed: int = 0, dtype: str = "F32",
+                         prefix: str | None = None, num_labels: int = 3,
+                         labels: Dict[int, str] | None = None, problem_type: str | None = None,
+                         tied: bool = True, **options: Any) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
+    """A Hugging Face task checkpoint of `architecture` (see HEAD_ARCHITECTURES) in out_dir.
+
+    prefix: the encoder's tensor prefix (None: the family's, e.g. "bert."; "" for none). labels:
+    id2label as written (None: LABEL_0 ... for num_labels; {} leaves id2label out). Returns (config,
+    weights): weights holds the encoder's tensors without prefix and the head's under their stored names
+    (the pooler as "pooler.dense.*"), each as stored."""
+    family, kind = HEAD_ARCHITECTURES[architecture]
+    if prefix is None:
+        prefix = FAMILY_PREFIX[family]
+    if labels:
+        num_labels = len(labels)
+    config, weights = make_checkpoint(out_dir, seed=seed, dtype=dtype, prefix=prefix, family=family,
+                                      **options)
+    rng = np.random.default_rng(seed + 7919)
+    head = {name: round_to_dtype(values, dtype)
+            for name, values in _head_weights(architecture, config, num_labels, tied, rng, prefix).items()}
+    config["architectures"] = [architecture]
+    if kind != "masked_lm":
+        if labels is None:
+            labels = {i: f"LABEL_{i}" for i in range(num_labels)}
+        if labels:
+            config["id2label"] = {str(i): name for i, name in labels.items()}
+            config["label2id"] = {name: i for i, name in labels.items()}
+        if problem_type is not None:
+            config["problem_type"] = problem_type
+    if kind == "masked_lm" and not tied:
+        config["tie_word_embeddings"] = False
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    stored = {prefix + name: (values, dtype) for name, values in weights.items()}
+    stored.update({name: (values, dtype) for name, values in head.items()})
+    write_safetensors(os.path.join(out_dir, "model.safetensors"), stored, metadata={"format": "pt"})
+    all_weights = dict(weights)
+    all_weights.update({(name[len(prefix):] if prefix and name.startswith(prefix) else name): values
+                        for name, values in head.items()})
+    return config, all_weights
+
+
+def reference_head(weights: Dict[str, np.ndarray], config: Dict[str, Any], hidden: np.ndarray,
+                   positions: Sequence[int] | None = None) -> np.ndarray:
+    """The float64 logits of config's head (architectures[0]) on one sequence's last hidden states
+    [L, H]: [labels] for sequence classification, [L, labels] for token classification, [len(positions),
+    vocab] for masked LM (positions: the rows to decode)."""
+    import torch
+    import torch.nn.functional as F
+
+    architecture = config["architectures"][0]
+    family, kind = HEAD_ARCHITECTURES[architecture]
+    w = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in weights.items()}
+    h = torch.as_tensor(hidden, dtype=torch.float64)
+
+    def linear(x, name):
+        return F.linear(x, w[name + ".weight"], w[name + ".bias"] if name + ".bias" in w else None)
+
+    if kind == "sequence":
+        x = h[0]
+        if family == "bert":
+            return linear(torch.tanh(linear(x, "pooler.dense")), "classifier").numpy()
+        if family == "distilbert":
+            return linear(F.relu(linear(x, "pre_classifier")), "classifier").numpy()
+        return linear(torch.tanh(linear(x, "classifier.dense")), "classifier.out_proj").numpy()
+    if kind == "token":
+        return linear(h, "classifier").numpy()
+    x = h[list(positions)]
+    act_name = config.get("activation" if family == "distilbert" else "hidden_act", "gelu")
+    if family in ("roberta", "xlm-roberta") or act_name == "gelu":
+        act = lambda t: F.gelu(t, approximate="none")  # noqa: E731
+    elif act_name in ("gelu_new", "gelu_pytorch_tanh"):
+        act = lambda t: F.gelu(t, approximate="tanh")  # noqa: E731
+    else:
+        act = F.relu
+    H = x.shape[-1]
+    word = w["embeddings.word_embeddings.weight"]
+    if family == "bert":
+        x = act(linear(x, "cls.predictions.transform.dense"))
+        x = F.layer_norm(x, (H,), w["cls.predictions.transform.LayerNorm.weight"],
+                         w["cls.predictions.transform.LayerNorm.bias"], float(config["layer_norm_eps"]))
+        decoder = w.get("cls.predictions.decoder.weight", word)
+        return (x @ decoder.T + w["cls.predictions.bias"]).numpy()
+    if family == "distilbert":
+        x = act(linear(x, "vocab_transform"))
+        x = F.layer_norm(x, (H,), w["vocab_layer_norm.weight"], w["vocab_layer_norm.bias"], 1e-12)
+        decoder = w.get("vocab_projector.weight", word)
+        return (x @ decoder.T + w["vocab_projector.bias"]).numpy()
+    x = act(linear(x, "lm_head.dense"))
+    x = F.layer_norm(x, (H,), w["lm_head.layer_norm.weight"], w["lm_head.layer_norm.bias"],
+                     float(config["layer_norm_eps"]))
+    decoder = w.get("lm_head.decoder.weight", word)
+    return (x @ decoder.T + w["lm_head.bias"]).numpy()
+
+
 def reference_normalize(x: np.ndarray) -> np.ndarray:
     """Each row (last axis) divided by max(its L2 norm, 1e-12), in float64."""
     x = np.asarray(x, dtype=np.float64)
@@ -763,6 +941,12 @@ def main(argv: List[str] | None = None) -> int:
                              "(default: the folder itself)")
     parser.add_argument("--dtype", choices=DTYPES, default="F32")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--architecture", choices=sorted(HEAD_ARCHITECTURES),
+                        help="write a task checkpoint with this head (implies its family; the encoder "
+                             "prefix is the family's unless --prefix is given)")
+    parser.add_argument("--num-labels", type=int, default=3, help="with --architecture: classifier outputs")
+    parser.add_argument("--untied", action="store_true",
+                        help="with a masked-LM --architecture: store the decoder (tie_word_embeddings false)")
     args = parser.parse_args(argv)
     if (args.normalize or args.transformer_subdir) and not args.sentence_transformers:
         parser.error("--normalize and --transformer-subdir need --sentence-transformers")
@@ -777,7 +961,14 @@ def main(argv: List[str] | None = None) -> int:
         sinusoidal_pos_embds=args.sinusoidal_pos_embds)
     transformer_dir = args.out_dir
     try:
-        if args.sentence_transformers:
+        if args.architecture:
+            options.pop("family")
+            if not args.prefix:
+                options.pop("prefix")
+            config, weights = make_task_checkpoint(args.out_dir, architecture=args.architecture,
+                                                   num_labels=args.num_labels, tied=not args.untied,
+                                                   **options)
+        elif args.sentence_transformers:
             config, weights = make_sentence_transformers(
                 args.out_dir, pooling=args.sentence_transformers, normalize=args.normalize,
                 transformer_subdir=args.transformer_subdir, **options)

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vecformer/config.hpp"
@@ -28,7 +29,63 @@ enum class ComputeType { f32, bf16, int8 };
 struct LoadOptions {
   BackendKind backend = BackendKind::optimized;
   ComputeType dtype = ComputeType::f32;  // bf16 and int8 need the optimized backend
+  // Also load the task head that config.json's `architectures` names (sequence classification,
+  // token classification, masked LM), on the same backend and dtype as the encoder. Off by default:
+  // a masked-LM decoder is a vocab × hidden matrix that encoding alone never needs.
+  bool load_head = false;
 };
+
+// The task head a model folder's config.json names in `architectures`
+// (BertForSequenceClassification, RobertaForTokenClassification, DistilBertForMaskedLM, ...); none
+// for a bare encoder (BertModel) or an architecture vecformer has no head for.
+enum class HeadKind { none, sequence_classification, token_classification, masked_lm };
+
+// How a classification head's logits become scores, as Hugging Face's text-classification
+// pipeline decides: sigmoid when there is one label or problem_type is
+// "multi_label_classification", none (the logits) for "regression", softmax otherwise.
+enum class Scoring { softmax, sigmoid, none };
+
+struct HeadInfo {
+  HeadKind kind = HeadKind::none;
+  std::string architecture;  // the entry of `architectures` the head comes from, or ""
+  std::vector<std::string> architectures;  // config.json's list as written
+  std::vector<std::string> labels;         // classification heads: id2label in id order
+  Scoring scoring = Scoring::softmax;
+};
+
+VECFORMER_API std::string_view to_string(HeadKind kind);
+VECFORMER_API std::string_view to_string(Scoring scoring);
+
+// Logits of a classification head and their scores (Scoring of the head; softmax over the labels
+// for token classification), [rows, labels] each.
+struct LabelScores {
+  Tensor logits;
+  Tensor scores;
+};
+
+// A token classification: rows offsets[i]..offsets[i+1] of logits and scores ([T, labels]) are the
+// tokens of sequence i, special tokens included.
+struct TokenLabelScores {
+  Tensor logits;
+  Tensor scores;
+  std::vector<int64_t> offsets;
+};
+
+// A token of a sequence: sequence index and 0-based token position within it.
+struct TokenPosition {
+  int64_t sequence = 0;
+  int64_t position = 0;
+};
+
+struct TokenPrediction {
+  int64_t token_id = 0;
+  float score = 0;  // softmax over the vocabulary
+};
+
+// The k highest-scoring entries of each row of [rows, vocab] logits, highest first (ties: lower id
+// first), scored by the softmax over the row (computed in double).
+VECFORMER_API std::vector<std::vector<TokenPrediction>> top_predictions(const Tensor& logits,
+                                                                        int64_t k);
 
 // One input sequence. token_type_ids is either empty (all zeros) or as long as input_ids.
 struct Sequence {
@@ -74,6 +131,8 @@ struct ModelInfo {
   std::string weights_dtype;  // as stored: "F32", "F16", "BF16", or "mixed"
   std::filesystem::path transformer_folder;  // where config.json and model.safetensors were read
   LoadTimes load_times;
+  HeadInfo head;             // read from config.json whether or not LoadOptions::load_head
+  bool head_loaded = false;  // the head's weights are loaded (LoadOptions::load_head)
 };
 
 // One layer's attention as a forward pass computed it, for inspection (`vecformer explain`).
@@ -108,6 +167,20 @@ class VECFORMER_API Model {
   // The last hidden states without padding (pooling and normalize do not apply).
   PackedOutput encode_packed(const std::vector<Sequence>& sequences,
                              const EncodeOptions& options = {}) const;
+
+  // Task heads (LoadOptions::load_head; vecformer::Error when the model has no such head or was
+  // loaded without it). Thread-safe like encode.
+  // The sequence-classification head on each sequence's first token ([CLS] / <s>): [N, labels].
+  LabelScores classify(const std::vector<Sequence>& sequences,
+                       const EncodeOptions& options = {}) const;
+  // The token-classification head on every token (softmax scores).
+  TokenLabelScores classify_tokens(const std::vector<Sequence>& sequences,
+                                   const EncodeOptions& options = {}) const;
+  // The masked-LM head at the given tokens only (the decoder runs on those rows, not on the whole
+  // sequence): [positions, vocab_size] logits in the order of `positions`.
+  Tensor masked_lm_logits(const std::vector<Sequence>& sequences,
+                          const std::vector<TokenPosition>& positions,
+                          const EncodeOptions& options = {}) const;
 
   // Runs one sequence and returns layer `layer`'s attention inputs and outputs (0-based layer
   // index; vecformer::Error when out of range).

@@ -25,7 +25,95 @@ struct BenchOptions {
   int iters = 20;
   double padding_fraction = 0.0;
   bool json = false;
+  bool head = false;
+  int64_t masks = 1;
 };
+
+using Clock = std::chrono::steady_clock;
+
+double median_of(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+}
+
+// Milliseconds of each timed call of `call`, after the warm-up calls.
+template <typename Call>
+std::vector<double> time_calls(const Call& call, int warmup, int iters) {
+  for (int i = 0; i < warmup; ++i) call();
+  std::vector<double> ms;
+  for (int i = 0; i < iters; ++i) {
+    const auto start = Clock::now();
+    call();
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  return ms;
+}
+
+// --head: the encoder alone and the encoder with the folder's head on the same batch, the calls
+// interleaved (encoder, head, encoder, ...) so that both see the same machine. The masked-LM head
+// decodes `masks` tokens per sequence (its decoder runs on those rows only).
+int bench_head(const BenchOptions& o, const Model& model, const std::vector<Sequence>& batch,
+               const EncodeOptions& options) {
+  const HeadKind kind = model.info().head.kind;
+  if (kind == HeadKind::none) {
+    throw Error(o.model +
+                " has no task head to time (architectures in config.json name none "
+                "vecformer has)");
+  }
+  std::vector<TokenPosition> positions;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto length = static_cast<int64_t>(batch[i].input_ids.size());
+    for (int64_t m = 0; m < std::min(o.masks, length); ++m) {
+      positions.push_back(
+          {static_cast<int64_t>(i), (m + 1) * length / (std::min(o.masks, length) + 1)});
+    }
+  }
+  const auto encoder = [&] { model.encode_packed(batch, options); };
+  const auto with_head = [&] {
+    switch (kind) {
+      case HeadKind::sequence_classification:
+        model.classify(batch, options);
+        break;
+      case HeadKind::token_classification:
+        model.classify_tokens(batch, options);
+        break;
+      default:
+        model.masked_lm_logits(batch, positions, options);
+        break;
+    }
+  };
+  const int warmup = std::max(1, o.iters / 10);
+  encoder();
+  with_head();
+  std::vector<double> encoder_ms, head_ms;
+  for (int i = 0; i < o.iters; ++i) {
+    const auto e = time_calls(encoder, i == 0 ? warmup : 0, 1);
+    const auto h = time_calls(with_head, i == 0 ? warmup : 0, 1);
+    encoder_ms.push_back(e.front());
+    head_ms.push_back(h.front());
+  }
+  const double encoder_median = median_of(encoder_ms), head_median = median_of(head_ms);
+  const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
+  const std::string head_name(to_string(kind));
+  if (o.json) {
+    std::cout << "{\"head\": \"" << head_name << "\", \"encoder_median_ms\": " << encoder_median
+              << ", \"head_median_ms\": " << head_median
+              << ", \"ratio\": " << head_median / encoder_median << ", \"batch\": " << o.batch
+              << ", \"seq\": " << o.seq << ", \"masks\": " << positions.size()
+              << ", \"threads\": " << threads << ", \"dtype\": \"" << o.dtype
+              << "\", \"backend\": \"" << o.backend << "\", \"iters\": " << o.iters << "}\n";
+  } else {
+    std::cout << "batch " << o.batch << " x seq " << o.seq << ", " << count_text(threads, "thread")
+              << ", " << o.backend << ", " << o.dtype << ": encoder median " << encoder_median
+              << " ms, encoder + " << head_name << " head median " << head_median << " ms ("
+              << head_median / encoder_median << "x)"
+              << (kind == HeadKind::masked_lm
+                      ? ", " + count_text(static_cast<int64_t>(positions.size()), "masked token")
+                      : "")
+              << " over " << count_text(o.iters, "iteration") << "\n";
+  }
+  return 0;
+}
 
 // Lengths whose sum is (1 - padding_fraction) of batch × seq, varying across the batch (between
 // about half and all of the mean length, the longest kept at seq), so padding-free batching can be
@@ -67,7 +155,9 @@ int bench(const BenchOptions& o) {
   warn_if_oversubscribed(o.threads);
   const LoadOptions load = load_options(o.backend, o.dtype);
   const auto load_start = std::chrono::steady_clock::now();
-  const Model model = Model::load(o.model, load);
+  LoadOptions with_head = load;
+  with_head.load_head = o.head;
+  const Model model = Model::load(o.model, with_head);
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
           .count();
@@ -88,6 +178,7 @@ int bench(const BenchOptions& o) {
   EncodeOptions options;
   options.threads = o.threads;
   options.pooling = Pooling::none;
+  if (o.head) return bench_head(o, model, batch, options);
 
   // The first call also creates this shape's primitives (oneDNN generates their code).
   const auto first_start = std::chrono::steady_clock::now();
@@ -157,6 +248,14 @@ Runner add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.95))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object on stdout");
+  cmd->add_flag("--head", o->head,
+                "Time the encoder with the folder's task head (classification, token "
+                "classification, masked LM) against the encoder alone, on the same batch");
+  cmd->add_option("--masks", o->masks,
+                  "With --head on a masked-LM model: masked tokens per sequence (the decoder "
+                  "runs on these rows only)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 16))
+      ->capture_default_str();
   return [o] { return bench(*o); };
 }
 

@@ -13,6 +13,10 @@ Runner add_tokenize_command(CLI::App& app);
 Runner add_info_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
 Runner add_explain_command(CLI::App& app);
+Runner add_classify_command(CLI::App& app);
+Runner add_tag_command(CLI::App& app);
+Runner add_rerank_command(CLI::App& app);
+Runner add_fill_mask_command(CLI::App& app);
 Runner add_serve_command(CLI::App& app);
 
 }  // namespace vecformer::cli

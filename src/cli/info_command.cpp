@@ -5,6 +5,7 @@
 #include "backend/optimized/kernels/kernels.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "io/printable.hpp"
 #include "vecformer/model.hpp"
 
 #include <omp.h>
@@ -27,6 +28,29 @@ std::string_view pooling_name(Pooling pooling) {
       return "mean_sqrt_len";
   }
   return "none";
+}
+
+// "sequence-classification (BertForSequenceClassification), 3 labels: NEG, NEU, POS (softmax)".
+std::string head_text(const HeadInfo& head) {
+  if (head.kind == HeadKind::none) {
+    std::string names;
+    for (const std::string& a : head.architectures) names += (names.empty() ? "" : ", ") + a;
+    return "none (architectures: " + (names.empty() ? std::string("none") : names) + ")";
+  }
+  std::string text = std::string(to_string(head.kind)) + " (" + head.architecture + ")";
+  if (head.kind == HeadKind::masked_lm) return text;
+  text += ", " + count_text(static_cast<int64_t>(head.labels.size()), "label") + ": ";
+  for (size_t i = 0; i < head.labels.size(); ++i) {
+    if (i == 8) {
+      text += ", ...";
+      break;
+    }
+    text += (i ? ", " : "") + detail::printable(head.labels[i]);
+  }
+  if (head.kind == HeadKind::sequence_classification) {
+    text += " (" + std::string(to_string(head.scoring)) + ")";
+  }
+  return text;
 }
 
 }  // namespace
@@ -57,6 +81,7 @@ Runner add_info_command(CLI::App& app) {
               << "dtype          " << info.weights_dtype << " (computed in float32)\n"
               << "pooling        " << pooling_name(model.default_pooling())
               << (model.default_normalize() ? ", normalized" : "") << "\n"
+              << "head           " << head_text(info.head) << "\n"
               << "isa            " << detail::kernels::selected_isa() << "\n"
               << "oneDNN         " << onednn->major << "." << onednn->minor << "." << onednn->patch
               << "\n"

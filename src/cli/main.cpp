@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
       {"info", &vecformer::cli::add_info_command},
       {"bench", &vecformer::cli::add_bench_command},
       {"explain", &vecformer::cli::add_explain_command},
+      {"classify", &vecformer::cli::add_classify_command},
+      {"tag", &vecformer::cli::add_tag_command},
+      {"rerank", &vecformer::cli::add_rerank_command},
+      {"fill-mask", &vecformer::cli::add_fill_mask_command},
       {"serve", &vecformer::cli::add_serve_command},
   };
   for (const auto& [name, add] : subcommands) {

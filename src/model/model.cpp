@@ -11,6 +11,9 @@
 #include "encoder/batch.hpp"
 #include "encoder/encoder.hpp"
 #include "encoder/pooling.hpp"
+#include "heads/head.hpp"
+#include "heads/head_loader.hpp"
+#include "heads/scoring.hpp"
 #include "io/checkpoint.hpp"
 #include "io/config_json.hpp"
 #include "model/family.hpp"
@@ -97,6 +100,84 @@ class ModelImpl {
   void set_prepare_ms(double ms) { info_.load_times.prepare_ms = ms; }
   const ModelLayout& layout() const { return layout_; }
   BackendKind backend() const { return kind_; }
+  // Prepares the head on the encoder's backend (while the checkpoint is still open).
+  void set_head(HeadWeights weights) {
+    head_ = std::make_unique<Head>(std::move(weights), encoder_.backend());
+    info_.head_loaded = true;
+  }
+
+  LabelScores classify(const std::vector<Sequence>& sequences, const EncodeOptions& options) const {
+    const Head& head = require_head(HeadKind::sequence_classification);
+    const Execution exec = execution_of(options);
+    const Batch batch = Batch::pack(sequences, config());
+    const int64_t n = batch.sequences(), hidden = config().hidden_size;
+    LabelScores out;
+    out.logits.shape = {n, head.outputs()};
+    out.logits.data.resize(static_cast<size_t>(n * head.outputs()));
+    if (n > 0) {
+      const std::vector<float> states = last_hidden(batch, exec);
+      // The first token of each sequence ([CLS] / <s>): the rows the head reads.
+      std::vector<float> first(static_cast<size_t>(padded_rows(n) * hidden));
+      for (int64_t i = 0; i < n; ++i) {
+        const float* row = states.data() + batch.offsets()[i] * hidden;
+        std::copy(row, row + hidden, first.begin() + i * hidden);
+      }
+      head.run(first.data(), n, out.logits.data.data(), exec);
+    }
+    out.scores = score(out.logits, info_.head.scoring);
+    return out;
+  }
+
+  TokenLabelScores classify_tokens(const std::vector<Sequence>& sequences,
+                                   const EncodeOptions& options) const {
+    const Head& head = require_head(HeadKind::token_classification);
+    const Execution exec = execution_of(options);
+    const Batch batch = Batch::pack(sequences, config());
+    const int64_t tokens = batch.tokens();
+    TokenLabelScores out;
+    out.offsets.assign(batch.offsets().begin(), batch.offsets().end());
+    out.logits.shape = {tokens, head.outputs()};
+    out.logits.data.resize(static_cast<size_t>(tokens * head.outputs()));
+    if (tokens > 0) {
+      const std::vector<float> states = last_hidden(batch, exec);
+      head.run(states.data(), tokens, out.logits.data.data(), exec);
+    }
+    out.scores = score(out.logits, Scoring::softmax);
+    return out;
+  }
+
+  Tensor masked_lm_logits(const std::vector<Sequence>& sequences,
+                          const std::vector<TokenPosition>& positions,
+                          const EncodeOptions& options) const {
+    const Head& head = require_head(HeadKind::masked_lm);
+    const Execution exec = execution_of(options);
+    const Batch batch = Batch::pack(sequences, config());
+    for (size_t p = 0; p < positions.size(); ++p) {
+      const TokenPosition& at = positions[p];
+      if (at.sequence < 0 || at.sequence >= batch.sequences() || at.position < 0 ||
+          at.position >= batch.length(at.sequence)) {
+        throw Error("masked_lm_logits: position " + std::to_string(p) + " (sequence " +
+                    std::to_string(at.sequence) + ", token " + std::to_string(at.position) +
+                    ") is outside the sequences");
+      }
+    }
+    const auto m = static_cast<int64_t>(positions.size());
+    const int64_t hidden = config().hidden_size;
+    Tensor logits;
+    logits.shape = {m, head.outputs()};
+    logits.data.resize(static_cast<size_t>(m * head.outputs()));
+    if (m == 0) return logits;
+    const std::vector<float> states = last_hidden(batch, exec);
+    // The decoder (vocab × hidden) runs on the requested rows only, gathered first.
+    std::vector<float> rows(static_cast<size_t>(padded_rows(m) * hidden));
+    for (int64_t p = 0; p < m; ++p) {
+      const float* row =
+          states.data() + (batch.offsets()[positions[p].sequence] + positions[p].position) * hidden;
+      std::copy(row, row + hidden, rows.begin() + p * hidden);
+    }
+    head.run(rows.data(), m, logits.data.data(), exec);
+    return logits;
+  }
 
   AttentionCapture capture_attention(const Sequence& sequence, int64_t layer,
                                      const EncodeOptions& options) const {
@@ -136,10 +217,36 @@ class ModelImpl {
   }
 
  private:
+  int64_t padded_rows(int64_t rows) const { return encoder_.backend().padded_rows(rows); }
+
+  // The last hidden states with room for the backend's padded rows (a head's GEMM input).
+  std::vector<float> last_hidden(const Batch& batch, const Execution& exec) const {
+    std::vector<float> states(
+        static_cast<size_t>(padded_rows(batch.tokens()) * config().hidden_size));
+    encoder_.forward(batch, states.data(), exec);
+    return states;
+  }
+
+  const Head& require_head(HeadKind kind) const {
+    if (info_.head.kind != kind) {
+      std::string names;
+      for (const std::string& a : info_.head.architectures)
+        names += (names.empty() ? "" : ", ") + a;
+      throw Error(info_.transformer_folder.string() + " has no " + std::string(to_string(kind)) +
+                  " head (architectures: " + (names.empty() ? "none" : names) + ")");
+    }
+    if (!head_) {
+      throw Error("the model was loaded without its " + std::string(to_string(kind)) +
+                  " head (set LoadOptions::load_head)");
+    }
+    return *head_;
+  }
+
   BackendKind kind_;
   ModelInfo info_;
   ModelLayout layout_;
   Encoder encoder_;
+  std::unique_ptr<Head> head_;
 };
 
 }  // namespace detail
@@ -187,11 +294,17 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   const auto read_start = Clock::now();
   detail::EncoderWeights weights = family.load_weights(config, *checkpoint);
   weights.storage = checkpoint;  // the embedding tables are read in place
-  info.load_times.read_ms = ms_since(read_start);
   info.parameters = detail::count_parameters(weights);
+  info.head = detail::read_head_info(root, config_path, *checkpoint, options.load_head);
+  detail::HeadWeights head_weights;
+  if (options.load_head && info.head.kind != HeadKind::none) {
+    head_weights = detail::load_head_weights(info.head, root, config_path, config, *checkpoint);
+  }
+  info.load_times.read_ms = ms_since(read_start);
   const auto prepare_start = Clock::now();
   auto impl = std::make_shared<detail::ModelImpl>(std::move(weights), options, std::move(info),
                                                   std::move(layout));
+  if (head_weights.kind != HeadKind::none) impl->set_head(std::move(head_weights));
   impl->set_prepare_ms(ms_since(prepare_start));
   return Model(std::move(impl));
 }
@@ -226,6 +339,22 @@ int64_t Model::max_sequence_length() const {
 PackedOutput Model::encode_packed(const std::vector<Sequence>& sequences,
                                   const EncodeOptions& options) const {
   return impl_->encode_packed(sequences, options);
+}
+
+LabelScores Model::classify(const std::vector<Sequence>& sequences,
+                            const EncodeOptions& options) const {
+  return impl_->classify(sequences, options);
+}
+
+TokenLabelScores Model::classify_tokens(const std::vector<Sequence>& sequences,
+                                        const EncodeOptions& options) const {
+  return impl_->classify_tokens(sequences, options);
+}
+
+Tensor Model::masked_lm_logits(const std::vector<Sequence>& sequences,
+                               const std::vector<TokenPosition>& positions,
+                               const EncodeOptions& options) const {
+  return impl_->masked_lm_logits(sequences, positions, options);
 }
 
 AttentionCapture Model::capture_attention(const Sequence& sequence, int64_t layer,

@@ -1,23 +1,33 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
-#include "tokenizer/wordpiece.hpp"
+#include "tokenizer/pipeline.hpp"
 
 namespace vecformer::detail {
 
-// The WordPiece tokenizer in a Hugging Face model folder:
-// - tokenizer.json, when it holds a "WordPiece" model: its model.vocab, unk_token,
-//   continuing_subword_prefix and max_input_chars_per_word; the BertNormalizer's options (no
-//   normalizer: none of its steps); its added_tokens. The pre_tokenizer must be BertPreTokenizer.
-//   The post_processor is not read: encode() always builds [CLS] text [SEP].
+// The tokenizer in a Hugging Face model folder:
+// - tokenizer.json: every component (docs/FORMAT.md lists the supported types and fields); an
+//   unknown type is an Error naming its JSON path (`normalizer.normalizers[1].type "Nmt" is not
+//   supported`). A BertNormalizer's options are overridden by tokenizer_config.json's
+//   do_lower_case, strip_accents and tokenize_chinese_chars when set, as BertTokenizerFast does.
 // - otherwise vocab.txt: one token per line, the id being the 0-based line number (a trailing '\r'
-//   is dropped), options as BertTokenizer's defaults, and [PAD] [UNK] [CLS] [SEP] [MASK] as the
-//   special tokens.
-// Either way tokenizer_config.json, when present, overrides the options it sets (do_lower_case,
-// strip_accents with null meaning "as do_lower_case", tokenize_chinese_chars), as transformers'
-// BertTokenizer and BertTokenizerFast do. The [CLS], [SEP] and [UNK] tokens must exist.
+//   is dropped), built as BertTokenizerFast builds it (bert_pipeline), options from
+//   tokenizer_config.json;
+// - otherwise vocab.json + merges.txt: RobertaTokenizerFast's byte-level BPE.
+// tokenizer_config.json, when present, names the special tokens and model_max_length.
 // Throws vecformer::Error naming the folder or the file (and field or line) at fault.
-WordPieceConfig read_tokenizer_folder(const std::filesystem::path& folder);
+PipelineConfig read_tokenizer_folder(const std::filesystem::path& folder);
+
+// BertTokenizerFast over a vocabulary: BertNormalizer, BertPreTokenizer, WordPiece ([UNK], "##",
+// 100 characters), BertProcessing ([CLS], [SEP]); [PAD] [UNK] [CLS] [SEP] [MASK] from the
+// vocabulary are special added tokens. `source` prefixes the errors (the vocabulary lacks [CLS],
+// [SEP] or [UNK]).
+PipelineConfig bert_pipeline(std::vector<std::string> vocab, bool clean_text,
+                             bool handle_chinese_chars, std::optional<bool> strip_accents,
+                             bool lowercase, const std::string& source);
 
 }  // namespace vecformer::detail

@@ -51,13 +51,6 @@ size_t sequence_length(std::string_view text, size_t pos) {
   return length;
 }
 
-char32_t lowercase_of(char32_t c) {
-  if (c < 128) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-  const tables::LowercaseRange* range = find_range(tables::lowercase_ranges(), c);
-  if (range == nullptr || (c - range->first) % range->stride != 0) return c;
-  return static_cast<char32_t>(static_cast<int32_t>(c) + range->delta);
-}
-
 bool is_cased(char32_t c) {
   return char_flags(c) & tables::kCased;
 }
@@ -121,6 +114,13 @@ void order_combining_marks(std::vector<char32_t>& text, size_t begin) {
 }
 
 }  // namespace
+
+char32_t lowercase_of(char32_t c) {
+  if (c < 128) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+  const tables::LowercaseRange* range = find_range(tables::lowercase_ranges(), c);
+  if (range == nullptr || (c - range->first) % range->stride != 0) return c;
+  return static_cast<char32_t>(static_cast<int32_t>(c) + range->delta);
+}
 
 void decode_utf8(std::string_view text, std::vector<char32_t>& out) {
   size_t pos = 0;

@@ -52,6 +52,10 @@ inline bool is_cjk_ideograph(char32_t c) {
 // case-ignorable characters either way).
 void append_lowercase(std::span<const char32_t> text, std::vector<char32_t>& out);
 
+// The simple lowercase mapping of one code point (U+0130 is the one character whose full mapping
+// has two code points: "i" U+0307; callers handle it).
+char32_t lowercase_of(char32_t code_point);
+
 // Appends the canonical decomposition (NFD) of `text`: decompositions, Hangul syllables and the
 // canonical ordering of combining marks.
 void append_nfd(std::span<const char32_t> text, std::vector<char32_t>& out);

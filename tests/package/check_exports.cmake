@@ -18,7 +18,7 @@ if(leaked)
   message(FATAL_ERROR "${LIBRARY} exports ${count} vecformer::detail symbol(s):${listing}")
 endif()
 # Not vacuous: the public API is there.
-foreach(expected IN ITEMS "vecformer::Model::load(" "vecformer::Tokenizer::load("
+foreach(expected IN ITEMS "vecformer::Model::load(" "vecformer::Tokenizer::load(" "vecformer::Model::classify("
                           "typeinfo for vecformer::Error")
   string(FIND "${symbols}" "${expected}" at)
   if(at EQUAL -1)

@@ -223,7 +223,8 @@ TEST_CASE("a very long word with a large max_input_chars_per_word is split in li
   write(temp.path() / "tokenizer.json",
         R"({"model": {"type": "WordPiece", "max_input_chars_per_word": 1000000000,
             "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "a": 3, "##a": 4, "##aa": 5}},
-            "normalizer": null, "pre_tokenizer": {"type": "BertPreTokenizer"}})");
+            "normalizer": null, "pre_tokenizer": {"type": "BertPreTokenizer"},
+            "post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 1], "sep": ["[SEP]", 2]}})");
   const Tokenizer tokenizer = Tokenizer::load(temp.path());
   const size_t length = 200'001;
   const std::vector<int64_t> ids = tokenizer.encode(std::string(length, 'a'));

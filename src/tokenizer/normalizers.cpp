@@ -1,0 +1,302 @@
+#include "tokenizer/normalizers.hpp"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
+
+#include "tokenizer/unicode.hpp"
+#include "vecformer/error.hpp"
+
+namespace vecformer::detail {
+
+namespace {
+
+namespace tables = unicode_tables;
+
+// HF's NormalizedString::filter: kept code points keep their alignment.
+template <typename Keep>
+void filter(NormalizedString& text, Keep&& keep) {
+  size_t out = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!keep(text.chars[i])) continue;
+    text.chars[out] = text.chars[i];
+    text.align[out] = text.align[i];
+    ++out;
+  }
+  text.chars.resize(out);
+  text.align.resize(out);
+}
+
+// Rust's char::to_lowercase of each code point; extra code points align with their source.
+void lowercase(const NormalizedString& text, NormalizedString& out) {
+  out.clear();
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char32_t c = text.chars[i];
+    if (c == 0x130) {
+      out.push('i', text.align[i]);
+      out.push(0x307, text.align[i]);
+    } else {
+      out.push(lowercase_of(c), text.align[i]);
+    }
+  }
+}
+
+bool is_combining_mark(char32_t c) {
+  if (c < 0x300) return false;
+  return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_M_MASK) != 0;
+}
+
+// Canonical ordering: a stable sort of each run of non-starters by combining class, the
+// alignments moving with their code points.
+void order_marks(NormalizedString& text) {
+  std::vector<std::pair<uint8_t, size_t>> run;
+  std::vector<char32_t> chars;
+  std::vector<Alignment> align;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (combining_class(text.chars[i]) == 0) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    run.clear();
+    while (end < text.size()) {
+      const uint8_t ccc = combining_class(text.chars[end]);
+      if (ccc == 0) break;
+      run.emplace_back(ccc, end);
+      ++end;
+    }
+    if (run.size() > 1) {
+      std::stable_sort(run.begin(), run.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      chars.clear();
+      align.clear();
+      for (const auto& [ccc, index] : run) {
+        chars.push_back(text.chars[index]);
+        align.push_back(text.align[index]);
+      }
+      std::copy(chars.begin(), chars.end(), text.chars.begin() + static_cast<std::ptrdiff_t>(i));
+      std::copy(align.begin(), align.end(), text.align.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    i = end;
+  }
+}
+
+}  // namespace
+
+void nfd_aligned(const NormalizedString& text, NormalizedString& out) {
+  out.clear();
+  bool marks = false;
+  std::vector<char32_t> decomposed;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char32_t c = text.chars[i];
+    if (c < 0xC0) {
+      out.push(c, text.align[i]);
+      continue;
+    }
+    decomposed.clear();
+    append_nfd(std::span<const char32_t>(&c, 1), decomposed);
+    for (const char32_t d : decomposed) {
+      out.push(d, text.align[i]);
+      marks = marks || d >= 0x300;
+    }
+  }
+  if (marks) order_marks(out);
+}
+
+// HF's BertNormalizer: clean text, space CJK ideographs, strip accents (NFD, drop Mn), lowercase,
+// in that order.
+void BertNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
+  if (clean_text_) {
+    filter(text, [](char32_t c) {
+      return !(c == 0 || c == 0xFFFD || (char_flags(c) & tables::kControl));
+    });
+    for (char32_t& c : text.chars) {
+      if (c == '\t' || c == '\n' || c == '\r' || is_rust_whitespace(c)) c = ' ';
+    }
+  }
+  if (handle_chinese_chars_) {
+    bool any = false;
+    for (const char32_t c : text.chars) any = any || is_cjk_ideograph(c);
+    if (any) {
+      scratch.clear();
+      for (size_t i = 0; i < text.size(); ++i) {
+        const char32_t c = text.chars[i];
+        if (is_cjk_ideograph(c)) {
+          scratch.push(' ', text.align[i]);
+          scratch.push(c, text.align[i]);
+          scratch.push(' ', text.align[i]);
+        } else {
+          scratch.push(c, text.align[i]);
+        }
+      }
+      std::swap(text, scratch);
+    }
+  }
+  if (strip_accents_) {
+    bool ascii = true;
+    for (const char32_t c : text.chars) ascii = ascii && c < 0x80;
+    if (!ascii) {
+      nfd_aligned(text, scratch);
+      std::swap(text, scratch);
+      filter(text, [](char32_t c) { return !is_nonspacing_mark(c); });
+    }
+  }
+  if (lowercase_) {
+    bool simple = true;
+    for (char32_t& c : text.chars) {
+      if (c < 0x80) {
+        if (c >= 'A' && c <= 'Z') c += 32;
+      } else if (c == 0x130) {
+        simple = false;
+      } else {
+        c = lowercase_of(c);
+      }
+    }
+    if (!simple) {
+      lowercase(text, scratch);
+      std::swap(text, scratch);
+    }
+  }
+}
+
+void LowercaseNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
+  lowercase(text, scratch);
+  std::swap(text, scratch);
+}
+
+void StripAccentsNormalizer::normalize(NormalizedString& text, NormalizedString&) const {
+  filter(text, [](char32_t c) { return !is_combining_mark(c); });
+}
+
+void StripNormalizer::normalize(NormalizedString& text, NormalizedString&) const {
+  size_t begin = 0;
+  size_t end = text.size();
+  if (left_) {
+    while (begin < end && is_rust_whitespace(text.chars[begin])) ++begin;
+  }
+  if (right_) {
+    while (end > begin && is_rust_whitespace(text.chars[end - 1])) --end;
+  }
+  if (begin == 0 && end == text.size()) return;
+  text.chars.erase(text.chars.begin() + static_cast<std::ptrdiff_t>(end), text.chars.end());
+  text.align.erase(text.align.begin() + static_cast<std::ptrdiff_t>(end), text.align.end());
+  text.chars.erase(text.chars.begin(), text.chars.begin() + static_cast<std::ptrdiff_t>(begin));
+  text.align.erase(text.align.begin(), text.align.begin() + static_cast<std::ptrdiff_t>(begin));
+}
+
+void PrependNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
+  if (text.empty() || prepend_.empty()) return;
+  scratch.clear();
+  for (const char32_t c : prepend_) scratch.push(c, text.align[0]);
+  scratch.append(text, 0, text.size());
+  std::swap(text, scratch);
+}
+
+void NmtNormalizer::normalize(NormalizedString& text, NormalizedString&) const {
+  filter(text, [](char32_t c) {
+    return !((c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F ||
+             c == 0x8F || c == 0x9F);
+  });
+  for (char32_t& c : text.chars) {
+    switch (c) {
+      case 0x09:
+      case 0x0A:
+      case 0x0C:
+      case 0x0D:
+      case 0x1680:
+      case 0x2028:
+      case 0x2029:
+      case 0x2581:
+      case 0xFEFF:
+      case 0xFFFD:
+        c = ' ';
+        break;
+      default:
+        if (c >= 0x200B && c <= 0x200F) c = ' ';
+    }
+  }
+}
+
+void ReplaceNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
+  thread_local std::vector<TextSpan> spans;
+  pattern_->find({text.chars.data(), text.size()}, spans);
+  bool any = false;
+  for (const TextSpan& span : spans) any = any || span.match;
+  if (!any) return;
+  scratch.clear();
+  for (const TextSpan& span : spans) {
+    if (!span.match) {
+      scratch.append(text, span.begin, span.end);
+      continue;
+    }
+    const Alignment a = span.end > 0 ? text.align[span.end - 1] : Alignment{};
+    for (const char32_t c : content_) scratch.push(c, a);
+  }
+  std::swap(text, scratch);
+}
+
+UnicodeNormalizer::UnicodeNormalizer(NormalForm form) : form_(form) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* normalizer = nullptr;
+  switch (form) {
+    case NormalForm::kNFC:
+      normalizer = icu::Normalizer2::getNFCInstance(status);
+      break;
+    case NormalForm::kNFD:
+      normalizer = icu::Normalizer2::getNFDInstance(status);
+      break;
+    case NormalForm::kNFKC:
+      normalizer = icu::Normalizer2::getNFKCInstance(status);
+      break;
+    case NormalForm::kNFKD:
+      normalizer = icu::Normalizer2::getNFKDInstance(status);
+      break;
+  }
+  if (U_FAILURE(status) || normalizer == nullptr) {
+    throw Error(std::string("ICU has no Unicode normalizer: ") + u_errorName(status));
+  }
+  normalizer_ = normalizer;
+}
+
+// Per normalization segment (a code point with a boundary before it, and what follows up to the
+// next one): output code point k aligns with source code point min(k, n - 1) of the segment, so
+// that a composition takes its starter's alignment and an expansion repeats the last source's.
+void UnicodeNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
+  const auto* normalizer = static_cast<const icu::Normalizer2*>(normalizer_);
+  scratch.clear();
+  icu::UnicodeString segment;
+  icu::UnicodeString normalized;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t end = i + 1;
+    while (end < text.size() &&
+           !normalizer->hasBoundaryBefore(static_cast<UChar32>(text.chars[end]))) {
+      ++end;
+    }
+    if (end == i + 1 && normalizer->isInert(static_cast<UChar32>(text.chars[i]))) {
+      scratch.push(text.chars[i], text.align[i]);
+      i = end;
+      continue;
+    }
+    segment.remove();
+    for (size_t k = i; k < end; ++k) segment.append(static_cast<UChar32>(text.chars[k]));
+    UErrorCode status = U_ZERO_ERROR;
+    normalized.remove();
+    normalizer->normalize(segment, normalized, status);
+    if (U_FAILURE(status))
+      throw Error(std::string("Unicode normalization: ") + u_errorName(status));
+    size_t k = 0;
+    for (int32_t pos = 0; pos < normalized.length(); ++k) {
+      const UChar32 c = normalized.char32At(pos);
+      pos += U16_LENGTH(c);
+      scratch.push(static_cast<char32_t>(c), text.align[std::min(i + k, end - 1)]);
+    }
+    i = end;
+  }
+  std::swap(text, scratch);
+}
+
+}  // namespace vecformer::detail

@@ -1,0 +1,108 @@
+#include "tokenizer/regex.hpp"
+
+#define PCRE2_CODE_UNIT_WIDTH 32
+#include <pcre2.h>
+
+#include "tokenizer/pipeline.hpp"
+#include "vecformer/error.hpp"
+
+namespace vecformer::detail {
+
+Regex::Regex(std::u32string_view pattern, const std::string& what) {
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                    PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &error, &offset, nullptr);
+  if (code == nullptr) {
+    PCRE2_UCHAR buffer[256];
+    const int n = pcre2_get_error_message(error, buffer, 256);
+    std::string message;
+    for (int i = 0; i < n; ++i) message += static_cast<char>(buffer[i] < 128 ? buffer[i] : '?');
+    throw Error(what + ": " + message + " at offset " + std::to_string(offset));
+  }
+  pcre2_jit_compile(code,
+                    PCRE2_JIT_COMPLETE);  // without JIT (unsupported CPU) matching still works
+  code_ = code;
+}
+
+Regex::~Regex() {
+  pcre2_code_free(static_cast<pcre2_code*>(code_));
+}
+
+namespace {
+
+struct MatchData {
+  pcre2_match_data* data = pcre2_match_data_create(1, nullptr);
+  ~MatchData() { pcre2_match_data_free(data); }
+};
+
+}  // namespace
+
+void Regex::find(std::u32string_view text, std::vector<TextSpan>& out) const {
+  out.clear();
+  if (text.empty()) {
+    out.push_back({0, 0, false});
+    return;
+  }
+  thread_local MatchData match;
+  const auto* code = static_cast<const pcre2_code*>(code_);
+  const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  size_t prev = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const int rc =
+        pcre2_match(code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, match.data, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0 && rc != 0)
+      throw Error("regular expression match failed (PCRE2 error " + std::to_string(rc) + ")");
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.data);
+    const size_t begin = ovector[0];
+    const size_t end = ovector[1];
+    if (begin > prev)
+      out.push_back({static_cast<uint32_t>(prev), static_cast<uint32_t>(begin), false});
+    out.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end), true});
+    prev = end;
+    pos = end > begin ? end : end + 1;
+  }
+  if (prev < text.size()) {
+    out.push_back({static_cast<uint32_t>(prev), static_cast<uint32_t>(text.size()), false});
+  }
+}
+
+std::shared_ptr<const Pattern> Pattern::literal(std::u32string text) {
+  auto pattern = std::make_shared<Pattern>();
+  pattern->literal_ = std::move(text);
+  return pattern;
+}
+
+std::shared_ptr<const Pattern> Pattern::regex(std::u32string_view text, const std::string& what) {
+  auto pattern = std::make_shared<Pattern>();
+  pattern->regex_ = std::make_unique<Regex>(text, what);
+  return pattern;
+}
+
+void Pattern::find(std::u32string_view text, std::vector<TextSpan>& out) const {
+  if (regex_) {
+    regex_->find(text, out);
+    return;
+  }
+  out.clear();
+  if (literal_.empty() || text.empty()) {
+    out.push_back({0, static_cast<uint32_t>(text.size()), false});
+    return;
+  }
+  size_t prev = 0;
+  size_t pos = text.find(literal_);
+  while (pos != std::u32string_view::npos) {
+    if (pos > prev) out.push_back({static_cast<uint32_t>(prev), static_cast<uint32_t>(pos), false});
+    out.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + literal_.size()), true});
+    prev = pos + literal_.size();
+    pos = text.find(literal_, prev);
+  }
+  if (prev < text.size()) {
+    out.push_back({static_cast<uint32_t>(prev), static_cast<uint32_t>(text.size()), false});
+  }
+}
+
+}  // namespace vecformer::detail
