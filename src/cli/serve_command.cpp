@@ -107,7 +107,11 @@ int serve(const ServeOptions& options) {
   std::optional<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
   try {
-    model.emplace(Model::load(options.model, load_options(options.backend, options.dtype)));
+    LoadOptions load = load_options(options.backend, options.dtype);
+    // A sequence-classification head serves /rerank and /predict. (A masked-LM folder's decoder
+    // is loaded too, and unused: the head kind is known only from the loaded config.)
+    load.load_head = true;
+    model.emplace(Model::load(options.model, load));
     tokenizer = load_tokenizer(model->info().transformer_folder);
     if (options.max_input_length > model->config().max_length()) {
       throw UsageError("--max-input-length " + std::to_string(options.max_input_length) +
@@ -172,8 +176,8 @@ Runner add_serve_command(CLI::App& app) {
   auto options = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "serve",
-      "HTTP server: TEI's /embed, /embed_all, /tokenize and OpenAI's /v1/embeddings, "
-      "with dynamic batching of packed tokens");
+      "HTTP server: TEI's /embed, /embed_all, /tokenize, /rerank, /predict and OpenAI's "
+      "/v1/embeddings, with dynamic batching of packed tokens");
   cmd->add_option("--model", options->model, "Model folder (as for `vecformer run`)")->required();
   cmd->add_option("--host", options->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", options->port, "Port (0: any free port, printed on stderr)")

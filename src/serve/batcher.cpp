@@ -62,7 +62,17 @@ RunBatch model_engine(const Model& model, Pooling pooling) {
         results[i].rows = out.offsets[i + 1] - out.offsets[i];
       }
     } else {
-      throw Error("this model has no sequence-classification head");
+      // Model::classify throws when the folder has no sequence-classification head.
+      const LabelScores out = m->classify(batch, options);
+      const int64_t labels = out.logits.shape.back();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const auto row = static_cast<std::ptrdiff_t>(i) * labels;
+        results[i].values.assign(out.logits.data.begin() + row,
+                                 out.logits.data.begin() + row + labels);
+        results[i].values.insert(results[i].values.end(), out.scores.data.begin() + row,
+                                 out.scores.data.begin() + row + labels);
+        results[i].rows = 2;
+      }
     }
     return results;
   };

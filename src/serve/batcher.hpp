@@ -41,7 +41,8 @@ struct ItemResult {
 using RunBatch = std::function<std::vector<ItemResult>(Task, const std::vector<Sequence>&, int)>;
 
 // The engine over a Model: embed pools with `pooling` (must not be none), embed_all returns packed
-// token states; classify throws (today's Model has no head). The model must outlive the function.
+// token states, classify runs the sequence-classification head (Model::classify; an Error when the
+// model was loaded without one). The model must outlive the function.
 RunBatch model_engine(const Model& model, Pooling pooling);
 
 // What one batch was, for metrics.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -227,13 +228,207 @@ HttpResponse Service::route(const HttpRequest& request) const {
   if (path == "/embed_all") return embed(request.body, true);
   if (path == "/tokenize") return tokenize(request.body);
   if (path == "/v1/embeddings" || path == "/embeddings") return openai_embeddings(request.body);
-  return unsupported(path);
+  if (path == "/rerank") return rerank(request.body);
+  return predict(request.body);
 }
 
-HttpResponse Service::unsupported(const std::string& path) const {
-  // /rerank and /predict need a sequence-classification head, which today's models do not load.
-  throw HttpError{400, "model cannot serve " + path + ": it has no sequence-classification head",
-                  "unsupported"};
+void Service::require_classifier(const std::string& path) const {
+  const HeadInfo& head = model_.info().head;
+  if (head.kind != HeadKind::sequence_classification || !model_.info().head_loaded) {
+    throw HttpError{400, "model cannot serve " + path + ": it has no sequence-classification head",
+                    "unsupported"};
+  }
+  if (!tokenizer_) {
+    throw HttpError{400, "model cannot serve " + path + ": its folder has no vocabulary",
+                    "unsupported"};
+  }
+  if (path == "/rerank" && head.labels.size() != 1) {
+    throw HttpError{400,
+                    "model cannot serve /rerank: a cross-encoder has one label, this head has " +
+                        std::to_string(head.labels.size()) + " (use /predict)",
+                    "unsupported"};
+  }
+}
+
+Sequence Service::encode_texts(const std::string& text, const std::string* pair, bool truncate,
+                               const std::string& where) const {
+  EncodingOptions encoding;
+  encoding.max_length = truncate ? static_cast<size_t>(max_input_length_) : 0;
+  Encoding e;
+  try {
+    e = pair ? tokenizer_->encode_pair(text, *pair, encoding)
+             : tokenizer_->encode_text(text, encoding);
+  } catch (const Error& error) {
+    throw HttpError{422, where + ": " + error.what(), "tokenizer"};
+  }
+  if (static_cast<int64_t>(e.ids.size()) > max_input_length_) {
+    throw HttpError{422, where + " is " + std::to_string(e.ids.size()) +
+                             " tokens, more than the maximum " + std::to_string(max_input_length_) +
+                             " (set `truncate`)"};
+  }
+  const int64_t type_vocab = model_.config().type_vocab_size;
+  for (const int64_t type : e.type_ids) {
+    if (type >= std::max<int64_t>(type_vocab, 1)) {
+      throw HttpError{422, where + ": the tokenizer gives token type " + std::to_string(type) +
+                               ", but the model has " + std::to_string(type_vocab) +
+                               " token types"};
+    }
+  }
+  Sequence sequence;
+  sequence.input_ids = std::move(e.ids);
+  // Token types only when they say something (as `vecformer classify`): a model without any
+  // takes none.
+  if (type_vocab > 0) sequence.token_type_ids = std::move(e.type_ids);
+  return sequence;
+}
+
+namespace {
+
+// TEI's order: highest score first (ties keep label / document order).
+std::vector<size_t> by_score(const std::vector<float>& scores) {
+  std::vector<size_t> order(scores.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  return order;
+}
+
+void append_score(std::string& out, float score) {
+  out += "\"score\":";
+  append_float(out, score);
+}
+
+}  // namespace
+
+HttpResponse Service::rerank(const std::string& body_text) const {
+  const json body = parse_body(body_text);
+  require_classifier("/rerank");
+  const auto query = body.find("query");
+  if (query == body.end() || !query->is_string()) throw HttpError{422, "`query` must be a string"};
+  const auto texts = body.find("texts");
+  if (texts == body.end() || !texts->is_array())
+    throw HttpError{422, "`texts` must be a list of strings"};
+  if (texts->empty()) throw HttpError{400, "`texts` is empty", "empty"};
+  if (static_cast<int64_t>(texts->size()) > options_.max_client_batch_size) {
+    throw HttpError{422, "`texts` holds " + std::to_string(texts->size()) + " texts, more than " +
+                             std::to_string(options_.max_client_batch_size) +
+                             " (--max-client-batch-size)"};
+  }
+  const bool raw_scores = bool_field(body, "raw_scores", false);
+  const bool return_text = bool_field(body, "return_text", false);
+  const bool truncate = bool_field(body, "truncate", options_.auto_truncate);
+  const std::string& q = query->get_ref<const std::string&>();
+  std::vector<Sequence> sequences;
+  HttpResponse response;
+  for (size_t i = 0; i < texts->size(); ++i) {
+    const std::string where = "`texts`[" + std::to_string(i) + "]";
+    if (!(*texts)[i].is_string()) throw HttpError{422, where + " must be a string"};
+    sequences.push_back(
+        encode_texts(q, &(*texts)[i].get_ref<const std::string&>(), truncate, where));
+    response.tokens += static_cast<int64_t>(sequences.back().input_ids.size());
+  }
+  response.inputs = static_cast<int64_t>(sequences.size());
+  const std::vector<ItemResult> results = run(batcher_, Task::classify, std::move(sequences));
+  // One label: row 0 is the logit. The score is its sigmoid in double, as `vecformer rerank`.
+  std::vector<float> scores;
+  for (const ItemResult& r : results) {
+    const float logit = r.values[0];
+    scores.push_back(raw_scores ? logit
+                                : static_cast<float>(1.0 / (1.0 + std::exp(-double{logit}))));
+  }
+  std::string& out = response.body;
+  out += '[';
+  bool first = true;
+  for (const size_t i : by_score(scores)) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"index\":" + std::to_string(i) + ",";
+    append_score(out, scores[i]);
+    if (return_text) {
+      out += ",\"text\":" + json((*texts)[i]).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    out += '}';
+  }
+  out += ']';
+  return response;
+}
+
+HttpResponse Service::predict(const std::string& body_text) const {
+  const json body = parse_body(body_text);
+  require_classifier("/predict");
+  const auto it = body.find("inputs");
+  if (it == body.end()) throw HttpError{422, "missing field `inputs`"};
+  const bool raw_scores = bool_field(body, "raw_scores", false);
+  const bool truncate = bool_field(body, "truncate", options_.auto_truncate);
+  // TEI's shapes: "text", ["text", "pair"] (one input), or a list of those (a batch): a list of
+  // strings is one pair when it holds two, else a batch of single texts.
+  const json& inputs = *it;
+  std::vector<const json*> items;
+  bool batch = false;
+  if (inputs.is_string()) {
+    items.push_back(&inputs);
+  } else if (inputs.is_array()) {
+    if (inputs.empty()) throw HttpError{400, "`inputs` is empty", "empty"};
+    const bool all_strings =
+        std::all_of(inputs.begin(), inputs.end(), [](const json& v) { return v.is_string(); });
+    if (all_strings && inputs.size() == 2) {
+      items.push_back(&inputs);
+    } else {
+      batch = true;
+      for (const json& item : inputs) items.push_back(&item);
+    }
+  } else {
+    throw HttpError{422, "`inputs` must be a text, a pair of texts, or a list of those"};
+  }
+  if (static_cast<int64_t>(items.size()) > options_.max_client_batch_size) {
+    throw HttpError{422, "`inputs` holds " + std::to_string(items.size()) + " inputs, more than " +
+                             std::to_string(options_.max_client_batch_size) +
+                             " (--max-client-batch-size)"};
+  }
+  std::vector<Sequence> sequences;
+  HttpResponse response;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const json& item = *items[i];
+    const std::string where = batch ? "`inputs`[" + std::to_string(i) + "]" : "`inputs`";
+    if (item.is_string()) {
+      sequences.push_back(
+          encode_texts(item.get_ref<const std::string&>(), nullptr, truncate, where));
+    } else if (item.is_array() && (item.size() == 1 || item.size() == 2) &&
+               std::all_of(item.begin(), item.end(), [](const json& v) { return v.is_string(); })) {
+      const std::string* pair = item.size() == 2 ? &item[1].get_ref<const std::string&>() : nullptr;
+      sequences.push_back(
+          encode_texts(item[0].get_ref<const std::string&>(), pair, truncate, where));
+    } else {
+      throw HttpError{422, where + " must be a text or a pair of texts"};
+    }
+    response.tokens += static_cast<int64_t>(sequences.back().input_ids.size());
+  }
+  response.inputs = static_cast<int64_t>(sequences.size());
+  const std::vector<ItemResult> results = run(batcher_, Task::classify, std::move(sequences));
+  const std::vector<std::string>& labels = model_.info().head.labels;
+  const size_t n = labels.size();
+  std::string& out = response.body;
+  if (batch) out += '[';
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i) out += ',';
+    // Rows: the logits, then the head's scores (softmax, sigmoid or none, as the folder says).
+    const float* row = results[i].values.data() + (raw_scores ? 0 : n);
+    const std::vector<float> scores(row, row + n);
+    out += '[';
+    bool first = true;
+    for (const size_t label : by_score(scores)) {
+      if (!first) out += ',';
+      first = false;
+      out += '{';
+      append_score(out, scores[label]);
+      out +=
+          ",\"label\":" + json(labels[label]).dump(-1, ' ', false, json::error_handler_t::replace);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (batch) out += ']';
+  return response;
 }
 
 Service::Inputs Service::parse_inputs(const json& value, const char* field, bool truncate) const {
@@ -251,7 +446,7 @@ Service::Inputs Service::parse_inputs(const json& value, const char* field, bool
       sequence.input_ids =
           tokenizer_->encode(text.get_ref<const std::string&>(), truncate ? limit : 0);
     } catch (const Error& e) {
-      throw HttpError{422, where + ": " + e.what()};
+      throw HttpError{422, where + ": " + e.what(), "tokenizer"};
     }
     if (sequence.input_ids.size() > limit) {
       throw HttpError{422, where + " is " + std::to_string(sequence.input_ids.size()) +
@@ -456,27 +651,42 @@ HttpResponse Service::tokenize(const std::string& body_text) const {
   }
   json out = json::array();
   HttpResponse response;
+  EncodingOptions encoding;
+  encoding.add_special_tokens = special;
   for (size_t i = 0; i < texts.size(); ++i) {
-    std::vector<int64_t> ids;
+    const std::string& text = texts[i]->get_ref<const std::string&>();
+    Encoding e;
     try {
-      ids = tokenizer_->encode(texts[i]->get_ref<const std::string&>());
-    } catch (const Error& e) {
-      throw HttpError{422, "`inputs`[" + std::to_string(i) + "]: " + e.what()};
+      e = tokenizer_->encode_text(text, encoding);
+    } catch (const Error& error) {
+      throw HttpError{422, "`inputs`[" + std::to_string(i) + "]: " + error.what(), "tokenizer"};
     }
-    // encode() adds [CLS] and [SEP]; without special tokens they are dropped.
-    const size_t begin = special ? 0 : 1;
-    const size_t end = special ? ids.size() : ids.size() - 1;
+    // TEI reports byte offsets into the input, and the input's bytes as a token's text; the
+    // Encoding counts code points: the byte where each code point starts.
+    std::vector<size_t> byte_of;
+    for (size_t b = 0; b < text.size(); ++b)
+      if ((static_cast<unsigned char>(text[b]) & 0xC0) != 0x80) byte_of.push_back(b);
+    byte_of.push_back(text.size());
+    const auto byte_at = [&](size_t point) { return byte_of[std::min(point, byte_of.size() - 1)]; };
     json tokens = json::array();
-    for (size_t t = begin; t < end; ++t) {
-      // Character offsets come with the tokenizer pipeline's Encoding; today's WordPiece API
-      // has none, so start and stop are null (TEI's fields are optional).
-      tokens.push_back({{"id", ids[t]},
-                        {"text", tokenizer_->id_to_token(ids[t])},
-                        {"special", special && (t == 0 || t + 1 == ids.size())},
-                        {"start", nullptr},
-                        {"stop", nullptr}});
+    for (size_t t = 0; t < e.ids.size(); ++t) {
+      if (e.special_tokens_mask[t]) {
+        tokens.push_back({{"id", e.ids[t]},
+                          {"text", e.tokens[t]},
+                          {"special", true},
+                          {"start", nullptr},
+                          {"stop", nullptr}});
+        continue;
+      }
+      const size_t start = byte_at(e.offsets[t].first);
+      const size_t stop = byte_at(e.offsets[t].second);
+      tokens.push_back({{"id", e.ids[t]},
+                        {"text", text.substr(start, stop - start)},
+                        {"special", false},
+                        {"start", start},
+                        {"stop", stop}});
     }
-    response.tokens += static_cast<int64_t>(end - begin);
+    response.tokens += static_cast<int64_t>(e.ids.size());
     out.push_back(std::move(tokens));
   }
   response.inputs = static_cast<int64_t>(texts.size());
@@ -484,11 +694,39 @@ HttpResponse Service::tokenize(const std::string& body_text) const {
   return response;
 }
 
+json Service::model_type() const {
+  const HeadInfo& head = model_.info().head;
+  if (head.kind == HeadKind::sequence_classification && model_.info().head_loaded) {
+    json id2label = json::object(), label2id = json::object();
+    for (size_t i = 0; i < head.labels.size(); ++i) {
+      id2label[std::to_string(i)] = head.labels[i];
+      label2id[head.labels[i]] = i;
+    }
+    const char* kind = head.labels.size() == 1 ? "reranker" : "classifier";
+    return {{kind, {{"id2label", id2label}, {"label2id", label2id}}}};
+  }
+  return {{"embedding", {{"pooling", pooling_name(pooling_)}}}};
+}
+
+json Service::routes() const {
+  json routes = json::array();
+  if (pooling_ != Pooling::none) routes.push_back("/embed");
+  routes.push_back("/embed_all");
+  if (tokenizer_) routes.push_back("/tokenize");
+  const HeadInfo& head = model_.info().head;
+  if (tokenizer_ && head.kind == HeadKind::sequence_classification && model_.info().head_loaded) {
+    if (head.labels.size() == 1) routes.push_back("/rerank");
+    routes.push_back("/predict");
+  }
+  if (pooling_ != Pooling::none) routes.push_back("/v1/embeddings");
+  return routes;
+}
+
 HttpResponse Service::info() const {
   const json body = {{"model_id", options_.model_id},
                      {"model_sha", nullptr},
                      {"model_dtype", options_.dtype},
-                     {"model_type", {{"embedding", {{"pooling", pooling_name(pooling_)}}}}},
+                     {"model_type", model_type()},
                      {"max_concurrent_requests", options_.max_concurrent_requests},
                      {"max_input_length", max_input_length_},
                      {"max_batch_tokens", options_.max_batch_tokens},
@@ -498,7 +736,7 @@ HttpResponse Service::info() const {
                      {"payload_limit", options_.payload_limit},
                      {"workers", options_.workers},
                      {"hidden_size", model_.config().hidden_size},
-                     {"routes", {"/embed", "/embed_all", "/tokenize", "/v1/embeddings"}},
+                     {"routes", routes()},
                      {"version", "0.1.0"}};
   HttpResponse response;
   response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);

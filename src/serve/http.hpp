@@ -77,7 +77,16 @@ class Service {
   HttpResponse openai_embeddings(const std::string& body) const;
   HttpResponse tokenize(const std::string& body) const;
   HttpResponse info() const;
-  HttpResponse unsupported(const std::string& path) const;
+  nlohmann::json model_type() const;  // TEI's: embedding (pooling), classifier or reranker
+  nlohmann::json routes() const;      // the routes this model serves
+  HttpResponse rerank(const std::string& body) const;
+  HttpResponse predict(const std::string& body) const;
+  // One input of /rerank or /predict: a text, or a pair of texts, tokenized as the model saw pairs
+  // in training ([CLS] a [SEP] b [SEP], token types 0 then 1).
+  Sequence encode_texts(const std::string& text, const std::string* pair, bool truncate,
+                        const std::string& where) const;
+  // The /rerank and /predict routes need a sequence-classification head.
+  void require_classifier(const std::string& path) const;
 
   Inputs parse_inputs(const nlohmann::json& value, const char* field, bool truncate) const;
 

@@ -234,7 +234,7 @@ TEST_CASE("batcher passes engine failures and stops to the waiting requests", "[
     CHECK_THROWS_WITH(future.get(), "engine failed");
     CHECK(batcher.requests_in_flight() == 0);
   }
-  SECTION("the model engine has no classification head today") {
+  SECTION("the model engine refuses classify on a model without a head") {
     const Model model = Model::load(kTinyBert);
     Batcher batcher({}, model_engine(model, Pooling::cls));
     CHECK_THROWS_AS(batcher.submit(Task::classify, {ids_of({1, 2})}).get(), Error);

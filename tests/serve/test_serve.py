@@ -119,8 +119,15 @@ def main() -> int:
             status, tokens = server.json("POST", "/tokenize", {"inputs": SENTENCES}, headers=AUTH)
             check(status == 200 and [[t["id"] for t in row] for row in tokens] == ids,
                   "/tokenize ids equal vecformer tokenize")
-            check(status == 200 and tokens[0][0]["text"] == "[CLS]" and tokens[0][0]["special"]
-                  and tokens[0][1]["text"] == "the" and not tokens[0][1]["special"], f"/tokenize tokens: {tokens[0][:2]}")
+            check(status == 200 and tokens[0][0] == {"id": 101, "text": "[CLS]", "special": True, "start": None,
+                                                      "stop": None}
+                  and tokens[0][1] == {"id": 1996, "text": "The", "special": False, "start": 0, "stop": 3},
+                  f"/tokenize tokens (TEI: the input's bytes and byte offsets): {tokens[0][:2]}")
+            # Byte offsets past multi-byte characters: each token's text is the input's bytes there.
+            for row, sentence in zip(tokens if status == 200 else [], SENTENCES):
+                raw_bytes = sentence.encode()
+                check(all(t["special"] or raw_bytes[t["start"]:t["stop"]].decode() == t["text"] for t in row),
+                      f"/tokenize offsets of {sentence[:30]!r}")
             status, bare = server.json("POST", "/tokenize", {"inputs": "the cat", "add_special_tokens": False},
                                        headers=AUTH)
             check(status == 200 and [t["id"] for t in bare[0]] == ids[0][1:3], f"/tokenize without specials: {bare}")
@@ -335,7 +342,8 @@ def main() -> int:
               f"SIGTERM under load: {len(early)} requests sent before the socket closed, unexpected "
               f"outcomes {sorted(set(bad))}")
         late = [o for begun, o in outcomes if begun >= signalled + 0.4]
-        check(all(o in ("200", "503", "refused", "error ConnectionResetError", "error RemoteDisconnected")
+        check(all(o in ("200", "503", "refused", "error ConnectionResetError", "error RemoteDisconnected",
+                        "error BrokenPipeError")
                   for o in late), f"SIGTERM under load, later requests: {sorted(set(late))}")
 
         # --- a folder without vocabulary or pooling ---------------------------------------------------
