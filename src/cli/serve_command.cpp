@@ -48,6 +48,7 @@ struct ServeOptions {
   bool auto_truncate = false;
   int64_t payload_limit = 2000000;
   std::string api_key;
+  int read_timeout = 10;
   bool quiet = false;
 };
 
@@ -86,6 +87,8 @@ int serve(const ServeOptions& options) {
   // the queue admits, so a full queue answers 429 at once instead of leaving connections waiting.
   server_options.connection_threads =
       static_cast<int>(std::clamp<int64_t>(options.max_concurrent_requests + 8, 16, 1024));
+  server_options.read_timeout_s = options.read_timeout;
+  server_options.write_timeout_s = options.read_timeout;
   server_options.quiet = options.quiet;
   serve::Server server(server_options, metrics);
   const int port = server.bind(options.host, options.port);
@@ -217,6 +220,11 @@ Runner add_serve_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 32));
   cmd->add_option("--api-key", options->api_key,
                   "Require Authorization: Bearer KEY on every route but /health");
+  cmd->add_option("--read-timeout", options->read_timeout,
+                  "Seconds a client may stay silent mid-request (or not read its answer) before "
+                  "its connection is dropped")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->add_flag("--quiet", options->quiet, "No log line per request");
   return [options] { return serve(*options); };
 }

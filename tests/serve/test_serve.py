@@ -91,7 +91,8 @@ def main() -> int:
         ids = tokenize_lines(binary, text)
 
         server = ServeProcess(binary, MODEL, ["--threads", "2", "--workers", "2", "--api-key", KEY,
-                                              "--max-client-batch-size", "8", "--payload-limit", "200000"])
+                                              "--max-client-batch-size", "8", "--payload-limit", "200000",
+                                              "--read-timeout", "2"])
         try:
             # --- routes ---------------------------------------------------------------------------
             status, body = server.request("GET", "/health")
@@ -234,6 +235,27 @@ def main() -> int:
                 s.close()
             status, after = server.json("POST", "/embed", {"inputs": SENTENCES}, headers=AUTH)
             check(status == 200 and after == expected, "after disconnecting clients the server still answers")
+
+            # A client that stalls mid-body is dropped after --read-timeout (2 s here) and holds no
+            # engine: others are answered meanwhile.
+            stalled = socket.create_connection(("127.0.0.1", server.port))
+            stalled.sendall(b"POST /embed HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nAuthorization: "
+                            + AUTH["Authorization"].encode() + b"\r\n\r\n{\"inputs\": ")
+            began = time.monotonic()
+            status, during = server.json("POST", "/embed", {"inputs": SENTENCES[:2]}, headers=AUTH)
+            check(status == 200 and during == expected[:2] and time.monotonic() - began < 1.5,
+                  "a stalled client does not hold the engine")
+            stalled.settimeout(10)
+            try:
+                stalled.recv(4096)  # b"" (closed) or an error answer: either way the server let go
+                closed = True
+            except socket.timeout:
+                closed = False
+            except OSError:
+                closed = True  # reset
+            waited = time.monotonic() - began
+            stalled.close()
+            check(closed and 1.5 <= waited <= 8, f"a stalled client is dropped after the read timeout ({waited:.1f} s)")
 
             # Keep-alive: several requests on one connection.
             connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
