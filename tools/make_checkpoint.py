@@ -945,6 +945,8 @@ def main(argv: List[str] | None = None) -> int:
                         help="write a task checkpoint with this head (implies its family; the encoder "
                              "prefix is the family's unless --prefix is given)")
     parser.add_argument("--num-labels", type=int, default=3, help="with --architecture: classifier outputs")
+    parser.add_argument("--labels", default=None,
+                        help="with --architecture: id2label as comma-separated names in id order")
     parser.add_argument("--untied", action="store_true",
                         help="with a masked-LM --architecture: store the decoder (tie_word_embeddings false)")
     args = parser.parse_args(argv)
@@ -965,9 +967,10 @@ def main(argv: List[str] | None = None) -> int:
             options.pop("family")
             if not args.prefix:
                 options.pop("prefix")
+            labels = dict(enumerate(args.labels.split(","))) if args.labels else None
             config, weights = make_task_checkpoint(args.out_dir, architecture=args.architecture,
-                                                   num_labels=args.num_labels, tied=not args.untied,
-                                                   **options)
+                                                   num_labels=args.num_labels, labels=labels,
+                                                   tied=not args.untied, **options)
         elif args.sentence_transformers:
             config, weights = make_sentence_transformers(
                 args.out_dir, pooling=args.sentence_transformers, normalize=args.normalize,

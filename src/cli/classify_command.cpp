@@ -62,6 +62,9 @@ Runner add_classify_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "classify", "Run a sequence-classification head: a label and scores per input line");
   add_head_options(*cmd, *options, /*text_flag=*/true);
+  cmd->get_option("--text")->description(
+      "Input lines are text, tokenized with the model's tokenizer; a line holding a TAB is a pair "
+      "(text TAB text_pair), tokenized as the tokenizer pairs texts, truncated longest_first");
   return [options] {
     check_output_path(options->output, {".jsonl"});
     return classify(*options);

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/head_common.hpp"
+#include "heads/scoring.hpp"
 #include "io/printable.hpp"
 
 namespace vecformer::cli {
@@ -65,10 +66,10 @@ int rerank(const RerankOptions& o) {
     logits.insert(logits.end(), result.logits.data.begin(), result.logits.data.end());
     begin = end;
   }
-  std::vector<float> scores(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) {
-    scores[i] =
-        o.raw_scores ? logits[i] : static_cast<float>(1.0 / (1.0 + std::exp(-double{logits[i]})));
+  // The cross-encoder's score, as sentence-transformers' CrossEncoder gives it: the sigmoid.
+  std::vector<float> scores = logits;
+  if (!o.raw_scores) {
+    detail::sigmoid(logits.data(), static_cast<int64_t>(logits.size()), scores.data());
   }
   std::vector<size_t> order(logits.size());
   std::iota(order.begin(), order.end(), size_t{0});

@@ -29,18 +29,20 @@ detail::Aggregation parse_aggregation(const std::string& name) {
 enum class Decoder { wordpiece, byte_level, metaspace };
 
 // Which decoder the tokenizer's tokens need, from its vocabulary: WordPiece marks continuations
-// with
-// "##" (the only one the pipeline treats as word-aware), byte-level BPE spells a leading space "Ġ",
-// SentencePiece "▁".
+// with "##" (the only one the pipeline treats as word-aware), byte-level BPE spells a leading space
+// "Ġ", SentencePiece "▁".
 Decoder decoder_of(const Tokenizer& tokenizer) {
-  bool continuations = false;
+  // Counted, not the first one seen: a WordPiece vocabulary may hold a stray "Ġ" token and a
+  // byte-level one a "##".
+  int64_t continuations = 0, byte_level = 0, metaspace = 0;
   for (size_t id = 0; id < tokenizer.vocab_size(); ++id) {
     const std::string& token = tokenizer.id_to_token(static_cast<int64_t>(id));
-    if (token.starts_with("\u0120")) return Decoder::byte_level;
-    if (token.starts_with("\u2581")) return Decoder::metaspace;
-    continuations = continuations || (token.size() > 2 && token.starts_with("##"));
+    if (token.starts_with("\u0120")) ++byte_level;
+    if (token.starts_with("\u2581")) ++metaspace;
+    if (token.size() > 2 && token.starts_with("##")) ++continuations;
   }
-  return continuations ? Decoder::wordpiece : Decoder::byte_level;
+  if (continuations > byte_level && continuations > metaspace) return Decoder::wordpiece;
+  return metaspace > byte_level ? Decoder::metaspace : Decoder::byte_level;
 }
 
 void append_offset(std::string& line, int64_t value) {

@@ -215,6 +215,13 @@ std::vector<float> first_vector(const CheckpointReader& top, const std::string& 
 
 }  // namespace
 
+HeadKind head_kind_named(const nlohmann::json& root) {
+  for (const std::string& name : read_architectures(root, {}, /*strict=*/false)) {
+    if (const Architecture* arch = find_architecture(name)) return arch->kind;
+  }
+  return HeadKind::none;
+}
+
 HeadInfo read_head_info(const nlohmann::json& root, const std::filesystem::path& config_path,
                         const Checkpoint& checkpoint, bool strict) {
   if (strict) return read_info(root, config_path, checkpoint, true);

@@ -20,6 +20,10 @@ namespace vecformer::detail {
 HeadInfo read_head_info(const nlohmann::json& root, const std::filesystem::path& config_path,
                         const Checkpoint& checkpoint, bool strict);
 
+// The kind of head config.json's `architectures` names, from the config alone (none when it names
+// none vecformer has, or is not a list of strings).
+HeadKind head_kind_named(const nlohmann::json& root);
+
 // The head's tensors with the shapes the config implies; errors name the file and the tensor. The
 // masked-LM decoder is the word embedding table when the checkpoint has none (tied weights, as
 // Hugging Face saves them) unless config.json's tie_word_embeddings is false.

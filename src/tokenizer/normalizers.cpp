@@ -43,6 +43,14 @@ void lowercase(const NormalizedString& text, NormalizedString& out) {
   }
 }
 
+// HF's is_control: Rust's unicode_categories is_other() (Cc, Cf, Co, Cs; unassigned code points are
+// not "other" there) except \t \n \r.
+bool is_bert_control(char32_t c) {
+  if (c < 0x80) return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+  return (U_GET_GC_MASK(static_cast<UChar32>(c)) &
+          (U_GC_CC_MASK | U_GC_CF_MASK | U_GC_CO_MASK | U_GC_CS_MASK)) != 0;
+}
+
 bool is_combining_mark(char32_t c) {
   if (c < 0x300) return false;
   return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_M_MASK) != 0;
@@ -86,6 +94,55 @@ void order_marks(NormalizedString& text) {
 
 }  // namespace
 
+void transform(NormalizedString& text, const std::vector<std::pair<char32_t, int64_t>>& changes,
+               size_t initial_offset, NormalizedString& scratch) {
+  scratch.clear();
+  size_t cursor = initial_offset;
+  const auto old_align = [&](size_t i) { return i < text.size() ? text.align[i] : Alignment{}; };
+  for (const auto& [c, change] : changes) {
+    if (change > 0) {
+      scratch.push(c, cursor == 0 ? Alignment{} : old_align(cursor - 1));
+    } else {
+      scratch.push(c, old_align(cursor));
+      cursor += 1 + static_cast<size_t>(-change);
+    }
+  }
+  std::swap(text, scratch);
+}
+
+void PrecompiledNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
+  thread_local std::string utf8;
+  thread_local std::vector<std::pair<char32_t, int64_t>> changes;
+  thread_local std::vector<char32_t> chars;
+  utf8.clear();
+  for (const char32_t c : text.chars) append_utf8(c, utf8);
+  changes.clear();
+  bool modified = false;
+  precompiled_normalize(
+      charsmap_, utf8, [&](std::string_view out, size_t begin, size_t end, bool changed) {
+        chars.clear();
+        decode_utf8(out, chars);
+        if (!changed) {
+          for (const char32_t c : chars) changes.emplace_back(c, 0);
+          return;
+        }
+        modified = true;
+        // HF's replace(transformations, old, new).
+        size_t old_count = 0;
+        for (size_t i = begin; i < end; ++i) {
+          old_count += (static_cast<unsigned char>(utf8[i]) & 0xC0) != 0x80;
+        }
+        const auto diff = static_cast<int64_t>(chars.size()) - static_cast<int64_t>(old_count);
+        for (const char32_t c : chars) changes.emplace_back(c, 0);
+        if (diff > 0) {
+          for (int64_t k = 0; k < diff; ++k) changes[changes.size() - 1 - k].second = 1;
+        } else if (diff < 0 && !changes.empty()) {
+          changes.back().second += diff;
+        }
+      });
+  if (modified) transform(text, changes, 0, scratch);
+}
+
 void nfd_aligned(const NormalizedString& text, NormalizedString& out) {
   out.clear();
   bool marks = false;
@@ -110,9 +167,7 @@ void nfd_aligned(const NormalizedString& text, NormalizedString& out) {
 // in that order.
 void BertNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
   if (clean_text_) {
-    filter(text, [](char32_t c) {
-      return !(c == 0 || c == 0xFFFD || (char_flags(c) & tables::kControl));
-    });
+    filter(text, [](char32_t c) { return !(c == 0 || c == 0xFFFD || is_bert_control(c)); });
     for (char32_t& c : text.chars) {
       if (c == '\t' || c == '\n' || c == '\r' || is_rust_whitespace(c)) c = ' ';
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tokenizer/pipeline.hpp"
+#include "tokenizer/precompiled.hpp"
 #include "tokenizer/regex.hpp"
 
 // tokenizer.json's normalizers, each as Hugging Face's (tokenizers/src/normalizers), keeping the
@@ -91,6 +92,17 @@ class ReplaceNormalizer final : public Normalizer {
   std::u32string content_;
 };
 
+// SentencePiece's precompiled charsmap applied as HF's Precompiled normalizer (grapheme clusters,
+// first match; tokenizer/precompiled.hpp), with HF's alignments.
+class PrecompiledNormalizer final : public Normalizer {
+ public:
+  explicit PrecompiledNormalizer(std::string_view blob) : charsmap_(blob) {}
+  void normalize(NormalizedString& text, NormalizedString& scratch) const override;
+
+ private:
+  PrecompiledCharsmap charsmap_;
+};
+
 class SequenceNormalizer final : public Normalizer {
  public:
   explicit SequenceNormalizer(std::vector<std::shared_ptr<const Normalizer>> normalizers)
@@ -102,6 +114,12 @@ class SequenceNormalizer final : public Normalizer {
  private:
   std::vector<std::shared_ptr<const Normalizer>> normalizers_;
 };
+
+// HF's NormalizedString::transform(changes, initial_offset) over all of `text`: each new code point
+// with change 0 replaces the next old one (taking its alignment), with change -k also removes the k
+// after it, with change > 0 is inserted (aligned with the old code point before it).
+void transform(NormalizedString& text, const std::vector<std::pair<char32_t, int64_t>>& changes,
+               size_t initial_offset, NormalizedString& scratch);
 
 // Canonical decomposition with alignments: each output code point aligns with the one it came
 // from, and reordered combining marks carry their alignment along.

@@ -290,7 +290,12 @@ void Pipeline::encode_sequence(std::string_view text, uint32_t type_id, Scratch&
         const size_t c = at < word.size() ? char_of_byte[at] : piece_chars.size();
         offsets = pre.text.span(piece.begin + c, piece.begin + c);
       }
-      push(token.id, value ? *value : std::string(), offsets, w);
+      if (token.id == config_.unk_shows_text && token.begin < token.end &&
+          token.end <= word.size()) {
+        push(token.id, word.substr(token.begin, token.end - token.begin), offsets, w);
+      } else {
+        push(token.id, value ? *value : std::string(), offsets, w);
+      }
     }
   }
 }

@@ -132,6 +132,9 @@ struct PipelineConfig {
   // Named special tokens (tokenizer_config.json, else the usual names found in the vocabulary).
   std::string cls_token, sep_token, pad_token, mask_token, unk_token;
   size_t model_max_length = 0;  // 0: unknown
+  // Tokens with this id show the text they cover rather than the vocabulary entry, as HF's
+  // Unigram unk tokens do (-1: none).
+  int64_t unk_shows_text = -1;
 };
 
 // The whole tokenizer. Immutable; encode() is safe from many threads.

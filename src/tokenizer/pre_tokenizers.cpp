@@ -42,7 +42,8 @@ void emit(const NormalizedString& text, size_t first, std::vector<TextSpan>& spa
       const bool contiguous = behavior == SplitBehavior::kContiguous;
       size_t n = 0;
       bool previous = false;
-      for (const TextSpan& span : spans) {
+      for (size_t i = 0; i < spans.size(); ++i) {
+        const TextSpan span = spans[i];  // a copy: spans[n] may be this one
         const bool merge = contiguous ? span.match == previous : span.match && !previous;
         if (merge && n > 0) {
           spans[n - 1].end = span.end;

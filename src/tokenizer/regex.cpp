@@ -8,7 +8,56 @@
 
 namespace vecformer::detail {
 
-Regex::Regex(std::u32string_view pattern, const std::string& what) {
+namespace {
+
+// Oniguruma's \s (what HF's regexes run on) is Unicode's White_Space; PCRE2's also has U+180E and
+// the like. Outside a class \s and \S become classes of White_Space; inside one, \s becomes its
+// members (\S inside a class is left to PCRE2).
+std::u32string onig_spaces(std::u32string_view pattern) {
+  static constexpr std::u32string_view space =
+      U"\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{"
+      U"202F}\\x{205F}\\x{3000}";
+  std::u32string out;
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char32_t c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char32_t next = pattern[i + 1];
+      if (next == 's' && in_class) {
+        out += space;
+      } else if (next == 's') {
+        out += U"[";
+        out += space;
+        out += U"]";
+      } else if (next == 'S' && !in_class) {
+        out += U"[^";
+        out += space;
+        out += U"]";
+      } else {
+        out += c;
+        out += next;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '[' && !in_class) {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is a member, not the end.
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
+      continue;
+    }
+    if (c == ']' && in_class) in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Regex::Regex(std::u32string_view original, const std::string& what) {
+  const std::u32string pattern = onig_spaces(original);
   int error = 0;
   PCRE2_SIZE offset = 0;
   pcre2_code* code =

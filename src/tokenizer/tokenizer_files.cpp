@@ -8,11 +8,13 @@
 
 #include "io/config_json.hpp"
 #include "io/printable.hpp"
+#include "tokenizer/bpe.hpp"
 #include "tokenizer/normalizers.hpp"
 #include "tokenizer/post_processors.hpp"
 #include "tokenizer/pre_tokenizers.hpp"
 #include "tokenizer/regex.hpp"
 #include "tokenizer/unicode.hpp"
+#include "tokenizer/unigram.hpp"
 #include "tokenizer/wordpiece.hpp"
 #include "vecformer/error.hpp"
 
@@ -194,6 +196,17 @@ std::shared_ptr<const Normalizer> read_normalizer(const Node& node,
                                                to_u32(node.required_string("content")));
   }
   if (type == "Nmt") return std::make_shared<NmtNormalizer>();
+  if (type == "Precompiled") {
+    const std::string name = node.name("precompiled_charsmap");
+    try {
+      return std::make_shared<PrecompiledNormalizer>(
+          base64_decode(node.required_string("precompiled_charsmap")));
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (what.starts_with(node.file().string())) throw;
+      node.fail(name + ": " + what);
+    }
+  }
   if (type == "NFC") return std::make_shared<UnicodeNormalizer>(NormalForm::kNFC);
   if (type == "NFD") return std::make_shared<UnicodeNormalizer>(NormalForm::kNFD);
   if (type == "NFKC") return std::make_shared<UnicodeNormalizer>(NormalForm::kNFKC);
@@ -392,8 +405,81 @@ std::vector<std::string> read_vocab_map(const Node& model) {
   return tokens;
 }
 
+// Runs `make`, naming the node in a one-line Error the model's constructor throws.
+template <typename Make>
+auto with_path(const Node& node, Make&& make) {
+  try {
+    return make();
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.starts_with(node.file().string())) throw;
+    node.fail(node.path() + ": " + what);
+  }
+}
+
+std::optional<std::string> optional_string(const Node& node, const char* key) {
+  if (!node.has(key)) return std::nullopt;
+  return node.required_string(key);
+}
+
+std::shared_ptr<const TokenizerModel> read_bpe(const Node& node) {
+  BpeConfig config;
+  const Node vocab = node.child("vocab");
+  if (!vocab.value().is_object()) {
+    node.fail(vocab.path() + " must map tokens to ids, got " + describe(vocab.value()));
+  }
+  for (const auto& [token, value] : vocab.value().items()) {
+    if (!value.is_number_unsigned() || value.get<uint64_t>() > UINT32_MAX) {
+      node.fail(vocab.path() + ": the id of " + json_string(token) +
+                " must be an integer from 0 to 2^32 - 1, got " + describe(value));
+    }
+    if (!is_valid_utf8(token)) node.fail(vocab.path() + ": a token is not valid UTF-8");
+    config.vocab.emplace_back(token, static_cast<int64_t>(value.get<uint64_t>()));
+  }
+  if (node.has("merges")) {
+    for (const Node& merge : node.array("merges")) {
+      const json& value = merge.value();
+      if (value.is_string()) {
+        config.merges.push_back(
+            with_path(merge, [&] { return split_merge_line(value.get<std::string>()); }));
+      } else if (value.is_array() && value.size() == 2 && value[0].is_string() &&
+                 value[1].is_string()) {
+        config.merges.emplace_back(value[0].get<std::string>(), value[1].get<std::string>());
+      } else {
+        node.fail(merge.path() + " must be \"a b\" or [\"a\", \"b\"], got " + describe(value));
+      }
+    }
+  }
+  config.unk_token = optional_string(node, "unk_token");
+  config.continuing_subword_prefix = node.string("continuing_subword_prefix", "");
+  config.end_of_word_suffix = node.string("end_of_word_suffix", "");
+  config.fuse_unk = node.boolean("fuse_unk", false);
+  config.byte_fallback = node.boolean("byte_fallback", false);
+  config.ignore_merges = node.boolean("ignore_merges", false);
+  // dropout only matters in training (it is random); encoders ship without it.
+  return with_path(node, [&] { return std::make_shared<Bpe>(config); });
+}
+
+std::shared_ptr<const TokenizerModel> read_unigram(const Node& node) {
+  UnigramConfig config;
+  for (const Node& entry : node.array("vocab")) {
+    const json& value = entry.value();
+    if (!value.is_array() || value.size() != 2 || !value[0].is_string() || !value[1].is_number()) {
+      node.fail(entry.path() + " must be [piece, score], got " + describe(value));
+    }
+    const std::string& piece = value[0].get_ref<const std::string&>();
+    if (!is_valid_utf8(piece)) node.fail(entry.path() + ": the piece is not valid UTF-8");
+    config.pieces.emplace_back(piece, value[1].get<double>());
+  }
+  if (node.has("unk_id")) config.unk_id = node.unsigned_integer("unk_id", 0);
+  config.byte_fallback = node.boolean("byte_fallback", false);
+  return with_path(node, [&] { return std::make_shared<Unigram>(config); });
+}
+
 std::shared_ptr<const TokenizerModel> read_model(const Node& node) {
   const std::string type = node.type();
+  if (type == "BPE") return read_bpe(node);
+  if (type == "Unigram") return read_unigram(node);
   if (type == "WordPiece") {
     WordPieceConfig config;
     config.vocab = read_vocab_map(node);
@@ -450,6 +536,7 @@ std::vector<AddedToken> read_added_tokens(const Node& root, const TokenizerModel
 struct TokenizerConfigJson {
   BertOverrides bert;
   std::map<std::string, std::string> specials;  // "cls_token" -> "[CLS]"
+  std::optional<bool> add_prefix_space;
   size_t model_max_length = 0;
 };
 
@@ -463,6 +550,7 @@ TokenizerConfigJson read_tokenizer_config(const std::filesystem::path& path) {
     config.bert.strip_accents = root.optional_boolean("strip_accents");
   }
   config.bert.handle_chinese_chars = root.optional_boolean("tokenize_chinese_chars");
+  config.add_prefix_space = root.optional_boolean("add_prefix_space");
   for (const char* key : {"cls_token", "sep_token", "pad_token", "mask_token", "unk_token",
                           "bos_token", "eos_token"}) {
     const json* value = root.find(key);
@@ -519,6 +607,10 @@ PipelineConfig read_tokenizer_json(const std::filesystem::path& path,
   }
   PipelineConfig config;
   config.model = read_model(root.object("model"));
+  if (const Node model_node = root.object("model");
+      model_node.type() == "Unigram" && model_node.has("unk_id")) {
+    config.unk_shows_text = static_cast<int64_t>(model_node.unsigned_integer("unk_id", 0));
+  }
   if (root.has("normalizer"))
     config.normalizer = read_normalizer(root.child("normalizer"), overrides);
   if (root.has("pre_tokenizer"))
@@ -568,6 +660,87 @@ void name_specials(PipelineConfig& config, const TokenizerConfigJson* files) {
   config.unk_token = pick({from_files("unk_token"), first_known(config, {model_unk.c_str()}),
                            first_known(config, {"[UNK]", "<unk>"})});
   if (files) config.model_max_length = files->model_max_length;
+}
+
+// What RobertaTokenizerFast builds from vocab.json + merges.txt (transformers' RobertaConverter):
+// ByteLevel(add_prefix_space) pre-tokenizer, BPE, RobertaProcessing(<s>, </s>, trim_offsets);
+// the special tokens are special added tokens, <mask> with lstrip.
+PipelineConfig roberta_pipeline(const std::filesystem::path& vocab_json,
+                                const std::filesystem::path& merges_txt,
+                                const TokenizerConfigJson* files) {
+  const json vocab_value = read_json_object(vocab_json);
+  BpeConfig bpe;
+  for (const auto& [token, value] : vocab_value.items()) {
+    if (!value.is_number_unsigned() || value.get<uint64_t>() > UINT32_MAX) {
+      throw Error(vocab_json.string() + ": the id of " + json_string(token) +
+                  " must be an integer from 0 to 2^32 - 1, got " + describe(value));
+    }
+    if (!is_valid_utf8(token)) throw Error(vocab_json.string() + ": a token is not valid UTF-8");
+    bpe.vocab.emplace_back(token, static_cast<int64_t>(value.get<uint64_t>()));
+  }
+  std::ifstream in(merges_txt, std::ios::binary);
+  if (!in) throw Error(merges_txt.string() + ": cannot open");
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.starts_with("#version")) continue;
+    if (!is_valid_utf8(line))
+      throw Error(merges_txt.string() + ":" + std::to_string(number) + ": not valid UTF-8");
+    try {
+      bpe.merges.push_back(split_merge_line(line));
+    } catch (const Error& e) {
+      throw Error(merges_txt.string() + ":" + std::to_string(number) + ": " + e.what());
+    }
+  }
+  if (in.bad()) throw Error(merges_txt.string() + ": read error");
+  PipelineConfig config;
+  try {
+    config.model = std::make_shared<Bpe>(bpe);
+  } catch (const Error& e) {
+    throw Error(merges_txt.string() + ": " + e.what());
+  }
+  const auto name = [&](const char* key, const char* fallback) {
+    if (files != nullptr) {
+      const auto it = files->specials.find(key);
+      if (it != files->specials.end()) return it->second;
+    }
+    return std::string(fallback);
+  };
+  bool add_prefix_space = false;
+  if (files != nullptr && files->add_prefix_space) add_prefix_space = *files->add_prefix_space;
+  config.pre_tokenizer = std::make_shared<ByteLevelPreTokenizer>(add_prefix_space, true);
+  const std::string cls = name("cls_token", "<s>");
+  const std::string sep = name("sep_token", "</s>");
+  const auto id_of = [&](const std::string& token) {
+    const int64_t id = config.model->token_to_id(token);
+    if (id < 0)
+      throw Error(vocab_json.string() + ": the vocabulary has no " + printable(token) + " token");
+    return id;
+  };
+  config.post_processor = std::make_shared<RobertaProcessing>(
+      SpecialTokenIds{cls, id_of(cls)}, SpecialTokenIds{sep, id_of(sep)}, true, add_prefix_space);
+  for (const auto& [key, fallback] : {std::pair{"bos_token", "<s>"},
+                                      {"eos_token", "</s>"},
+                                      {"unk_token", "<unk>"},
+                                      {"sep_token", "</s>"},
+                                      {"cls_token", "<s>"},
+                                      {"pad_token", "<pad>"},
+                                      {"mask_token", "<mask>"}}) {
+    const std::string token = name(key, fallback);
+    const int64_t id = config.model->token_to_id(token);
+    if (id < 0) continue;
+    bool listed = false;
+    for (const AddedToken& added : config.added_tokens) listed = listed || added.content == token;
+    if (listed) continue;
+    AddedToken added;
+    added.content = token;
+    added.id = id;
+    added.special = true;
+    added.normalized = false;
+    added.lstrip = std::string(key) == "mask_token";
+    config.added_tokens.push_back(std::move(added));
+  }
+  return config;
 }
 
 }  // namespace
@@ -633,8 +806,13 @@ PipelineConfig read_tokenizer_folder(const std::filesystem::path& folder) {
                            overrides.handle_chinese_chars.value_or(true),
                            overrides.strip_accents_set ? overrides.strip_accents : std::nullopt,
                            lowercase, vocab_txt.string() + ": ");
+  } else if (std::filesystem::exists(folder / "vocab.json", ec) &&
+             std::filesystem::exists(folder / "merges.txt", ec)) {
+    config =
+        roberta_pipeline(folder / "vocab.json", folder / "merges.txt", files ? &*files : nullptr);
   } else {
-    throw Error(folder.string() + ": no tokenizer.json or vocab.txt (a WordPiece vocabulary)");
+    throw Error(folder.string() +
+                ": no tokenizer.json or vocab.txt (WordPiece), nor vocab.json + merges.txt (BPE)");
   }
   name_specials(config, files ? &*files : nullptr);
   return config;
