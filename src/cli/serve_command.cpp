@@ -162,7 +162,8 @@ int serve(const ServeOptions& options) {
     for (const int t : batcher.team_threads())
       teams += (teams.empty() ? "" : "+") + std::to_string(t);
     std::cerr << "vecformer serve: ready: " << options.model << " (" << options.dtype << ", "
-              << count_text(options.workers, "team") << " of " << teams << " threads, "
+              << count_text(options.workers, "team") << " of " << teams
+              << (teams == "1" ? " thread, " : " threads, ")
               << (tokenizer ? "text and token ids" : "token ids only") << ")\n"
               << std::flush;
   }

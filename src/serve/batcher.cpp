@@ -171,8 +171,13 @@ void Batcher::team_loop(int threads) {
     }
     stats.inference_ms = ms_between(start, Clock::now());
     if (on_batch_) on_batch_(stats);
-    for (size_t i = 0; i < batch.size(); ++i)
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!error) {
+        results[i].queue_ms = stats.queue_ms[i];
+        results[i].inference_ms = stats.inference_ms;
+      }
       finish_item(batch[i], error ? nullptr : &results[i], error);
+    }
   }
 }
 

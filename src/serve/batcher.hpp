@@ -34,6 +34,10 @@ enum class Task {
 struct ItemResult {
   std::vector<float> values;
   int64_t rows = 0;
+  // Set by the batcher, for the request's log line: time queued, and its batch's time in the
+  // engine.
+  double queue_ms = 0;
+  double inference_ms = 0;
 };
 
 // Runs one batch of inputs of one task with `threads` threads, returning one result per input in

@@ -136,9 +136,16 @@ const char* pooling_name(Pooling pooling) {
   return "none";
 }
 
-// Waits for the batcher's answer (the engine's failures surface here as exceptions).
-std::vector<ItemResult> run(Batcher& batcher, Task task, std::vector<Sequence> sequences) {
-  return batcher.submit(task, std::move(sequences)).get();
+// Waits for the batcher's answer (the engine's failures surface here as exceptions) and notes its
+// times in the response.
+std::vector<ItemResult> run(Batcher& batcher, Task task, std::vector<Sequence> sequences,
+                            HttpResponse& response) {
+  std::vector<ItemResult> results = batcher.submit(task, std::move(sequences)).get();
+  for (const ItemResult& r : results) {
+    response.queue_ms = std::max(response.queue_ms, r.queue_ms);
+    response.inference_ms = std::max(response.inference_ms, r.inference_ms);
+  }
+  return results;
 }
 
 }  // namespace
@@ -328,7 +335,8 @@ HttpResponse Service::rerank(const std::string& body_text) const {
     response.tokens += static_cast<int64_t>(sequences.back().input_ids.size());
   }
   response.inputs = static_cast<int64_t>(sequences.size());
-  const std::vector<ItemResult> results = run(batcher_, Task::classify, std::move(sequences));
+  const std::vector<ItemResult> results =
+      run(batcher_, Task::classify, std::move(sequences), response);
   // One label: row 0 is the logit. The score is its sigmoid in double, as `vecformer rerank`.
   std::vector<float> scores;
   for (const ItemResult& r : results) {
@@ -404,7 +412,8 @@ HttpResponse Service::predict(const std::string& body_text) const {
     response.tokens += static_cast<int64_t>(sequences.back().input_ids.size());
   }
   response.inputs = static_cast<int64_t>(sequences.size());
-  const std::vector<ItemResult> results = run(batcher_, Task::classify, std::move(sequences));
+  const std::vector<ItemResult> results =
+      run(batcher_, Task::classify, std::move(sequences), response);
   const std::vector<std::string>& labels = model_.info().head.labels;
   const size_t n = labels.size();
   std::string& out = response.body;
@@ -543,7 +552,7 @@ HttpResponse Service::embed(const std::string& body_text, bool all) const {
   response.inputs = static_cast<int64_t>(inputs.sequences.size());
   response.tokens = inputs.tokens;
   std::vector<ItemResult> results =
-      run(batcher_, all ? Task::embed_all : Task::embed, std::move(inputs.sequences));
+      run(batcher_, all ? Task::embed_all : Task::embed, std::move(inputs.sequences), response);
   const int64_t hidden = model_.config().hidden_size;
   std::string& out = response.body;
   out.reserve(results.size() * static_cast<size_t>(hidden) * 12);
@@ -599,7 +608,8 @@ HttpResponse Service::openai_embeddings(const std::string& body_text) const {
   HttpResponse response;
   response.inputs = static_cast<int64_t>(inputs.sequences.size());
   response.tokens = inputs.tokens;
-  std::vector<ItemResult> results = run(batcher_, Task::embed, std::move(inputs.sequences));
+  std::vector<ItemResult> results =
+      run(batcher_, Task::embed, std::move(inputs.sequences), response);
   std::string& out = response.body;
   out.reserve(results.size() * static_cast<size_t>(hidden) * 12 + 256);
   out += R"({"object":"list","data":[)";

@@ -28,9 +28,12 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  // For the request's log line.
+  // For the request's log line: inputs, real tokens, and the longest queue and engine times of its
+  // inputs.
   int64_t inputs = 0;
   int64_t tokens = 0;
+  double queue_ms = 0;
+  double inference_ms = 0;
 };
 
 struct ServiceOptions {

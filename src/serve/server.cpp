@@ -140,6 +140,7 @@ void Server::log(const std::string& method, const std::string& path, const HttpR
   line.precision(3);
   line << std::fixed << "vecformer serve: " << method << " " << printable(path) << " "
        << response.status << " inputs=" << response.inputs << " tokens=" << response.tokens
+       << " queue_ms=" << response.queue_ms << " inference_ms=" << response.inference_ms
        << " ms=" << ms << "\n";
   std::cerr << line.str() << std::flush;
 }
