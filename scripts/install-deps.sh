@@ -23,6 +23,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev libxsimd-dev
+  libcpp-httplib-dev  # `vecformer serve` (src/serve/), found by pkg-config
   catch2 libbenchmark-dev nlohmann-json3-dev libcli11-dev
   libicu-dev    # Unicode normalization and grapheme clusters for the tokenizer
   libpcre2-dev  # the tokenizer's regular expressions
@@ -61,6 +62,34 @@ PACKAGES+=("${extra[@]}")
 if ((list)); then
   printf '%s\n' "${PACKAGES[@]}"
   exit 0
+fi
+
+# `vecformer serve`'s clients (tests/serve/: the official `openai` npm client; bench/serve/:
+# autocannon), pinned, project-local in tools/node/serve (gitignored), with the test set only.
+# Idempotent: npm runs only when a pinned version is missing (and apt only when npm itself is).
+SERVE_NPM_PACKAGES=(openai@6.49.0 autocannon@9.0.0)
+if ((!build_only)); then
+  serve_node="$(cd "$(dirname "$0")/.." && pwd)/tools/node/serve"
+  serve_missing=()
+  for spec in "${SERVE_NPM_PACKAGES[@]}"; do
+    manifest="$serve_node/node_modules/${spec%@*}/package.json"
+    if [[ ! -f $manifest ]] || ! grep -q "\"version\": \"${spec##*@}\"" "$manifest"; then
+      serve_missing+=("$spec")
+    fi
+  done
+  if ((${#serve_missing[@]} > 0)); then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "install-deps: installing nodejs npm" >&2
+      SUDO=""
+      if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    echo "install-deps: npm installing ${serve_missing[*]} into tools/node/serve" >&2
+    mkdir -p "$serve_node"
+    npm install --prefix "$serve_node" --ignore-scripts --no-audit --no-fund --no-save --loglevel=error \
+      "${SERVE_NPM_PACKAGES[@]}" >/dev/null
+  fi
 fi
 
 missing=()

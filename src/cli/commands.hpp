@@ -17,5 +17,6 @@ Runner add_classify_command(CLI::App& app);
 Runner add_tag_command(CLI::App& app);
 Runner add_rerank_command(CLI::App& app);
 Runner add_fill_mask_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);
 
 }  // namespace vecformer::cli

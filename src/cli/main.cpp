@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
       {"tag", &vecformer::cli::add_tag_command},
       {"rerank", &vecformer::cli::add_rerank_command},
       {"fill-mask", &vecformer::cli::add_fill_mask_command},
+      {"serve", &vecformer::cli::add_serve_command},
   };
   for (const auto& [name, add] : subcommands) {
     vecformer::cli::Runner runner = add(app);
