@@ -6,7 +6,8 @@
 #                scripts/test.sh installs this.
 #   --build      only what scripts/build.sh and scripts/demo.sh need: compilers, CMake, the libraries,
 #                Catch2 and Google Benchmark (the default build compiles the test and bench programs),
-#                and python3 for the demo's similarity matrix. No PyTorch, no Chromium: a user who wants
+#                python3 for the demo's similarity matrix, and pybind11 + Python headers for the
+#                Python module. No PyTorch, no Chromium: a user who wants
 #                the library and the CLI gets them without ~1 GB of test tools.
 #   --fuzz       also what scripts/fuzz.sh needs: clang and its libFuzzer / sanitizer runtimes, and
 #                llvm-symbolizer for readable stack traces (scripts/test.sh passes it: CI fuzzes).
@@ -24,10 +25,14 @@ BUILD_PACKAGES=(
   libicu-dev    # Unicode normalization and grapheme clusters for the tokenizer
   libpcre2-dev  # the tokenizer's regular expressions
   python3
+  pybind11-dev python3-dev  # the Python module (python/; built when pybind11 is found)
 )
 TEST_PACKAGES=(
   python3-torch python3-numpy
   chromium  # tests/cli/test_explain.py renders `vecformer explain`'s HTML page headless (~30 s)
+  # python/tests: pytest, the Dask cluster test, and `pip install .` into a venv
+  python3-pytest python3-dask python3-distributed python3-pandas
+  python3-pip python3-venv python3-setuptools python3-wheel
 )
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14)
 TSAN_PACKAGES=(libomp-14-dev)
