@@ -133,13 +133,24 @@ std::vector<int64_t> ids_from(const py::handle& item, const char* what, size_t i
   }
 }
 
+// Python strings become UTF-8; one holding a lone surrogate cannot.
+std::string text_from(const py::handle& item, size_t index) {
+  Py_ssize_t size = 0;
+  const char* utf8 = PyUnicode_AsUTF8AndSize(item.ptr(), &size);
+  if (utf8 == nullptr) {
+    PyErr_Clear();
+    throw Error("inputs[" + std::to_string(index) + "] cannot be encoded as UTF-8");
+  }
+  return std::string(utf8, static_cast<size_t>(size));
+}
+
 // texts: a str, a list of str, a list of (str, str) pairs; token ids: a 2-d integer array, or a
 // list of 1-d arrays / lists of ints (ragged).
 Inputs convert_inputs(const py::object& inputs, const py::object& token_type_ids) {
   Inputs out;
   if (py::isinstance<py::str>(inputs)) {
     out.is_text = true;
-    out.texts.push_back(inputs.cast<std::string>());
+    out.texts.push_back(text_from(inputs, 0));
     return out;
   }
   if (py::isinstance<py::array>(inputs)) {
@@ -160,16 +171,16 @@ Inputs convert_inputs(const py::object& inputs, const py::object& token_type_ids
       const py::object item = items[i];
       if (py::isinstance<py::str>(item)) {
         if (!out.pairs.empty()) throw Error("inputs[" + std::to_string(i) + "] is not a pair");
-        out.texts.push_back(item.cast<std::string>());
+        out.texts.push_back(text_from(item, i));
       } else if (py::isinstance<py::tuple>(item) && py::len(item) == 2 &&
                  py::isinstance<py::str>(item.cast<py::tuple>()[0]) &&
                  py::isinstance<py::str>(item.cast<py::tuple>()[1])) {
         if (out.pairs.size() != out.texts.size()) {
           throw Error("inputs[" + std::to_string(i) + "] is a pair among single texts");
         }
-        const auto pair = item.cast<std::pair<std::string, std::string>>();
-        out.texts.push_back(pair.first);
-        out.pairs.push_back(pair.second);
+        const auto pair = item.cast<py::tuple>();
+        out.texts.push_back(text_from(pair[0], i));
+        out.pairs.push_back(text_from(pair[1], i));
       } else {
         throw Error("inputs[" + std::to_string(i) + "] is neither a text nor a (text, text) pair");
       }
