@@ -114,7 +114,8 @@ def embed_partitions(data: Any, column: Optional[str], model_path: str, out_dir:
                      backend: str = "optimized", pooling: Optional[str] = None,
                      normalize: Optional[bool] = None, threads: int = 1,
                      batch_tokens: int = 16384, max_length: int = 0, client: Any = None,
-                     retries: int = 2) -> Dict[str, Any]:
+                     retries: int = 2, resources: Optional[Dict[str, float]] = None
+                     ) -> Dict[str, Any]:
     """Embeds a dask.dataframe text column (`column`) or a dask.bag of texts (column=None) into
     one shard per partition under out_dir and returns the manifest (also written to
     out_dir/manifest.json).
@@ -122,8 +123,10 @@ def embed_partitions(data: Any, column: Optional[str], model_path: str, out_dir:
     model_path must be readable by every worker at that path. threads: OpenMP threads per task;
     set it to cores / (tasks running at once on a machine) so OpenMP and Dask do not oversubscribe
     (with `dask-worker --nthreads 1`, the cores of the machine / its workers). client: a
-    distributed.Client (None: dask's current scheduler). retries: how many times a task whose
-    worker died is tried again elsewhere (client runs only). Shards already in out_dir are kept;
+    distributed.Client (None: dask's current scheduler). retries: how many times a task that
+    raised is run again (client runs only; tasks lost with a dead worker are rescheduled by Dask
+    itself). resources: worker resources each task needs (client runs only), e.g.
+    {"vecformer": 1} for workers started with --resources vecformer=1. Shards already in out_dir are kept;
     delete out_dir (or its shards) to recompute after changing the model or options.
     """
     import dask
@@ -149,7 +152,7 @@ def embed_partitions(data: Any, column: Optional[str], model_path: str, out_dir:
         pending.append(index)
     if tasks:
         if client is not None:
-            results = client.gather(client.compute(tasks, retries=retries))
+            results = client.gather(client.compute(tasks, retries=retries, resources=resources))
         else:
             results = dask.compute(*tasks)
         for index, result in zip(pending, results):
