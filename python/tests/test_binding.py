@@ -93,6 +93,7 @@ def test_numpy_and_list_inputs(model):
     texts = ["hello world", "the cat sat"]
     assert np.array_equal(model.encode(model.tokenize(texts), threads=THREADS),
                           model.encode(texts, threads=THREADS))
+    assert model.encode([], pooling="mean").shape == (0, model.config["hidden_size"])
     out = model.encode("one text", pooling="cls")
     assert out.shape == (1, model.config["hidden_size"]) and out.flags["C_CONTIGUOUS"]
 
@@ -164,8 +165,10 @@ def test_errors_are_vecformer_error_with_the_cpp_message(model, tmp_path):
         model.encode([np.array([1.0, 2.0])])
     with pytest.raises(vecformer.Error, match="not valid UTF-8|inputs\\[0\\]"):
         model.encode(["\udcff"])  # a lone surrogate cannot become UTF-8
-    with pytest.raises(vecformer.Error):
+    with pytest.raises(vecformer.Error, match="has no sequence-classification head"):
         model.classify(["no head was loaded"])
+    with pytest.raises(vecformer.Error, match="sequence 0: is empty"):
+        model.encode([[]])
 
 
 def test_config_and_info_are_dicts(model, demo):
@@ -231,6 +234,11 @@ def test_classify_tokens(tagger):
     assert list(np.diff(offsets)) == lengths and logits.shape == (sum(lengths), 3)
     # Softmax scores over the labels: each row sums to 1 within float32 rounding of 3 terms.
     assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_version_is_the_projects():
+    cmake = (Path(__file__).resolve().parents[2] / "CMakeLists.txt").read_text()
+    assert f"project(vecformer VERSION {vecformer.__version__} " in cmake
 
 
 def test_docstrings_render_in_help():

@@ -9,8 +9,8 @@ the same dtype, backend and threads. vecformer.dask embeds a Dask dataframe colu
 by partition (docs/SCALING.md).
 """
 
-from ._vecformer import Error, Model, Tokenizer
+from ._vecformer import Error, Model, Tokenizer, __version__
 
 Error.__module__ = "vecformer"
 
-__all__ = ["Error", "Model", "Tokenizer"]
+__all__ = ["Error", "Model", "Tokenizer", "__version__"]

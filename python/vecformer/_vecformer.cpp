@@ -415,6 +415,10 @@ PYBIND11_MODULE(_vecformer, m) {
       "A problem with a model folder, an input or an option; the message names the file, field or "
       "input at fault. A subclass of ValueError.";
 
+#ifdef VECFORMER_VERSION
+  m.attr("__version__") = VECFORMER_VERSION;
+#endif
+
   py::class_<Tokenizer, std::shared_ptr<Tokenizer>>(
       m, "Tokenizer",
       "A Hugging Face tokenizer (tokenizer.json, or vocab.txt / vocab.json + merges.txt) with the "
@@ -695,6 +699,14 @@ PYBIND11_MODULE(_vecformer, m) {
           "info", [](const PyModel& self) { return info_dict(self.model()); },
           "What was loaded (a dict): model type, parameters, weights dtype, folder, load times, "
           "head, backend, default pooling and normalization, max_sequence_length.")
+      .def("__repr__",
+           [](const PyModel& self) {
+             const ModelInfo& i = self.model().info();
+             return "<vecformer.Model " + i.model_type + " '" + i.transformer_folder.string() +
+                    "' hidden " + std::to_string(self.model().config().hidden_size) + ", " +
+                    (self.model().backend() == BackendKind::reference ? "reference" : "optimized") +
+                    ">";
+           })
       .def_property_readonly(
           "tokenizer", [](const PyModel& self) { return self.shared_tokenizer(); },
           "The model folder's Tokenizer.");
