@@ -59,3 +59,9 @@ def reranker(tmp_path_factory):
 def tagger(tmp_path_factory):
     return make_checkpoint(tmp_path_factory.mktemp("tagger"), "--architecture",
                            "BertForTokenClassification", "--labels", "O,B-PER,I-PER")
+
+
+def pytest_configure(config):
+    # Debian's distributed 2022.12 on tornado 6.2: a deprecation inside their event-loop setup.
+    config.addinivalue_line("filterwarnings",
+                            "ignore:make_current is deprecated:DeprecationWarning")

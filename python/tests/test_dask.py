@@ -101,11 +101,16 @@ def test_cluster_with_a_worker_killed(cluster, corpus, reference, demo, tmp_path
         assert time.monotonic() < deadline, "no shard written within 40 s"
         time.sleep(0.02)
     finished_at_kill = sum(p.suffix == ".npz" for p in out.iterdir())
-    procs["w1"].send_signal(signal.SIGKILL)
-    procs["w1"].wait()
+    # The worker to kill is one that holds tasks right now, so that work is lost with it.
+    processing = client.processing()
+    names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
+    busy = [names[addr] for addr, tasks in processing.items() if tasks and addr in names]
+    victim = busy[0] if busy else "w1"
+    procs[victim].send_signal(signal.SIGKILL)
+    procs[victim].wait()
     runner.join(timeout=60)
     assert not runner.is_alive(), "the job did not finish after a worker died"
-    assert finished_at_kill < PARTITIONS  # the kill came mid-run
+    assert finished_at_kill < PARTITIONS and busy  # the kill came mid-run, from a busy worker
 
     manifest = result["manifest"]
     assert manifest["rows"] == ROWS and len(manifest["shards"]) == PARTITIONS
