@@ -89,6 +89,14 @@ def test_numpy_and_list_inputs(model):
     square = np.array([[2, 5563, 167, 3], [2, 167, 5563, 3]], dtype=np.int32)  # 2-d array
     assert np.array_equal(model.encode(square, pooling="mean", threads=THREADS),
                           model.encode(square.tolist(), pooling="mean", threads=THREADS))
+    types = np.array([[0, 0, 1, 1], [0, 1, 1, 1]], dtype=np.int64)
+    with_types = model.encode(square, token_type_ids=types, pooling="mean", threads=THREADS)
+    assert np.array_equal(with_types, model.encode(
+        square.tolist(), token_type_ids=types.tolist(), pooling="mean", threads=THREADS))
+    assert not np.array_equal(with_types, model.encode(square, pooling="mean", threads=THREADS))
+    strided = np.array([[2, 9, 5563, 9, 167, 9, 3, 9]], dtype=np.int64)[:, ::2]  # not contiguous
+    assert np.array_equal(model.encode(strided, threads=THREADS),
+                          model.encode([[2, 5563, 167, 3]], threads=THREADS))
     # The texts' ids, as the tokenizer gives them, encode to the same bits as the texts.
     texts = ["hello world", "the cat sat"]
     assert np.array_equal(model.encode(model.tokenize(texts), threads=THREADS),
@@ -163,6 +171,8 @@ def test_errors_are_vecformer_error_with_the_cpp_message(model, tmp_path):
         model.encode(np.zeros((2, 2, 2), dtype=np.int64))
     with pytest.raises(vecformer.Error, match="integers"):
         model.encode([np.array([1.0, 2.0])])
+    with pytest.raises(vecformer.Error, match="integers"):
+        model.encode(np.ones((2, 3)))
     with pytest.raises(vecformer.Error, match="not valid UTF-8|inputs\\[0\\]"):
         model.encode(["\udcff"])  # a lone surrogate cannot become UTF-8
     with pytest.raises(vecformer.Error, match="has no sequence-classification head"):

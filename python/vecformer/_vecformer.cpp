@@ -159,6 +159,28 @@ Inputs convert_inputs(const py::object& inputs, const py::object& token_type_ids
       throw Error("a numpy array of token ids must be 2-d [sequences, tokens], not " +
                   std::to_string(array.ndim()) + "-d (use a list of 1-d arrays for ragged input)");
     }
+    if (array.dtype().kind() != 'i' && array.dtype().kind() != 'u') {
+      throw Error("token ids must be integers, not dtype " + std::string(py::str(array.dtype())));
+    }
+    // One conversion of the whole array (none when it is C-contiguous int64), then rows.
+    auto ids = array.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
+    const auto rows = static_cast<size_t>(ids.shape(0));
+    const auto cols = static_cast<size_t>(ids.shape(1));
+    out.sequences.resize(rows);
+    for (size_t i = 0; i < rows; ++i) {
+      out.sequences[i].input_ids.assign(ids.data() + i * cols, ids.data() + (i + 1) * cols);
+    }
+    if (!token_type_ids.is_none()) {
+      const py::sequence types = py::reinterpret_borrow<py::sequence>(token_type_ids);
+      if (types.size() != rows) {
+        throw Error("token_type_ids has " + std::to_string(types.size()) + " sequences, inputs " +
+                    std::to_string(rows));
+      }
+      for (size_t i = 0; i < rows; ++i) {
+        out.sequences[i].token_type_ids = ids_from(types[i], "token_type_ids", i);
+      }
+    }
+    return out;
   }
   if (!py::isinstance<py::sequence>(inputs) && !py::isinstance<py::array>(inputs)) {
     throw Error("inputs must be a text, a list of texts or text pairs, or token ids");
