@@ -55,8 +55,13 @@ def main():
     work = args.build_dir.resolve() / "python-install-check"
     shutil.rmtree(work, ignore_errors=True)
     src = work / "src"
-    files = run(["git", "-C", SOURCE_DIR, "ls-files", "-z", "--cached", "--others",
-                 "--exclude-standard"]).stdout.split("\0")
+    listed = subprocess.run(["git", "-C", str(SOURCE_DIR), "ls-files", "-z", "--cached",
+                             "--others", "--exclude-standard"], capture_output=True, text=True)
+    if listed.returncode == 0:
+        files = listed.stdout.split("\0")
+    else:  # not a git checkout (an unpacked release): every file outside build folders
+        files = [str(p.relative_to(SOURCE_DIR)) for p in SOURCE_DIR.rglob("*")
+                 if not p.relative_to(SOURCE_DIR).parts[0].startswith("build")]
     for name in filter(None, files):
         if (SOURCE_DIR / name).is_file():
             (src / name).parent.mkdir(parents=True, exist_ok=True)

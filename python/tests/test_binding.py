@@ -35,11 +35,12 @@ def model(demo):
     return vecformer.Model.load(demo)
 
 
-@pytest.mark.parametrize("pooling", ["mean", "cls", "none"])
-def test_text_equals_cli(binary, demo, demo_lines, model, tmp_path, pooling):
+@pytest.mark.parametrize("pooling,normalize", [("mean", False), ("cls", False), ("max", True),
+                                               ("none", False), ("none", True)])
+def test_text_equals_cli(binary, demo, demo_lines, model, tmp_path, pooling, normalize):
     expected = cli_run(binary, demo, demo / "sentences.txt", tmp_path / "out.npy", "--text",
-                       "--pooling", pooling)
-    got = model.encode(demo_lines, pooling=pooling, threads=THREADS)
+                       "--pooling", pooling, "--normalize" if normalize else "--no-normalize")
+    got = model.encode(demo_lines, pooling=pooling, normalize=normalize, threads=THREADS)
     assert got.dtype == np.float32 and got.shape == expected.shape
     assert np.array_equal(got, expected)
 
