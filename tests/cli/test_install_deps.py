@@ -22,8 +22,11 @@ from script_support import Failures, report  # noqa: E402
 NAME = "test_install_deps"
 SCRIPT = os.path.join(REPO, "scripts", "install-deps.sh")
 BUILD = {"cmake", "g++", "make", "pkg-config", "libdnnl-dev", "libxsimd-dev", "nlohmann-json3-dev",
-         "libcli11-dev", "catch2", "libbenchmark-dev", "python3", "libicu-dev"}
-TEST_ONLY = {"python3-torch", "python3-numpy", "chromium", "python3-sentencepiece", "nodejs"}
+         "libcli11-dev", "catch2", "libbenchmark-dev", "python3", "libicu-dev", "libpcre2-dev",
+         "libcpp-httplib-dev", "pybind11-dev",
+         "python3-dev"}
+TEST_ONLY = {"python3-torch", "python3-numpy", "chromium", "python3-sentencepiece", "nodejs",
+             "python3-pytest", "python3-dask", "python3-distributed", "python3-pandas", "python3-venv"}
 
 
 def packages(*args: str) -> set[str] | None:
