@@ -185,9 +185,6 @@ class Pipeline {
   Patterns raw_patterns_;
   Patterns normalized_patterns_;
   size_t vocab_size_ = 0;
-  // BPE words are worth remembering (merging is the slow part), per thread, as HF's BPE cache.
-  bool cache_words_ = false;
-  uint64_t cache_owner_ = 0;  // unique per Pipeline, so that a cache never serves another one
 };
 
 // Rust's char::is_whitespace (Unicode White_Space), which HF's pre-tokenizers and strip use.
