@@ -630,3 +630,36 @@ TEST_CASE("pipeline: 1 MB words and runs go through every stage in linear time",
     }
   }
 }
+
+TEST_CASE("pipeline: regular expressions use Oniguruma's \\w and \\s, as Hugging Face's",
+          "[tokenizer][pipeline]") {
+  vecformer::test::TempPath temp("pipeline-onig");
+  // \w: letters (Alphabetic), marks, decimal digits and connector punctuation, not U+2460 (No) nor
+  // U+200D (a joiner); \s: White_Space. Expected values from npm tokenizers 0.23.2.
+  write_file(temp.path() / "tokenizer.json", R"({
+    "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\w+|[^\\w\\s]+"},
+                      "behavior": "Isolated", "invert": false},
+    "model": {"type": "BPE", "unk_token": "<unk>",
+      "vocab": {"<unk>": 0, "a": 1, "b": 2, "\u0301": 3, "\u2460": 4, "x": 5, " ": 6, "_": 7, "-": 8,
+                "ab": 9, "ab\u0301": 10, "ab\u0301b": 11, "\u2460x": 12, "x_": 13, "z\u200d": 14,
+                "z\u200dq": 15, "z": 16, "\u200d": 17, "q": 18, "y": 19},
+      "merges": [["a", "b"], ["ab", "\u0301"], ["ab\u0301", "b"], ["\u2460", "x"], ["x", "_"],
+                 ["z", "\u200d"], ["z\u200d", "q"]]}})");
+  const vecformer::Encoding e = Tokenizer::load(temp.path())
+                                    .encode_text(
+                                        "ab\xcc\x81"
+                                        "b \xe2\x91\xa0x_y - z\xe2\x80\x8dq");
+  CHECK(e.ids == std::vector<int64_t>{11, 6, 4, 13, 19, 6, 8, 6, 16, 17, 18});
+  CHECK(e.offsets == Offsets{{0, 4},
+                             {4, 5},
+                             {5, 6},
+                             {6, 8},
+                             {8, 9},
+                             {9, 10},
+                             {10, 11},
+                             {11, 12},
+                             {12, 13},
+                             {13, 14},
+                             {14, 15}});
+  CHECK(e.word_ids == std::vector<int64_t>{0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9});
+}
