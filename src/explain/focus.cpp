@@ -14,9 +14,12 @@ std::string token_list(const Tokenizer& tokenizer, std::span<const int64_t> ids)
 
 FocusToken find_focus(const Tokenizer& tokenizer, std::span<const int64_t> ids,
                       std::string_view focus, int64_t occurrence) {
-  const std::vector<int64_t> encoded = tokenizer.encode(focus);
-  // Without the [CLS] and [SEP] that encode puts around the pieces.
-  const std::span<const int64_t> pieces(encoded.data() + 1, encoded.size() - 2);
+  // Without the special tokens ([CLS] and [SEP]) the post-processor would put around the pieces
+  // (a tokenizer may have none).
+  EncodingOptions options;
+  options.add_special_tokens = false;
+  const std::vector<int64_t> encoded = tokenizer.encode_text(focus, options).ids;
+  const std::span<const int64_t> pieces(encoded);
   const std::string quoted = "focus \"" + std::string(focus) + "\"";
   if (pieces.empty()) throw Error(quoted + " has no tokens (it is empty once tokenized)");
 

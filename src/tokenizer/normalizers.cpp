@@ -240,8 +240,8 @@ UnicodeNormalizer::UnicodeNormalizer(NormalForm form)
     : form_(form), compose_(form == NormalForm::kNFC || form == NormalForm::kNFKC) {
   UErrorCode status = U_ZERO_ERROR;
   const bool compat = form == NormalForm::kNFKC || form == NormalForm::kNFKD;
-  decomposer_ = compat ? icu::Normalizer2::getNFKDInstance(status)
-                       : icu::Normalizer2::getNFDInstance(status);
+  decomposer_ =
+      compat ? icu::Normalizer2::getNFKDInstance(status) : icu::Normalizer2::getNFDInstance(status);
   composer_ = icu::Normalizer2::getNFCInstance(status);
   const icu::Normalizer2* normalizer = nullptr;
   switch (form) {
@@ -265,9 +265,9 @@ UnicodeNormalizer::UnicodeNormalizer(NormalForm form)
 }
 
 // HF's unicode-normalization-alignments, whose (char, change) pairs NormalizedString::transform
-// applies: every code point decomposes (the first code point of its decomposition with change 0, the
-// others inserted, +1); canonical reordering moves the pairs whole; a composition's change is its
-// parts' changes summed, minus one per part it absorbed. A code point that normalization leaves
+// applies: every code point decomposes (the first code point of its decomposition with change 0,
+// the others inserted, +1); canonical reordering moves the pairs whole; a composition's change is
+// its parts' changes summed, minus one per part it absorbed. A code point that normalization leaves
 // alone, with boundaries on both sides, keeps (c, 0) without the detour.
 void UnicodeNormalizer::normalize(NormalizedString& text, NormalizedString& scratch) const {
   const auto* normalizer = static_cast<const icu::Normalizer2*>(normalizer_);
@@ -313,7 +313,8 @@ void UnicodeNormalizer::normalize(NormalizedString& text, NormalizedString& scra
         continue;
       }
       size_t b = a;
-      while (b < segment.size() && u_getCombiningClass(static_cast<UChar32>(segment[b].first)) != 0) {
+      while (b < segment.size() &&
+             u_getCombiningClass(static_cast<UChar32>(segment[b].first)) != 0) {
         ++b;
       }
       std::stable_sort(segment.begin() + static_cast<std::ptrdiff_t>(a),

@@ -3,10 +3,6 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
-#include <atomic>
-#include <unordered_map>
-
-#include "tokenizer/bpe.hpp"
 
 #include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
@@ -59,29 +55,8 @@ struct Pipeline::Scratch {
   std::vector<ModelToken> tokens;
 };
 
-namespace {
-
-// The model's tokens of recent words, per thread, for one Pipeline at a time.
-struct WordCache {
-  static constexpr size_t kCapacity = 10000;  // as HF's BPE cache
-  static constexpr size_t kLongestWord = 64;  // bytes; longer words are rare and not kept
-  uint64_t owner = 0;
-  std::unordered_map<std::string, std::vector<ModelToken>> words;
-};
-
-WordCache& word_cache() {
-  thread_local WordCache cache;
-  return cache;
-}
-
-std::atomic<uint64_t> next_cache_owner{1};
-
-}  // namespace
-
 Pipeline::Pipeline(PipelineConfig config) : config_(std::move(config)) {
   if (!config_.model) throw Error("a tokenizer needs a model");
-  cache_words_ = dynamic_cast<const Bpe*>(config_.model.get()) != nullptr;
-  cache_owner_ = next_cache_owner.fetch_add(1);
   const size_t model_size = config_.model->vocab_size();
   vocab_size_ = model_size;
   std::vector<const AddedToken*> past;
@@ -294,23 +269,7 @@ void Pipeline::encode_sequence(std::string_view text, uint32_t type_id, Scratch&
       continue;
     }
     scratch.tokens.clear();
-    if (cache_words_ && word.size() <= WordCache::kLongestWord) {
-      WordCache& cache = word_cache();
-      if (cache.owner != cache_owner_) {
-        cache.words.clear();
-        cache.owner = cache_owner_;
-      }
-      const auto it = cache.words.find(word);
-      if (it != cache.words.end()) {
-        scratch.tokens = it->second;
-      } else {
-        config_.model->tokenize(word, scratch.tokens);
-        if (cache.words.size() >= WordCache::kCapacity) cache.words.clear();
-        cache.words.emplace(word, scratch.tokens);
-      }
-    } else {
-      config_.model->tokenize(word, scratch.tokens);
-    }
+    config_.model->tokenize(word, scratch.tokens);
     for (const ModelToken& token : scratch.tokens) {
       const std::string* value = ids_only ? nullptr : id_to_token(token.id);
       Alignment offsets;

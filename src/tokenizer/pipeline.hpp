@@ -185,16 +185,19 @@ class Pipeline {
   Patterns raw_patterns_;
   Patterns normalized_patterns_;
   size_t vocab_size_ = 0;
-  // BPE words are worth remembering (merging is the slow part), per thread, as HF's BPE cache.
-  bool cache_words_ = false;
-  uint64_t cache_owner_ = 0;  // unique per Pipeline, so that a cache never serves another one
 };
 
 // Rust's char::is_whitespace (Unicode White_Space), which HF's pre-tokenizers and strip use.
 inline bool is_rust_whitespace(char32_t c) {
   if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
   switch (c) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
     case 0x3000:
       return true;
     default:

@@ -10,13 +10,18 @@ namespace vecformer::detail {
 
 namespace {
 
-// Oniguruma's \s (what HF's regexes run on) is Unicode's White_Space; PCRE2's also has U+180E and
-// the like. Outside a class \s and \S become classes of White_Space; inside one, \s becomes its
-// members (\S inside a class is left to PCRE2).
-std::u32string onig_spaces(std::u32string_view pattern) {
+// HF's regexes run on Oniguruma, whose \s is Unicode's White_Space (PCRE2's also has U+180E and
+// the like) and whose \w is Unicode's word characters. Outside a class \s, \S, \w and \W become
+// classes of those; inside one, \s and \w become their members (\S and \W inside a class are left
+// to PCRE2).
+std::u32string onig_classes(std::u32string_view pattern) {
   static constexpr std::u32string_view space =
       U"\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{"
       U"202F}\\x{205F}\\x{3000}";
+  // Oniguruma's \w is Unicode's word characters: Alphabetic, marks, decimal digits, connector
+  // punctuation (PCRE2 10.42's is letters, all numbers and '_').
+  static constexpr std::u32string_view word =
+      U"\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}";
   std::u32string out;
   bool in_class = false;
   for (size_t i = 0; i < pattern.size(); ++i) {
@@ -32,6 +37,12 @@ std::u32string onig_spaces(std::u32string_view pattern) {
       } else if (next == 'S' && !in_class) {
         out += U"[^";
         out += space;
+        out += U"]";
+      } else if (next == 'w' && in_class) {
+        out += word;
+      } else if (next == 'w' || (next == 'W' && !in_class)) {
+        out += next == 'w' ? U"[" : U"[^";
+        out += word;
         out += U"]";
       } else {
         out += c;
@@ -57,7 +68,7 @@ std::u32string onig_spaces(std::u32string_view pattern) {
 }  // namespace
 
 Regex::Regex(std::u32string_view original, const std::string& what) {
-  const std::u32string pattern = onig_spaces(original);
+  const std::u32string pattern = onig_classes(original);
   int error = 0;
   PCRE2_SIZE offset = 0;
   pcre2_code* code =

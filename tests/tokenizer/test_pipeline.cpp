@@ -3,6 +3,7 @@
 // same tokenizer.json: a BPE over single characters (plus the merges' results), so each token shows
 // where one normalized code point or merged piece came from in the input.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include "support/temp_path.hpp"
+#include "tokenizer/model_cases.hpp"
 #include "tokenizer/normalizers.hpp"
+#include "tokenizer/pre_tokenizers.hpp"
 #include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
 #include "vecformer/tokenizer.hpp"
@@ -570,4 +573,93 @@ TEST_CASE("pipeline: one BPE tokenizer serves many threads (per-thread word cach
   }
   for (std::thread& thread : threads) thread.join();
   CHECK(mismatches == std::vector<int>(4, 0));
+}
+
+TEST_CASE("pipeline: 1 MB words and runs go through every stage in linear time",
+          "[tokenizer][pipeline][hostile]") {
+  vecformer::test::TempPath temp("pipeline-hostile");
+  // Byte-level BPE (GPT-2's regex, RobertaProcessing's offset trimming), then SentencePiece-style
+  // NFKC + Metaspace + Unigram: the regex, the byte mapping, the alignments, the splits.
+  json byte_vocab = json::object();
+  for (int b = 0; b < 256; ++b) {
+    std::string token;
+    vecformer::detail::append_utf8(vecformer::detail::byte_to_unicode(static_cast<uint8_t>(b)),
+                                   token);
+    byte_vocab[token] = byte_vocab.size();
+  }
+  byte_vocab["<s>"] = byte_vocab.size();
+  byte_vocab["</s>"] = byte_vocab.size();
+  const std::string bpe =
+      json{{"pre_tokenizer",
+            {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}}},
+           {"post_processor",
+            {{"type", "RobertaProcessing"}, {"cls", {"<s>", 256}}, {"sep", {"</s>", 257}}}},
+           {"model", {{"type", "BPE"}, {"vocab", byte_vocab}, {"merges", json::array()}}}}
+          .dump();
+  const json pieces = json::array({json::array({"<unk>", 0.0}), json::array({"\xe2\x96\x81", -1.0}),
+                                   json::array({"a", -2.0}), json::array({"aa", -2.5})});
+  json unigram_json;
+  unigram_json["normalizer"] = {{"type", "NFKC"}};
+  unigram_json["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xe2\x96\x81"}};
+  unigram_json["model"] = {{"type", "Unigram"}, {"unk_id", 0}, {"vocab", pieces}};
+  const std::string unigram = unigram_json.dump();
+  const std::vector<std::string> texts = {std::string(1 << 20, 'a'),
+                                          std::string(1 << 20, ' ') + "x", "a" + [] {
+                                            std::string marks;
+                                            for (int i = 0; i < (1 << 19); ++i) marks += "\xcc\x81";
+                                            return marks;
+                                          }()};
+  for (const std::string* config : {&bpe, &unigram}) {
+    write_file(temp.path() / "tokenizer.json", *config);
+    const Tokenizer tokenizer = Tokenizer::load(temp.path());
+    for (const std::string& text : texts) {
+      size_t chars = 0;
+      for (const char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      const auto start = std::chrono::steady_clock::now();
+      const vecformer::Encoding e = tokenizer.encode_text(text);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      INFO((config == &bpe ? "byte-level BPE" : "Unigram") << " on " << chars << " code points");
+      CHECK(seconds < vecformer::test::time_limit_seconds());
+      REQUIRE(!e.offsets.empty());
+      size_t end = 0;
+      for (const auto& offsets : e.offsets) end = std::max(end, offsets.second);
+      CHECK(end <= chars);
+      // Byte-level BPE has every byte in its vocabulary: every code point is in some token.
+      if (config == &bpe) CHECK(end == chars);
+    }
+  }
+}
+
+TEST_CASE("pipeline: regular expressions use Oniguruma's \\w and \\s, as Hugging Face's",
+          "[tokenizer][pipeline]") {
+  vecformer::test::TempPath temp("pipeline-onig");
+  // \w: letters (Alphabetic), marks, decimal digits and connector punctuation, not U+2460 (No) nor
+  // U+200D (a joiner); \s: White_Space. Expected values from npm tokenizers 0.23.2.
+  write_file(temp.path() / "tokenizer.json", R"({
+    "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\w+|[^\\w\\s]+"},
+                      "behavior": "Isolated", "invert": false},
+    "model": {"type": "BPE", "unk_token": "<unk>",
+      "vocab": {"<unk>": 0, "a": 1, "b": 2, "\u0301": 3, "\u2460": 4, "x": 5, " ": 6, "_": 7, "-": 8,
+                "ab": 9, "ab\u0301": 10, "ab\u0301b": 11, "\u2460x": 12, "x_": 13, "z\u200d": 14,
+                "z\u200dq": 15, "z": 16, "\u200d": 17, "q": 18, "y": 19},
+      "merges": [["a", "b"], ["ab", "\u0301"], ["ab\u0301", "b"], ["\u2460", "x"], ["x", "_"],
+                 ["z", "\u200d"], ["z\u200d", "q"]]}})");
+  const vecformer::Encoding e = Tokenizer::load(temp.path())
+                                    .encode_text(
+                                        "ab\xcc\x81"
+                                        "b \xe2\x91\xa0x_y - z\xe2\x80\x8dq");
+  CHECK(e.ids == std::vector<int64_t>{11, 6, 4, 13, 19, 6, 8, 6, 16, 17, 18});
+  CHECK(e.offsets == Offsets{{0, 4},
+                             {4, 5},
+                             {5, 6},
+                             {6, 8},
+                             {8, 9},
+                             {9, 10},
+                             {10, 11},
+                             {11, 12},
+                             {12, 13},
+                             {13, 14},
+                             {14, 15}});
+  CHECK(e.word_ids == std::vector<int64_t>{0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9});
 }
