@@ -96,6 +96,8 @@ struct Sequence {
 // How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean
 // times sqrt(length).
 enum class Pooling { none, cls, mean, max, mean_sqrt_len };
+// "none", "cls", "mean", "max", "mean_sqrt_len": the names the CLI and sentence-transformers use.
+VECFORMER_API std::string_view to_string(Pooling pooling);
 
 struct EncodeOptions {
   int threads = 0;  // 0: every core of the machine

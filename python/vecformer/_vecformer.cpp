@@ -56,22 +56,6 @@ Pooling parse_pooling(const std::string& name) {
   throw Error("pooling '" + name + "' is unknown (known: none, cls, mean, max, mean_sqrt_len)");
 }
 
-std::string_view pooling_name(Pooling pooling) {
-  switch (pooling) {
-    case Pooling::none:
-      return "none";
-    case Pooling::cls:
-      return "cls";
-    case Pooling::mean:
-      return "mean";
-    case Pooling::max:
-      return "max";
-    case Pooling::mean_sqrt_len:
-      return "mean_sqrt_len";
-  }
-  return "none";
-}
-
 LoadOptions parse_load_options(const std::string& dtype, const std::string& backend,
                                bool load_head) {
   LoadOptions options;
@@ -380,7 +364,7 @@ py::dict info_dict(const Model& model) {
   d["head"] = head;
   d["head_loaded"] = i.head_loaded;
   d["backend"] = model.backend() == BackendKind::reference ? "reference" : "optimized";
-  d["default_pooling"] = std::string(pooling_name(model.default_pooling()));
+  d["default_pooling"] = std::string(to_string(model.default_pooling()));
   d["default_normalize"] = model.default_normalize();
   d["max_sequence_length"] = model.max_sequence_length();
   return d;

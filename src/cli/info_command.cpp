@@ -14,22 +14,6 @@ namespace vecformer::cli {
 
 namespace {
 
-std::string_view pooling_name(Pooling pooling) {
-  switch (pooling) {
-    case Pooling::none:
-      return "none";
-    case Pooling::cls:
-      return "cls";
-    case Pooling::mean:
-      return "mean";
-    case Pooling::max:
-      return "max";
-    case Pooling::mean_sqrt_len:
-      return "mean_sqrt_len";
-  }
-  return "none";
-}
-
 // "sequence-classification (BertForSequenceClassification), 3 labels: NEG, NEU, POS (softmax)".
 std::string head_text(const HeadInfo& head) {
   if (head.kind == HeadKind::none) {
@@ -79,7 +63,7 @@ Runner add_info_command(CLI::App& app) {
               << c.max_length() << " tokens\n"
               << "parameters     " << info.parameters << "\n"
               << "dtype          " << info.weights_dtype << " (computed in float32)\n"
-              << "pooling        " << pooling_name(model.default_pooling())
+              << "pooling        " << to_string(model.default_pooling())
               << (model.default_normalize() ? ", normalized" : "") << "\n"
               << "head           " << head_text(info.head) << "\n"
               << "isa            " << detail::kernels::selected_isa() << "\n"

@@ -70,6 +70,22 @@ std::vector<std::vector<TokenPrediction>> top_predictions(const Tensor& logits, 
   return out;
 }
 
+std::string_view to_string(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::none:
+      return "none";
+    case Pooling::cls:
+      return "cls";
+    case Pooling::mean:
+      return "mean";
+    case Pooling::max:
+      return "max";
+    case Pooling::mean_sqrt_len:
+      return "mean_sqrt_len";
+  }
+  return "none";
+}
+
 std::string_view to_string(HeadKind kind) {
   switch (kind) {
     case HeadKind::none:

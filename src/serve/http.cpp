@@ -120,22 +120,6 @@ bool bool_field(const json& body, const char* name, bool fallback) {
   return it->get<bool>();
 }
 
-const char* pooling_name(Pooling pooling) {
-  switch (pooling) {
-    case Pooling::none:
-      return "none";
-    case Pooling::cls:
-      return "cls";
-    case Pooling::mean:
-      return "mean";
-    case Pooling::max:
-      return "max";
-    case Pooling::mean_sqrt_len:
-      return "mean_sqrt_len";
-  }
-  return "none";
-}
-
 // Waits for the batcher's answer (the engine's failures surface here as exceptions) and notes its
 // times in the response.
 std::vector<ItemResult> run(Batcher& batcher, Task task, std::vector<Sequence> sequences,
@@ -715,7 +699,7 @@ json Service::model_type() const {
     const char* kind = head.labels.size() == 1 ? "reranker" : "classifier";
     return {{kind, {{"id2label", id2label}, {"label2id", label2id}}}};
   }
-  return {{"embedding", {{"pooling", pooling_name(pooling_)}}}};
+  return {{"embedding", {{"pooling", std::string(to_string(pooling_))}}}};
 }
 
 json Service::routes() const {

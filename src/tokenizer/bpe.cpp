@@ -8,6 +8,7 @@
 #include <queue>
 
 #include "io/printable.hpp"
+#include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
 
 namespace vecformer::detail {
@@ -15,24 +16,6 @@ namespace vecformer::detail {
 namespace {
 
 constexpr int64_t kMaxId = std::numeric_limits<uint32_t>::max();
-
-// Bytes of the UTF-8 character starting at text[pos]; 1 for a byte that does not start a valid
-// sequence (the model is given valid UTF-8; this only keeps invalid input in bounds).
-size_t char_length(std::string_view text, size_t pos) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  size_t length = 1;
-  if (lead >= 0xF0 && lead < 0xF8) {
-    length = 4;
-  } else if (lead >= 0xE0) {
-    length = lead < 0xF0 ? 3 : 1;
-  } else if (lead >= 0xC0) {
-    length = 2;
-  }
-  if (pos + length > text.size()) return 1;
-  for (size_t i = 1; i < length; ++i)
-    if ((static_cast<unsigned char>(text[pos + i]) & 0xC0) != 0x80) return 1;
-  return length;
-}
 
 }  // namespace
 
@@ -251,7 +234,7 @@ void Bpe::tokenize_uncached(std::string_view word, std::vector<ModelToken>& out)
   size_t unk_length = 0;
   std::string scratch;
   for (size_t pos = 0; pos < word.size();) {
-    const size_t length = char_length(word, pos);
+    const size_t length = utf8_char_length(word, pos);
     std::string_view piece = word.substr(pos, length);
     const bool first = pos == 0;
     pos += length;

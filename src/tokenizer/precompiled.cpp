@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
 
 namespace vecformer::detail {
@@ -53,23 +54,6 @@ bool valid_utf8(std::string_view text) {
     pos += length;
   }
   return true;
-}
-
-// Bytes of the UTF-8 character starting at text[pos] (1 for a byte that starts no valid one).
-size_t char_length(std::string_view text, size_t pos) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  size_t length = 1;
-  if (lead >= 0xF0 && lead < 0xF8) {
-    length = 4;
-  } else if (lead >= 0xE0) {
-    length = lead < 0xF0 ? 3 : 1;
-  } else if (lead >= 0xC0) {
-    length = 2;
-  }
-  if (pos + length > text.size()) return 1;
-  for (size_t i = 1; i < length; ++i)
-    if ((static_cast<unsigned char>(text[pos + i]) & 0xC0) != 0x80) return 1;
-  return length;
 }
 
 uint32_t read_u32(const char* p) {
@@ -224,7 +208,7 @@ void precompiled_normalize(const PrecompiledCharsmap& charsmap, std::string_view
       }
     }
     for (size_t pos = b; pos < e;) {
-      const size_t length = std::min(char_length(input, pos), e - pos);
+      const size_t length = std::min(utf8_char_length(input, pos), e - pos);
       if (const auto out = charsmap.transform(input.substr(pos, length))) {
         flush(pos);
         piece(*out, pos, pos + length, true);

@@ -20,6 +20,23 @@ void decode_utf8(std::string_view text, std::vector<char32_t>& out);
 // `code_point` must be a Unicode scalar value.
 void append_utf8(char32_t code_point, std::string& out);
 bool is_valid_utf8(std::string_view text);
+// Bytes of the UTF-8 character starting at text[pos]; 1 for a byte that does not start a valid
+// sequence (the tokenizer models are given valid UTF-8; this only keeps invalid input in bounds).
+inline size_t utf8_char_length(std::string_view text, size_t pos) {
+  const auto lead = static_cast<unsigned char>(text[pos]);
+  size_t length = 1;
+  if (lead >= 0xF0 && lead < 0xF8) {
+    length = 4;
+  } else if (lead >= 0xE0) {
+    length = lead < 0xF0 ? 3 : 1;
+  } else if (lead >= 0xC0) {
+    length = 2;
+  }
+  if (pos + length > text.size()) return 1;
+  for (size_t i = 1; i < length; ++i)
+    if ((static_cast<unsigned char>(text[pos + i]) & 0xC0) != 0x80) return 1;
+  return length;
+}
 
 // Bits of unicode_tables::CharFlag.
 uint8_t char_flags(char32_t code_point);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "tokenizer/unicode.hpp"
 #include "vecformer/error.hpp"
 
 namespace vecformer::detail {
@@ -13,24 +14,6 @@ namespace vecformer::detail {
 namespace {
 
 constexpr double kUnkPenalty = 10.0;
-
-// Bytes of the UTF-8 character starting at text[pos]; 1 for a byte that does not start a valid
-// sequence (the model is given valid UTF-8; this only keeps invalid input in bounds).
-size_t char_length(std::string_view text, size_t pos) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  size_t length = 1;
-  if (lead >= 0xF0 && lead < 0xF8) {
-    length = 4;
-  } else if (lead >= 0xE0) {
-    length = lead < 0xF0 ? 3 : 1;
-  } else if (lead >= 0xC0) {
-    length = 2;
-  }
-  if (pos + length > text.size()) return 1;
-  for (size_t i = 1; i < length; ++i)
-    if ((static_cast<unsigned char>(text[pos + i]) & 0xC0) != 0x80) return 1;
-  return length;
-}
 
 std::vector<std::string_view> views(const std::vector<std::pair<std::string, double>>& pieces) {
   std::vector<std::string_view> out;
@@ -149,7 +132,7 @@ void Unigram::tokenize(std::string_view word, std::vector<ModelToken>& out) cons
   std::vector<Best> best(word.size() + 1);
   for (size_t start = 0; start < word.size();) {
     const double score_here = best[start].score;
-    const size_t length = char_length(word, start);
+    const size_t length = utf8_char_length(word, start);
     bool single_char_piece = false;
     trie_.common_prefixes(word.substr(start), [&](size_t piece_length, int64_t id) {
       Best& target = best[start + piece_length];
