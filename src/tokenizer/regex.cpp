@@ -20,8 +20,7 @@ std::u32string onig_classes(std::u32string_view pattern) {
       U"202F}\\x{205F}\\x{3000}";
   // Oniguruma's \w is Unicode's word characters: Alphabetic, marks, decimal digits, connector
   // punctuation (PCRE2 10.42's is letters, all numbers and '_').
-  static constexpr std::u32string_view word =
-      U"\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}";
+  static constexpr std::u32string_view word = U"\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}";
   std::u32string out;
   bool in_class = false;
   for (size_t i = 0; i < pattern.size(); ++i) {

@@ -1,9 +1,12 @@
-// Boost.Beast synchronous server, one thread per connection (Beast's http_server_sync example shape).
-#include <utility>
+// Boost.Beast synchronous server, one thread per connection (Beast's http_server_sync example
+// shape).
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <thread>
-namespace beast = boost::beast; namespace http = beast::http; using tcp = boost::asio::ip::tcp;
+#include <utility>
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
 void session(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true));
   beast::flat_buffer buffer;
@@ -25,5 +28,9 @@ void session(tcp::socket socket) {
 int main() {
   boost::asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc, {boost::asio::ip::make_address("127.0.0.1"), 18082}};
-  for (;;) { tcp::socket s{ioc}; acceptor.accept(s); std::thread(session, std::move(s)).detach(); }
+  for (;;) {
+    tcp::socket s{ioc};
+    acceptor.accept(s);
+    std::thread(session, std::move(s)).detach();
+  }
 }

@@ -1,5 +1,6 @@
-// A trivial POST /embed on cpp-httplib (Debian 0.11.4) on 127.0.0.1:18081, set up as src/serve/server.cpp
-// (TCP_NODELAY, long keep-alive): the HTTP cost alone, beside beast_trivial.cpp. See run.sh.
+// A trivial POST /embed on cpp-httplib (Debian 0.11.4) on 127.0.0.1:18081, set up as
+// src/serve/server.cpp (TCP_NODELAY, long keep-alive): the HTTP cost alone, beside
+// beast_trivial.cpp. See run.sh.
 #include <httplib.h>
 int main() {
   httplib::Server s;
