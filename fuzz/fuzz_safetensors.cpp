@@ -4,6 +4,7 @@
 // Property: SafetensorsFile::open either throws vecformer::Error or returns tensors whose bytes lie
 // inside the file and match shape × dtype; to_float then reads exactly those bytes. The weight
 // loader throws vecformer::Error for anything missing, mis-shaped or non-finite, and nothing else.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -88,7 +89,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
       const auto weights = vecformer::detail::load_bert_weights(config, checkpoint);
       require(weights.layers.size() == 1);
-      require(weights.word_embeddings.data.size() == 6 * 4);
+      // The table is a view of the mapping when it is F32 and aligned, values of its own otherwise.
+      const auto& table = weights.word_embeddings;
+      require(table.rows == 6 && table.cols == 4 && table.values() != nullptr);
+      require(table.view != nullptr || table.data.size() == 6 * 4);
+      for (int64_t i = 0; i < table.rows * table.cols; ++i)
+        require(std::isfinite(table.values()[i]));
     } catch (const vecformer::Error& e) {
       check_message(e);
     }
