@@ -23,39 +23,6 @@ int base64_value(char c) {
   return -1;
 }
 
-// Whether text[begin, end) is valid UTF-8 (Unicode table 3-7).
-bool valid_utf8(std::string_view text) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[pos]);
-    if (lead < 0x80) {
-      ++pos;
-      continue;
-    }
-    size_t length = 0;
-    uint32_t c = 0;
-    if ((lead & 0xE0) == 0xC0) {
-      length = 2, c = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3, c = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4, c = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (pos + length > text.size()) return false;
-    for (size_t i = 1; i < length; ++i) {
-      const auto byte = static_cast<unsigned char>(text[pos + i]);
-      if ((byte & 0xC0) != 0x80) return false;
-      c = (c << 6) | (byte & 0x3F);
-    }
-    const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (c < smallest[length] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return false;
-    pos += length;
-  }
-  return true;
-}
-
 uint32_t read_u32(const char* p) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
@@ -135,7 +102,7 @@ PrecompiledCharsmap::PrecompiledCharsmap(std::string_view blob) {
   units_.resize(units);
   for (size_t i = 0; i < units; ++i) units_[i] = read_u32(blob.data() + 4 + 4 * i);
   strings_.assign(blob.substr(4 + 4 * units));
-  if (!valid_utf8(strings_))
+  if (!is_valid_utf8(strings_))
     throw Error("precompiled_charsmap: the normalized strings are not valid UTF-8");
 }
 
