@@ -5,6 +5,8 @@
 #   bench/peers/run_peers.sh                 # 5 interleaved rounds of every case
 #   bench/peers/run_peers.sh --rounds 7      # options go to bench/peers/peers.py; --help lists them
 #   bench/peers/run_peers.sh --rounds 1 --iters-scale 0.3 --doc /tmp/PERF.md --results-dir /tmp/r  # smoke
+#   bench/peers/run_peers.sh --heads         # task heads: vecformer and ONNX Runtime's exported task
+#                                            # models (bench/peers/heads_peers.py; options go to it)
 #
 # Installs what is missing, without touching the system's BLAS choice:
 #   - Debian packages of the build and of PyTorch: scripts/install-deps.sh
@@ -74,6 +76,12 @@ BIN=${VECFORMER_BIN:-$ROOT/build/vecformer}
 if [[ ! -x "$BIN" ]]; then
   say "building vecformer (scripts/build.sh)"
   "$ROOT/scripts/build.sh"
+fi
+
+if [[ "${1:-}" == "--heads" ]]; then
+  shift
+  exec /usr/bin/python3 "$ROOT/bench/peers/heads_peers.py" --binary "$BIN" --cache "$CACHE" \
+    --ort-module "$ORT_MODULE" "$@"
 fi
 
 COMMAND="bench/peers/run_peers.sh${*:+ $*}"

@@ -8,6 +8,7 @@ padded-batch computation with an additive attention mask, (1 - mask) * -10000 --
 models use is supported: post-norm BERT, learned absolute positions, gelu / gelu_new / relu.
 
     /usr/bin/python3 bench/peers/torch_bert.py export MODEL_DIR OUT.onnx   # torch.onnx.export, opset 12
+    /usr/bin/python3 bench/peers/torch_bert.py export --head MODEL_DIR OUT.onnx  # with its task head
     /usr/bin/python3 bench/peers/torch_bert.py matmul --threads 2          # one fp32 GEMM, GFLOP/s
     /usr/bin/python3 bench/peers/torch_bert.py serve                       # JSON Lines on stdin/stdout
 
@@ -181,8 +182,79 @@ class BertModel(nn.Module):
         return x
 
 
+HEAD_TENSORS = ("pooler.", "classifier.", "cls.")  # BertFor... task heads, beside the encoder
+
+
+class BertForSequenceClassification(nn.Module):
+    """Hugging Face's BertForSequenceClassification: classifier(tanh(pooler(h[:, 0]))) -> [B, labels]."""
+
+    def __init__(self, c: Dict[str, Any], num_labels: int):
+        super().__init__()
+        self.bert = BertModel(c)
+        self.pooler = Linear(c["hidden_size"], c["hidden_size"])
+        self.classifier = Linear(c["hidden_size"], num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        h = self.bert(input_ids, attention_mask)
+        return self.classifier(torch.tanh(self.pooler(h[:, 0])))
+
+
+class BertForMaskedLM(nn.Module):
+    """Hugging Face's BertForMaskedLM: decoder(LN(act(dense(h)))) + bias at every position -> [B, S, vocab],
+    as its exported graph computes it (all positions, all of the vocabulary)."""
+
+    def __init__(self, c: Dict[str, Any]):
+        super().__init__()
+        H = c["hidden_size"]
+        self.bert = BertModel(c)
+        self.dense = Linear(H, H)
+        self.act = _activation(c["hidden_act"])
+        self.LayerNorm = nn.LayerNorm(H, eps=float(c["layer_norm_eps"]))
+        self.decoder = Linear(H, c["vocab_size"])
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        h = self.bert(input_ids, attention_mask)
+        return self.decoder(self.LayerNorm(self.act(self.dense(h))))
+
+
+def _as_tensor(v: Any) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(v, dtype=np.float32))
+
+
+def load_task_model(model_dir: str) -> nn.Module:
+    """A BertForSequenceClassification or BertForMaskedLM folder as its float32 module in eval mode."""
+    with open(os.path.join(model_dir, "config.json")) as f:
+        config = json.load(f)
+    architecture = (config.get("architectures") or [""])[0]
+    raw, _, _ = make_checkpoint.read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    named = make_checkpoint.strip_prefix(raw, "bert.")
+    encoder = load_model(model_dir)
+    c = make_checkpoint.bert_config(config)
+    if architecture == "BertForSequenceClassification":
+        model: nn.Module = BertForSequenceClassification(c, named["classifier.weight"].shape[0])
+        state = {"pooler.weight": named["pooler.dense.weight"], "pooler.bias": named["pooler.dense.bias"],
+                 "classifier.weight": named["classifier.weight"], "classifier.bias": named["classifier.bias"]}
+    elif architecture == "BertForMaskedLM":
+        model = BertForMaskedLM(c)
+        p = "cls.predictions."
+        decoder = named.get(p + "decoder.weight", named["embeddings.word_embeddings.weight"])  # tied
+        state = {"dense.weight": named[p + "transform.dense.weight"], "dense.bias": named[p + "transform.dense.bias"],
+                 "LayerNorm.weight": named[p + "transform.LayerNorm.weight"],
+                 "LayerNorm.bias": named[p + "transform.LayerNorm.bias"],
+                 "decoder.weight": decoder, "decoder.bias": named[p + "bias"]}
+    else:
+        raise ValueError(f"{model_dir}: architecture {architecture!r} is not one the peer benchmark exports")
+    model.bert = encoder
+    missing, unexpected = model.load_state_dict({k: _as_tensor(v) for k, v in state.items()}, strict=False)
+    missing = [k for k in missing if not k.startswith("bert.")]
+    if missing or unexpected:
+        raise ValueError(f"{model_dir}: missing head tensors {missing}, unexpected {unexpected}")
+    return model.eval()
+
+
 def load_model(model_dir: str) -> BertModel:
-    """The folder's weights (any stored dtype) as a float32 BertModel in eval mode."""
+    """The folder's encoder weights (any stored dtype) as a float32 BertModel in eval mode; a task head's
+    tensors are left out."""
     with open(os.path.join(model_dir, "config.json")) as f:
         config = json.load(f)
     c = make_checkpoint.bert_config(config)
@@ -193,8 +265,7 @@ def load_model(model_dir: str) -> BertModel:
     raw, _, _ = make_checkpoint.read_safetensors(os.path.join(model_dir, "model.safetensors"))
     weights = make_checkpoint.bert_weights(raw, config)
     model = BertModel(c)
-    state = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in weights.items()
-             if not k.startswith("pooler.")}
+    state = {k: _as_tensor(v) for k, v in weights.items() if not k.startswith(HEAD_TENSORS)}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ValueError(f"{model_dir}: missing tensors {missing}, unexpected tensors {unexpected}")
@@ -207,8 +278,12 @@ def load_model(model_dir: str) -> BertModel:
 ONNX_OPSET = 12
 
 
-def export_onnx(model_dir: str, out_path: str, opset: int = ONNX_OPSET) -> None:
-    model = load_model(model_dir)
+def export_onnx(model_dir: str, out_path: str, opset: int = ONNX_OPSET, head: bool = False) -> None:
+    """ONNX of the folder's encoder (output last_hidden_state [B, S, H]) or, with `head`, of its task model
+    (output logits: [B, labels] or [B, S, vocab])."""
+    model = load_task_model(model_dir) if head else load_model(model_dir)
+    output = "logits" if head else "last_hidden_state"
+    output_axes = {0: "batch"} if isinstance(model, BertForSequenceClassification) else {0: "batch", 1: "sequence"}
     ids = torch.randint(0, 100, (2, 16), dtype=torch.long)
     mask = torch.ones(2, 16, dtype=torch.long)
     tmp = out_path + ".tmp"
@@ -216,10 +291,10 @@ def export_onnx(model_dir: str, out_path: str, opset: int = ONNX_OPSET) -> None:
     with torch.no_grad():
         torch.onnx.export(model, (ids, mask), tmp, opset_version=opset, do_constant_folding=True,
                           input_names=["input_ids", "attention_mask"],
-                          output_names=["last_hidden_state"],
+                          output_names=[output],
                           dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
                                         "attention_mask": {0: "batch", 1: "sequence"},
-                                        "last_hidden_state": {0: "batch", 1: "sequence"}})
+                                        output: output_axes})
     Linear.export_form = False
     os.replace(tmp, out_path)
 
@@ -337,6 +412,8 @@ def main() -> int:
     e.add_argument("model_dir")
     e.add_argument("out")
     e.add_argument("--opset", type=int, default=ONNX_OPSET)
+    e.add_argument("--head", action="store_true", help="the folder's task model (BertForSequenceClassification "
+                   "or BertForMaskedLM) with its head, output logits")
     m = sub.add_parser("matmul", help="fp32 GEMM GFLOP/s")
     m.add_argument("--m", type=int, default=128)
     m.add_argument("--k", type=int, default=768)
@@ -346,7 +423,7 @@ def main() -> int:
     sub.add_parser("serve", help="answer JSON Lines requests on stdin")
     args = parser.parse_args()
     if args.cmd == "export":
-        export_onnx(args.model_dir, args.out, args.opset)
+        export_onnx(args.model_dir, args.out, args.opset, args.head)
     elif args.cmd == "matmul":
         print(json.dumps(matmul_peak(args.m, args.k, args.n, args.threads, args.iters)))
     else:

@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """Load test of `vecformer serve` with wrk (Debian), against `vecformer run` offline on the same sentences.
 
-    /usr/bin/python3 bench/serve/bench_serve.py --binary build/vecformer --model DIR \
+    /usr/bin/python3 bench/serve/bench_serve.py --binary build/vecformer [--model DIR] \
         [--concurrency 1,8,64,256] [--inputs-per-request 1,32] [--duration 20] [--dtype f32|bf16] \
-        [--threads N] [--workers K] [--overload] [--output results.json]
+        [--threads N] [--workers K] [--overload] [--compare-workers] [--ort-module DIR] \
+        [--output results.json] [--plot tokens.svg]
+
+Without --model, a BERT-base-sized folder (12 layers, random weights, seed 1) with a synthetic 30,522-word
+WordPiece vocabulary (vocab.txt and the equivalent tokenizer.json) and mean pooling is generated once in
+~/.cache/vecformer-peers/models/bert-base-12l-serve.
 
 For each request size (sentences per request) and concurrency it reports requests/s, sentences/s, tokens/s
 and p50 / p99 latency, and the same server with --max-batch-tokens 1 (every batch one sentence: what
@@ -31,6 +36,78 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "serve"))
 from serve_support import ServeProcess  # noqa: E402
+
+
+CACHE = os.environ.get("VECFORMER_PEERS_CACHE",
+                       os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "vecformer-peers"))
+SPECIALS = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]"}  # bert-base-uncased's ids
+
+
+def synthetic_vocab(size: int = 30522, seed: int = 1) -> list[str]:
+    """bert-base-uncased's layout ([PAD], [unused*], [UNK] [CLS] [SEP] [MASK]) with distinct made-up lowercase
+    words of 3 to 9 letters in place of the real ones."""
+    rng = random.Random(seed)
+    vocab = [SPECIALS.get(i, f"[unused{i}]") for i in range(104)]
+    seen = set(vocab)
+    while len(vocab) < size:
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+        if word not in seen:
+            seen.add(word)
+            vocab.append(word)
+    return vocab
+
+
+def wordpiece_tokenizer_json(vocab: list[str]) -> dict:
+    """The tokenizer.json Hugging Face's BertTokenizerFast saves for an uncased vocab.txt."""
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    index = {w: i for i, w in enumerate(vocab)}
+    template = lambda seqs: [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}] + seqs  # noqa: E731
+    return {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": index[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                          "normalized": False, "special": True} for t in special],
+        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                       "strip_accents": None, "lowercase": True},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": template([{"Sequence": {"id": "A", "type_id": 0}},
+                                {"SpecialToken": {"id": "[SEP]", "type_id": 0}}]),
+            "pair": template([{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}},
+                              {"Sequence": {"id": "B", "type_id": 1}}, {"SpecialToken": {"id": "[SEP]", "type_id": 1}}]),
+            "special_tokens": {t: {"id": t, "ids": [index[t]], "tokens": [t]} for t in ("[CLS]", "[SEP]")}},
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                  "max_input_chars_per_word": 100, "vocab": index},
+    }
+
+
+def ensure_model(cache: str) -> str:
+    """The generated BERT-base sentence-transformers folder (see the module's notes), made once."""
+    folder = os.path.join(cache, "models", "bert-base-12l-serve")
+    stamp = os.path.join(folder, "serve_stamp.json")
+    if os.path.exists(stamp):
+        return folder
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import make_checkpoint as mc  # noqa: E402
+    tmp = folder + ".tmp"
+    if os.path.exists(tmp):
+        import shutil
+        shutil.rmtree(tmp)
+    print(f"generating {folder}", file=sys.stderr, flush=True)
+    mc.make_sentence_transformers(tmp, pooling="mean", seed=1, hidden_size=768, num_attention_heads=12,
+                                  intermediate_size=3072, num_hidden_layers=12, vocab_size=30522,
+                                  max_position_embeddings=512)
+    vocab = synthetic_vocab()
+    with open(os.path.join(tmp, "vocab.txt"), "w", encoding="utf-8") as f:
+        f.writelines(w + "\n" for w in vocab)
+    with open(os.path.join(tmp, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(wordpiece_tokenizer_json(vocab), f)
+    with open(os.path.join(tmp, "serve_stamp.json"), "w") as f:
+        json.dump({"seed": 1, "layers": 12}, f)
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    os.replace(tmp, folder)
+    return folder
 
 
 def make_sentences(model: str, count: int, seed: int) -> list[str]:
@@ -68,16 +145,222 @@ def wrk(port: int, bodies: str, concurrency: int, duration: int) -> dict:
     return json.loads(line[len("WRK_JSON "):])
 
 
-def server_args(args: argparse.Namespace, extra: list[str], max_concurrent: int = 4096) -> list[str]:
-    out = ["--quiet", "--dtype", args.dtype, "--workers", str(args.workers),
+def server_args(args: argparse.Namespace, extra: list[str], max_concurrent: int = 4096,
+                workers: int | None = None) -> list[str]:
+    out = ["--quiet", "--dtype", args.dtype, "--workers", str(workers or args.workers),
            "--max-concurrent-requests", str(max_concurrent)] + extra
     return out + (["--threads", str(args.threads)] if args.threads else [])
+
+
+def cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def wait_idle(pid: int, timeout_s: float = 120) -> None:
+    """Waits until a server has finished the requests a load generator left in flight when it stopped (no
+    CPU time used over 0.3 s), so that they do not run into the next measurement."""
+    deadline = time.time() + timeout_s
+    before = cpu_ticks(pid)
+    while time.time() < deadline:
+        time.sleep(0.3)
+        now = cpu_ticks(pid)
+        if now - before <= 1:
+            return
+        before = now
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class OrtServer:
+    """bench/serve/ort_server.js in a child process (port from its first stdout line)."""
+
+    def __init__(self, ort_module: str, tokenizers_module: str, onnx: str, tokenizer: str, threads: int,
+                 mode: str, max_batch_tokens: int) -> None:
+        env = dict(os.environ, ORT_NODE_MODULE=ort_module, TOKENIZERS_MODULE=tokenizers_module)
+        self.process = subprocess.Popen(
+            ["node", os.path.join(HERE, "ort_server.js"), "--onnx", onnx, "--tokenizer", tokenizer,
+             "--threads", str(threads), "--mode", mode, "--max-batch-tokens", str(max_batch_tokens)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line.startswith("listening "):
+            self.stop()
+            raise RuntimeError(f"ort_server.js did not start: {line!r} {self.process.stderr.read() if self.process.stderr else ''}")
+        self.port = int(line.split()[1])
+
+    def embed(self, inputs: list[str]) -> list[list[float]]:
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        conn.request("POST", "/embed", json.dumps({"inputs": inputs}), {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"ort_server.js: {response.status} {body}")
+        return body
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def measure(port: int, bodies: str, per_request: int, concurrency: int, duration: int, mean_tokens: float,
+            label: str, pid: int) -> dict:
+    wait_idle(pid)
+    r = wrk(port, bodies, concurrency, duration)
+    seconds = r["duration_us"] / 1e6
+    ok = int(r["statuses"].get("200", 0))
+    run = {"server": label, "inputs_per_request": per_request, "concurrency": concurrency,
+           "requests_per_s": ok / seconds, "sentences_per_s": ok * per_request / seconds,
+           "tokens_per_s": ok * per_request * mean_tokens / seconds,
+           "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
+           "statuses": r["statuses"], "errors": r["errors"]}
+    print(json.dumps(run), flush=True)
+    return run
+
+
+def write_bodies(work: str, sentences: list[str], per_request: int) -> str:
+    bodies = os.path.join(work, f"bodies_{per_request}.jsonl")
+    with open(bodies, "w", encoding="utf-8") as f:
+        for i in range(0, len(sentences), per_request):
+            f.write(json.dumps({"inputs": sentences[i:i + per_request]}) + "\n")
+    return bodies
+
+
+def compare_ort(args: argparse.Namespace, binary: str, sentences: list[str], work: str, mean_tokens: float,
+                results: dict) -> None:
+    import numpy as np
+    tokenizers_module = os.path.join(REPO, "tools", "node", "node_modules", "tokenizers")
+    onnx = os.path.join(args.model, "model.onnx")
+    if not os.path.exists(onnx):
+        print(f"exporting {onnx}", file=sys.stderr, flush=True)
+        subprocess.run(["/usr/bin/python3", os.path.join(REPO, "bench", "peers", "torch_bert.py"), "export",
+                        args.model, onnx], check=True)
+    threads = args.threads or (os.cpu_count() or 1)
+    vf = ServeProcess(binary, args.model, server_args(args, []))
+    ort_servers = {mode: OrtServer(args.ort_module, tokenizers_module, onnx, os.path.join(args.model, "tokenizer.json"),
+                                   threads, mode, 16384) for mode in ("batched", "per-request")}
+    try:
+        # The peer computes the same embeddings: mean pooling, normalized (TEI's default), same tokens.
+        probe = sentences[:4]
+        status, want = vf.json("POST", "/embed", {"inputs": probe})
+        got = ort_servers["batched"].embed(probe)
+        error = float(np.max(np.abs(np.asarray(want) - np.asarray(got))))
+        if status != 200 or error > 1e-3:
+            raise RuntimeError(f"ONNX Runtime server's embeddings differ from vecformer's by {error:.3g}")
+        results["ort_check_max_abs_error"] = error
+        ports = {"vecformer serve": (vf.port, vf.process.pid),
+                 "ONNX Runtime batched": (ort_servers["batched"].port, ort_servers["batched"].process.pid),
+                 "ONNX Runtime per request": (ort_servers["per-request"].port, ort_servers["per-request"].process.pid)}
+        runs = []
+        for per_request in [int(x) for x in args.inputs_per_request.split(",")]:
+            bodies = write_bodies(work, sentences, per_request)
+            for concurrency in [int(x) for x in args.concurrency.split(",")]:
+                for round_index in range(2):
+                    order = list(ports.items())
+                    if round_index % 2:
+                        order.reverse()
+                    for label, (port, pid) in order:
+                        run = measure(port, bodies, per_request, concurrency, args.duration, mean_tokens, label, pid)
+                        run["round"] = round_index
+                        runs.append(run)
+        results["ort_runs"] = runs
+    finally:
+        vf.stop()
+        for server in ort_servers.values():
+            server.stop()
+
+
+def compare_workers(args: argparse.Namespace, binary: str, sentences: list[str], work: str, mean_tokens: float,
+                    results: dict) -> None:
+    bodies = write_bodies(work, sentences, 1)
+    runs = []
+    for round_index in range(3):
+        for workers in ((1, 2) if round_index % 2 == 0 else (2, 1)):
+            server = ServeProcess(binary, args.model, server_args(args, [], workers=workers))
+            try:
+                run = measure(server.port, bodies, 1, 64, args.duration, mean_tokens, f"workers {workers}",
+                              server.process.pid)
+                run["round"] = round_index
+                runs.append(run)
+            finally:
+                server.stop()
+    results["workers_runs"] = runs
+
+
+def overload(args: argparse.Namespace, binary: str, work: str, results: dict) -> None:
+    best = max((r for r in results["runs"] if r["server"] == "batched" and r["inputs_per_request"] == 1),
+               key=lambda r: r["requests_per_s"])
+    bodies = os.path.join(work, "bodies_1.jsonl")
+    server = ServeProcess(binary, args.model, server_args(args, [], max_concurrent=64))
+    try:
+        idle_rss = rss_kib(server.process.pid)
+        wait_idle(server.process.pid)
+        samples: list[int] = []
+        import threading
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.25):
+                samples.append(rss_kib(server.process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        concurrency = 4 * best["concurrency"]
+        r = wrk(server.port, bodies, concurrency, max(args.duration, 30))
+        done.set()
+        sampler.join()
+        healthy = server.request("GET", "/health")[0] == 200
+        status, _ = server.json("POST", "/embed", {"inputs": "after the overload"})
+        results["overload"] = {"concurrency": concurrency, "sustainable_concurrency": best["concurrency"],
+                               "statuses": r["statuses"], "errors": r["errors"], "p50_ms": r["p50_us"] / 1000,
+                               "p99_ms": r["p99_us"] / 1000, "max_ms": r["max_us"] / 1000,
+                               "healthy_after": healthy and status == 200,
+                               "rss_mib_idle": idle_rss / 1024, "rss_mib_max": max(samples, default=0) / 1024,
+                               "rss_mib_last": (samples[-1] if samples else 0) / 1024}
+        print(json.dumps(results["overload"]), flush=True)
+    finally:
+        server.stop()
+
+
+def plot(results: dict, path: str) -> None:
+    sys.path.insert(0, os.path.join(REPO, "bench", "peers"))
+    import peers  # noqa: E402  (svg_chart)
+    colors = ["#d62728", "#ff9896", "#1f77b4", "#aec7e8", "#2ca02c", "#98df8a"]
+    series = []
+    concurrencies = sorted({r["concurrency"] for r in results["runs"]})
+    keys = sorted({(r["server"], r["inputs_per_request"]) for r in results["runs"]})
+    for i, (server, per_request) in enumerate(keys):
+        values = []
+        for c in concurrencies:
+            match = [r["tokens_per_s"] for r in results["runs"] if (r["server"], r["inputs_per_request"], r["concurrency"]) == (server, per_request, c)]
+            values.append(match[0] if match else None)
+        series.append({"name": f"{server}, {per_request}/req", "color": colors[i % len(colors)], "values": values,
+                       "dash": server != "batched"})
+    o = results["offline"]
+    series.append({"name": "vecformer run (offline)", "color": "#7f7f7f", "values": [o["tokens_per_s"]] * len(concurrencies),
+                   "dash": True})
+    with open(path, "w") as f:
+        f.write(peers.svg_chart(f"vecformer serve, BERT-base {results['dtype']}: tokens/s", "concurrent clients",
+                                "tokens/s", concurrencies, series, log2x=True))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", required=True)
-    parser.add_argument("--model", required=True, help="a folder with vocab.txt and a pooling module")
+    parser.add_argument("--model", help="a folder with vocab.txt / tokenizer.json and a pooling module "
+                        "(default: the generated BERT-base folder)")
     parser.add_argument("--concurrency", default="1,8,64,256")
     parser.add_argument("--inputs-per-request", default="1,32")
     parser.add_argument("--duration", type=int, default=20)
@@ -86,61 +369,62 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--sentences", type=int, default=2048)
     parser.add_argument("--overload", action="store_true")
+    parser.add_argument("--compare-workers", action="store_true")
+    parser.add_argument("--ort-module", help="node_modules/onnxruntime-node: run the ONNX Runtime peer only")
+    parser.add_argument("--skip-load", action="store_true", help="skip the concurrency sweep (with --ort-module "
+                        "or --compare-workers alone)")
     parser.add_argument("--output", help="write every measurement as JSON")
+    parser.add_argument("--plot", help="write the tokens/s vs concurrency chart (SVG)")
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
+    if not args.model:
+        args.model = ensure_model(CACHE)
     sentences = make_sentences(args.model, args.sentences, seed=15)
     results: dict = {"model": args.model, "dtype": args.dtype, "threads": args.threads,
-                     "workers": args.workers, "runs": []}
+                     "workers": args.workers, "duration_s": args.duration, "runs": []}
     with tempfile.TemporaryDirectory(prefix="vecformer_bench_serve_") as work:
         results["offline"] = offline(binary, args.model, sentences, args, work)
         mean_tokens = results["offline"]["tokens"] / len(sentences)
-        for per_request in [int(x) for x in args.inputs_per_request.split(",")]:
-            bodies = os.path.join(work, f"bodies_{per_request}.jsonl")
-            with open(bodies, "w", encoding="utf-8") as f:
-                for i in range(0, len(sentences), per_request):
-                    f.write(json.dumps({"inputs": sentences[i:i + per_request]}) + "\n")
-            for label, extra in (("batched", []), ("one per batch", ["--max-batch-tokens", "1"])):
-                server = ServeProcess(binary, args.model, server_args(args, extra))
-                try:
-                    for concurrency in [int(x) for x in args.concurrency.split(",")]:
-                        r = wrk(server.port, bodies, concurrency, args.duration)
-                        seconds = r["duration_us"] / 1e6
-                        ok = int(r["statuses"].get("200", 0))
-                        run = {"server": label, "inputs_per_request": per_request, "concurrency": concurrency,
-                               "requests_per_s": ok / seconds, "sentences_per_s": ok * per_request / seconds,
-                               "tokens_per_s": ok * per_request * mean_tokens / seconds,
-                               "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
-                               "statuses": r["statuses"], "errors": r["errors"]}
-                        results["runs"].append(run)
-                        print(json.dumps(run), flush=True)
-                finally:
-                    server.stop()
-        if args.overload:
-            best = max((r for r in results["runs"] if r["server"] == "batched" and r["inputs_per_request"] == 1),
-                       key=lambda r: r["requests_per_s"])
-            bodies = os.path.join(work, "bodies_1.jsonl")
-            server = ServeProcess(binary, args.model, server_args(args, [], max_concurrent=64))
-            try:
-                r = wrk(server.port, bodies, 4 * best["concurrency"], max(args.duration, 30))
-                healthy = server.request("GET", "/health")[0] == 200
-                results["overload"] = {"concurrency": 4 * best["concurrency"], "statuses": r["statuses"],
-                                       "errors": r["errors"], "p99_ms": r["p99_us"] / 1000, "healthy_after": healthy}
-                print(json.dumps(results["overload"]), flush=True)
-            finally:
-                server.stop()
+        if args.ort_module:
+            compare_ort(args, binary, sentences, work, mean_tokens, results)
+        if args.compare_workers:
+            compare_workers(args, binary, sentences, work, mean_tokens, results)
+        if not args.skip_load:
+            for per_request in [int(x) for x in args.inputs_per_request.split(",")]:
+                bodies = write_bodies(work, sentences, per_request)
+                for label, extra in (("batched", []), ("one per batch", ["--max-batch-tokens", "1"])):
+                    server = ServeProcess(binary, args.model, server_args(args, extra))
+                    try:
+                        for concurrency in [int(x) for x in args.concurrency.split(",")]:
+                            results["runs"].append(measure(server.port, bodies, per_request, concurrency,
+                                                           args.duration, mean_tokens, label, server.process.pid))
+                    finally:
+                        server.stop()
+            if args.overload:
+                write_bodies(work, sentences, 1)
+                overload(args, binary, work, results)
 
     o = results["offline"]
     print(f"\noffline `vecformer run`: {o['sentences_per_s']:.1f} sentences/s, {o['tokens_per_s']:.0f} tokens/s\n")
-    print("| server | sentences/request | concurrency | requests/s | sentences/s | vs offline | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in results["runs"]:
-        print(f"| {r['server']} | {r['inputs_per_request']} | {r['concurrency']} | {r['requests_per_s']:.1f} | "
-              f"{r['sentences_per_s']:.1f} | {r['sentences_per_s'] / o['sentences_per_s']:.2f} | "
-              f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
+    table = [("runs", results["runs"]), ("ort_runs", results.get("ort_runs", [])),
+             ("workers_runs", results.get("workers_runs", []))]
+    for name, runs in table:
+        if not runs:
+            continue
+        print(f"{name}:\n")
+        print("| server | sentences/request | concurrency | requests/s | sentences/s | vs offline | p50 ms | p99 ms | non-200 |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in runs:
+            other = sum(int(n) for code, n in r["statuses"].items() if code != "200") + sum(r["errors"].values())
+            print(f"| {r['server']} | {r['inputs_per_request']} | {r['concurrency']} | {r['requests_per_s']:.1f} | "
+                  f"{r['sentences_per_s']:.1f} | {r['sentences_per_s'] / o['sentences_per_s']:.2f} | "
+                  f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {other} |")
+        print()
     if args.output:
         with open(args.output, "w") as f:
             json.dump(results, f, indent=2)
+    if args.plot and results["runs"]:
+        plot(results, args.plot)
     return 0
 
 
