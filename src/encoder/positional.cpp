@@ -1,5 +1,9 @@
 #include "encoder/positional.hpp"
 
+#include <string>
+
+#include "vecformer/error.hpp"
+
 #include <cmath>
 
 namespace vecformer::detail {
@@ -14,6 +18,16 @@ Matrix sinusoidal_positions(int64_t positions, int64_t hidden) {
     }
   }
   return table;
+}
+
+std::vector<float> alibi_slopes(int64_t heads) {
+  // PLACEHOLDER (modern-base): implemented on the modern-attention branch.
+  throw Error("alibi_slopes: not implemented yet (" + std::to_string(heads) + " heads)");
+}
+
+RotaryTable rotary_table(const Config&, double, int64_t, int64_t) {
+  // PLACEHOLDER (modern-base): implemented on the modern-rope-glu branch.
+  throw Error("rotary_table: not implemented yet");
 }
 
 }  // namespace vecformer::detail

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "backend/backend.hpp"
+#include "vecformer/error.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
@@ -87,8 +88,10 @@ class OptimizedBackend final : public Backend {
     });
   }
 
+  // PLACEHOLDER (modern-base): the spec's ALiBi slopes and window are implemented on the
+  // modern-attention branch.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context, Scratch& scratch,
+                 int64_t head_dim, const AttentionSpec& /*spec*/, float* context, Scratch& scratch,
                  const Execution& exec) const override {
     const int64_t hidden = heads * head_dim;
     const int64_t sequences = static_cast<int64_t>(offsets.size()) - 1;
@@ -111,6 +114,17 @@ class OptimizedBackend final : public Backend {
            head_dim, context + begin * hidden + h * head_dim, hidden,
            buffers + per_thread * static_cast<size_t>(thread));
     });
+  }
+
+  // PLACEHOLDER (modern-base): implemented on the modern-rope-glu branch.
+  void rotary(float*, std::span<const int64_t>, int64_t, int64_t, const RotaryTable&,
+              const Execution&) const override {
+    throw Error("rotary: not implemented yet");
+  }
+
+  // PLACEHOLDER (modern-base): implemented on the modern-rope-glu branch.
+  std::unique_ptr<PreparedLinear> prepare_gated_linear(LinearWeights, Activation) const override {
+    throw Error("gated feed-forward: not implemented yet");
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "vecformer/error.hpp"
 #include "backend/reference/reference_ops.hpp"
 
 namespace vecformer::detail {
@@ -91,8 +92,11 @@ class ReferenceBackend final : public Backend {
     }
   }
 
+  // PLACEHOLDER (modern-base): the spec's ALiBi slopes and window are implemented on the
+  // modern-attention branch.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context, Scratch&, const Execution&) const override {
+                 int64_t head_dim, const AttentionSpec&, float* context, Scratch&,
+                 const Execution&) const override {
     const int64_t hidden = heads * head_dim;
     for (size_t s = 0; s + 1 < offsets.size(); ++s) {
       const int64_t begin = offsets[s];
@@ -103,6 +107,17 @@ class ReferenceBackend final : public Backend {
                                   hidden);
       }
     }
+  }
+
+  // PLACEHOLDER (modern-base): implemented on the modern-rope-glu branch.
+  void rotary(float*, std::span<const int64_t>, int64_t, int64_t, const RotaryTable&,
+              const Execution&) const override {
+    throw Error("rotary: not implemented yet");
+  }
+
+  // PLACEHOLDER (modern-base): implemented on the modern-rope-glu branch.
+  std::unique_ptr<PreparedLinear> prepare_gated_linear(LinearWeights, Activation) const override {
+    throw Error("gated feed-forward: not implemented yet");
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
