@@ -4,13 +4,13 @@
 #include <algorithm>
 
 #include "backend/backend.hpp"
-#include "vecformer/error.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
 #include "backend/optimized/optimized_scratch.hpp"
 #include "backend/optimized/parallel.hpp"
 #include "backend/optimized/row_buckets.hpp"
+#include "vecformer/error.hpp"
 
 namespace vecformer::detail {
 namespace {
@@ -88,10 +88,10 @@ class OptimizedBackend final : public Backend {
     });
   }
 
-  // PLACEHOLDER (modern-base): the spec's ALiBi slopes and window are implemented on the
-  // modern-attention branch.
+  // The head kernels take the head's ALiBi slope and the layer's window: a local layer's blocks
+  // of queries read only their window's keys, so its cost and scratch stay linear in length.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, const AttentionSpec& /*spec*/, float* context, Scratch& scratch,
+                 int64_t head_dim, const AttentionSpec& spec, float* context, Scratch& scratch,
                  const Execution& exec) const override {
     const int64_t hidden = heads * head_dim;
     const int64_t sequences = static_cast<int64_t>(offsets.size()) - 1;
@@ -112,7 +112,8 @@ class OptimizedBackend final : public Backend {
       const int64_t begin = offsets[s];
       head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden, offsets[s + 1] - begin,
            head_dim, context + begin * hidden + h * head_dim, hidden,
-           buffers + per_thread * static_cast<size_t>(thread));
+           buffers + per_thread * static_cast<size_t>(thread),
+           spec.alibi_slopes ? spec.alibi_slopes[h] : 0.0f, spec.window);
     });
   }
 
@@ -131,8 +132,8 @@ class OptimizedBackend final : public Backend {
                       int64_t cols, float* normed, const Execution& exec) const override {
     parallel_for(exec, rows, [&](int64_t r) {
       kernels::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
-                                  norm.gamma.data(), norm.beta.data(), eps, cols,
-                                  normed + r * cols);
+                                  norm.gamma.data(), norm.beta.empty() ? nullptr : norm.beta.data(),
+                                  eps, cols, normed + r * cols);
     });
   }
 

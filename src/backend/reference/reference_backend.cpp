@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "vecformer/error.hpp"
 #include "backend/reference/reference_ops.hpp"
+#include "vecformer/error.hpp"
 
 namespace vecformer::detail {
 namespace {
@@ -92,19 +92,20 @@ class ReferenceBackend final : public Backend {
     }
   }
 
-  // PLACEHOLDER (modern-base): the spec's ALiBi slopes and window are implemented on the
-  // modern-attention branch.
+  // Each (sequence, head) on its own: the eight steps of reference::attention_head, with the
+  // head's ALiBi slope and the layer's local window from the spec.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, const AttentionSpec&, float* context, Scratch&,
+                 int64_t head_dim, const AttentionSpec& spec, float* context, Scratch&,
                  const Execution&) const override {
     const int64_t hidden = heads * head_dim;
     for (size_t s = 0; s + 1 < offsets.size(); ++s) {
       const int64_t begin = offsets[s];
       const int64_t length = offsets[s + 1] - begin;
       for (int64_t h = 0; h < heads; ++h) {
+        const float slope = spec.alibi_slopes ? spec.alibi_slopes[h] : 0.0f;
         reference::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
-                                  length, head_dim, context + begin * hidden + h * head_dim,
-                                  hidden);
+                                  length, head_dim, context + begin * hidden + h * head_dim, hidden,
+                                  slope, spec.window);
       }
     }
   }
@@ -123,9 +124,9 @@ class ReferenceBackend final : public Backend {
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
                       int64_t cols, float* normed, const Execution&) const override {
     for (int64_t r = 0; r < rows; ++r) {
-      reference::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
-                                    norm.gamma.data(), norm.beta.data(), eps, cols,
-                                    normed + r * cols);
+      reference::add_layer_norm_row(
+          x + r * cols, delta ? delta + r * cols : nullptr, norm.gamma.data(),
+          norm.beta.empty() ? nullptr : norm.beta.data(), eps, cols, normed + r * cols);
     }
   }
 

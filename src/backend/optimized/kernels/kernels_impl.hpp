@@ -102,6 +102,25 @@ float horizontal_max(const Batch<Arch>& b) {
   return max;
 }
 
+// x[k] -= slope · |offset + k| over n values, with one rounding: the ALiBi bias of n consecutive
+// keys, the first `offset` positions from the query (distances are exact in float up to 2^24).
+template <class Arch>
+void subtract_alibi(float* x, int64_t n, int64_t offset, float slope) {
+  constexpr int64_t w = kWidth<Arch>;
+  alignas(Arch::alignment()) float index[w];
+  for (int64_t j = 0; j < w; ++j) index[j] = static_cast<float>(j);
+  const Batch<Arch> lane = Batch<Arch>::load_aligned(index), minus_slope(-slope);
+  for (int64_t k = 0; k < n; k += w) {
+    const Batch<Arch> distance = xsimd::abs(lane + Batch<Arch>(static_cast<float>(offset + k)));
+    if (k + w <= n) {
+      fma<Arch>(distance, minus_slope, Batch<Arch>::load_unaligned(x + k)).store_unaligned(x + k);
+    } else {
+      store_partial<Arch>(x + k, n - k,
+                          fma<Arch>(distance, minus_slope, load_partial<Arch>(x + k, n - k, 0.0f)));
+    }
+  }
+}
+
 // Attention tiles: R queries at once, so that every key or value batch loaded from memory feeds R
 // FMAs and every broadcast query (or weight) element feeds several batches. R·C accumulators stay
 // in registers (16 of AVX-512's 32, 8 of AVX2's 16).
@@ -243,17 +262,19 @@ void ArchKernels<Arch>::add_layer_norm_row(float* x, const float* delta, const f
   const B variance = B(xsimd::hadd(square_acc)) / count;
   const B inv_std = B(1.0f) / xsimd::sqrt(variance + B(eps));
 
-  // Reads x[i..i+w) before writing normed[i..i+w), so normed may alias x.
+  // Reads x[i..i+w) before writing normed[i..i+w), so normed may alias x. Without beta the bias
+  // is +0, added by the same fma, so a zero beta and no beta give the same bits.
   for (int64_t i = 0; i < full; i += w) {
     const B centered = (B::load_unaligned(x + i) - pivot) - mean_shift;
-    simd::fma<Arch>(centered * inv_std, B::load_unaligned(gamma + i), B::load_unaligned(beta + i))
+    const B bias = beta ? B::load_unaligned(beta + i) : B(0.0f);
+    simd::fma<Arch>(centered * inv_std, B::load_unaligned(gamma + i), bias)
         .store_unaligned(normed + i);
   }
   if (tail) {
     const B centered = (simd::load_partial<Arch>(x + full, tail, pivot_value) - pivot) - mean_shift;
-    const B out =
-        simd::fma<Arch>(centered * inv_std, simd::load_partial<Arch>(gamma + full, tail, 0.0f),
-                        simd::load_partial<Arch>(beta + full, tail, 0.0f));
+    const B bias = beta ? simd::load_partial<Arch>(beta + full, tail, 0.0f) : B(0.0f);
+    const B out = simd::fma<Arch>(centered * inv_std,
+                                  simd::load_partial<Arch>(gamma + full, tail, 0.0f), bias);
     simd::store_partial<Arch>(normed + full, tail, out);
   }
 }
@@ -345,7 +366,8 @@ void ArchKernels<Arch>::scale_add_row(float* y, int64_t n, float scale, const fl
 template <class Arch>
 void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int64_t key_offset,
                                        int64_t length, int64_t head_dim, float* context,
-                                       int64_t context_stride, float* scratch) {
+                                       int64_t context_stride, float* scratch, float alibi_slope,
+                                       int64_t window) {
   using B = simd::Batch<Arch>;
   constexpr int64_t w = simd::kWidth<Arch>;
   constexpr int64_t R = kAttentionQueryBlock;
@@ -361,6 +383,8 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
   // [length][head_dim]: the head's values, contiguous. In the packed rows they are row_stride
   // apart (a page per token at BERT-base width).
   float* values_c = keys_t + head_dim * padded;
+  // Query i attends to keys j with |i - j| <= reach (every key without a window).
+  const int64_t reach = window > 0 ? window / 2 : length;
 
   // Transposed once per head, the keys let similarities be computed as broadcast-FMAs over
   // contiguous rows, many tokens per instruction, instead of one horizontal sum per key.
@@ -376,35 +400,58 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
   }
 
   // A block of `rows` queries (R, or 1 for the last length % R): their weight rows are computed,
-  // normalized and used while they sit in L1; no [length, length] matrix is ever stored.
+  // normalized and used while they sit in L1; no [length, length] matrix is ever stored. Only the
+  // keys [lo, hi) that some query of the block attends to are read (from `start`, lo rounded down
+  // to whole batches of 16): with a local window, a block costs O(window), not O(length).
   const auto block = [&]<int64_t Rows>(std::integral_constant<int64_t, Rows>, int64_t focus) {
+    const int64_t lo = focus - reach > 0 ? focus - reach : 0;
+    const int64_t hi = focus + Rows + reach < length ? focus + Rows + reach : length;
+    const int64_t start = lo / 16 * 16;
+    const int64_t end = (hi + 15) / 16 * 16;  // <= padded
     const float* query = qkv + focus * row_stride;
-    int64_t j = 0;
-    for (; j + C * w <= padded; j += C * w) {
+    int64_t j = start;
+    for (; j + C * w <= end; j += C * w) {
       simd::tile<Arch, Rows, C>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
                                 padded);
     }
-    for (; j < padded; j += w) {
+    for (; j < end; j += w) {
       simd::tile<Arch, Rows, 1>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
                                 padded);
     }
-    for (int64_t r = 0; r < Rows; ++r) softmax(weights + r * padded, length);
+    for (int64_t r = 0; r < Rows; ++r) {
+      // Query i's own keys [first, last) within the block's: the ALiBi bias after the scaling,
+      // the softmax over them alone, and weight 0 for the block's other keys.
+      const int64_t i = focus + r;
+      const int64_t first = i - reach > 0 ? i - reach : 0;
+      const int64_t last = i + reach + 1 < length ? i + reach + 1 : length;
+      float* row = weights + r * padded;
+      if (alibi_slope != 0.0f) {
+        simd::subtract_alibi<Arch>(row + first, last - first, first - i, alibi_slope);
+      }
+      softmax(row + first, last - first);
+      for (int64_t t = start; t < first; ++t) row[t] = 0.0f;
+      for (int64_t t = last; t < hi; ++t) row[t] = 0.0f;
+    }
 
+    // The products over the keys [start, hi).
+    const float* block_weights = weights + start;
+    const float* block_values = values_c + start * head_dim;
+    const int64_t depth = hi - start;
     float* out = context + focus * context_stride;
     int64_t d = 0;
     for (; d + C * w <= full; d += C * w) {
-      simd::tile<Arch, Rows, C>(weights, padded, values_c + d, head_dim, length, 1.0f, out + d,
-                                context_stride);
+      simd::tile<Arch, Rows, C>(block_weights, padded, block_values + d, head_dim, depth, 1.0f,
+                                out + d, context_stride);
     }
     for (; d < full; d += w) {
-      simd::tile<Arch, Rows, 1>(weights, padded, values_c + d, head_dim, length, 1.0f, out + d,
-                                context_stride);
+      simd::tile<Arch, Rows, 1>(block_weights, padded, block_values + d, head_dim, depth, 1.0f,
+                                out + d, context_stride);
     }
     for (; d < head_dim; ++d) {
       for (int64_t r = 0; r < Rows; ++r) {
         float sum = 0.0f;
-        for (int64_t t = 0; t < length; ++t) {
-          sum += weights[r * padded + t] * values_c[t * head_dim + d];
+        for (int64_t t = 0; t < depth; ++t) {
+          sum += block_weights[r * padded + t] * block_values[t * head_dim + d];
         }
         out[r * context_stride + d] = sum;
       }
