@@ -15,6 +15,12 @@ Other families (`family=` / `--family`; the size options keep their BERT names f
 
     --family roberta [--pad-token-id 1]      RobertaModel (or "xlm-roberta": XLMRobertaModel), see below
     --family distilbert [--sinusoidal-pos-embds]   DistilBertModel, see below
+    --family modernbert | nomic_bert | new | jina  [--set KEY=JSON ...]
+        ModernBertModel, NomicBertModel, NewModel (GTE v1.5), JinaBertModel (model_type bert with ALiBi
+        and GEGLU): real config keys and tensor names, written by tools/modern_checkpoint.py, whose
+        docstring documents them and the float64 reference; --set overrides a config.json key by its
+        real name (e.g. --set local_attention=16 --set rotary_scaling_factor=2.0). The sizes come from
+        --hidden --heads --layers --intermediate --vocab --max-positions.
 
 and a sentence-transformers folder (modules.json, the Transformer module at the root or in a subfolder,
 1_Pooling/config.json, optionally 2_Normalize), `make_sentence_transformers(out_dir, pooling=...,
@@ -140,6 +146,8 @@ import sys
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
+
+import modern_checkpoint as modern  # noqa: E402  (tools/ is on sys.path wherever this module is)
 
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 POSITION_TYPES = ("absolute", "sinusoidal")
@@ -426,6 +434,9 @@ def make_checkpoint(out_dir: str, *, seed: int = 0, dtype: str = "F32", prefix: 
     """
     if dtype not in DTYPES:
         raise ValueError(f"dtype {dtype!r} not in {DTYPES}")
+    if family in modern.MODERN_FAMILIES:
+        return modern.make_modern_checkpoint(out_dir, family, seed=seed, dtype=dtype, prefix=prefix,
+                                             **config_options)
     config = make_config(family=family, torch_dtype=_TORCH_DTYPE_NAME[dtype], **config_options)
     rng = np.random.default_rng(seed)
     if family == "distilbert":
@@ -627,6 +638,8 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
     for the semantics. `weights` and `config` as returned by make_checkpoint for any family (the family's
     prefix, e.g. "bert.", is tolerated); the family is config["model_type"] (default "bert").
     """
+    if modern.modern_family(config):
+        return modern.modern_reference_forward(weights, config, sequences)
     import torch
     import torch.nn.functional as F
 
@@ -906,8 +919,10 @@ def main(argv: List[str] | None = None) -> int:
                                                  "(config.json + model.safetensors), or a RoBERTa / "
                                                  "DistilBERT one, or a sentence-transformers folder.")
     parser.add_argument("out_dir")
-    parser.add_argument("--family", choices=FAMILIES, default="bert",
+    parser.add_argument("--family", choices=FAMILIES + modern.MODERN_FAMILIES, default="bert",
                         help="config keys and tensor names (the size options keep their BERT names)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="modern families: set config.json's KEY to the JSON value")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--layers", type=int, default=2)
@@ -963,7 +978,17 @@ def main(argv: List[str] | None = None) -> int:
         sinusoidal_pos_embds=args.sinusoidal_pos_embds)
     transformer_dir = args.out_dir
     try:
-        if args.architecture:
+        if args.family in modern.MODERN_FAMILIES:
+            overrides: Dict[str, Any] = {}
+            for item in args.set:
+                key, _, value = item.partition("=")
+                overrides[key] = json.loads(value)
+            config, weights = modern.make_modern_checkpoint(
+                args.out_dir, args.family, seed=args.seed, dtype=args.dtype, prefix=args.prefix,
+                hidden_size=args.hidden, num_attention_heads=args.heads,
+                intermediate_size=args.intermediate, num_hidden_layers=args.layers,
+                vocab_size=args.vocab, max_position_embeddings=args.max_positions, **overrides)
+        elif args.architecture:
             options.pop("family")
             if not args.prefix:
                 options.pop("prefix")
