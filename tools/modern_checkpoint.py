@@ -191,7 +191,10 @@ def _random_weights(family: str, config: Dict[str, Any], rng: np.random.Generato
         H, I = config["n_embd"], nomic_inner(config)
         gated = config["activation_function"] in ("swiglu", "geglu")
         qb, b1, b2 = config["qkv_proj_bias"], config["mlp_fc1_bias"], config["mlp_fc2_bias"]
-        w["embeddings.word_embeddings.weight"] = normal((config["vocab_size"], H), 0.5)
+        # NomicBertModel pads the vocabulary to pad_vocab_size_multiple (the table has the padded rows).
+        multiple = config.get("pad_vocab_size_multiple", 1)
+        V = (config["vocab_size"] + multiple - 1) // multiple * multiple
+        w["embeddings.word_embeddings.weight"] = normal((V, H), 0.5)
         if config.get("type_vocab_size", 2) > 0:
             w["embeddings.token_type_embeddings.weight"] = normal((config["type_vocab_size"], H), 0.3)
         if config.get("rotary_emb_fraction", 0.0) <= 0:

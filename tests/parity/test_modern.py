@@ -124,19 +124,22 @@ CASES: List[Dict[str, Any]] = [
     dict(name="nomic_swiglu_dynamic_ntk", family="nomic_bert", prefix="",
          options=dict(num_hidden_layers=2, rotary_scaling_factor=2.0, max_trained_positions=16),
          lengths=[3, 16, 17, 64, 1, 40], types=True),
-    # geglu, biases, half the head rotated, interleaved pairs, "bert." prefix.
+    # geglu, biases, half the head rotated, interleaved pairs, "bert." prefix, vocabulary 500 padded
+    # to 512 rows.
     dict(name="nomic_geglu_partial_interleaved", family="nomic_bert", prefix="bert.",
          options=dict(num_hidden_layers=2, activation_function="geglu", rotary_emb_fraction=0.5,
                       rotary_emb_interleaved=True, qkv_proj_bias=True, mlp_fc1_bias=True,
-                      mlp_fc2_bias=True, rotary_emb_base=10000, layer_norm_epsilon=1e-5),
+                      mlp_fc2_bias=True, rotary_emb_base=10000, layer_norm_epsilon=1e-5,
+                      pad_vocab_size_multiple=64),
          lengths=[9, 1, 30, 64]),
     # gte-base-en-v1.5's shape: type_vocab_size 0, rope with NTK factor 2.
     dict(name="gte_ntk", family="new", prefix="",
          options=dict(num_hidden_layers=2, rope_theta=10000.0), lengths=[1, 12, 64, 5, 31]),
-    # Separate q/k/v, one token type, silu, no scaling, the "new." prefix.
-    dict(name="gte_unpacked_silu", family="new", prefix="new.",
+    # Separate q/k/v, one token type, silu, no scaling, the "new." prefix, BF16 storage (the fused
+    # up_gate_proj is then converted and its halves copied, not viewed).
+    dict(name="gte_unpacked_silu_bf16", family="new", prefix="new.",
          options=dict(num_hidden_layers=2, pack_qkv=False, type_vocab_size=1, hidden_act="silu",
-                      rope_scaling=None, rope_theta=500.0),
+                      rope_scaling=None, rope_theta=500.0, dtype="BF16"),
          lengths=[4, 64, 17]),
     # jina-embeddings-v2's shape with 12 heads (slopes not a power-of-two set), "bert." prefix.
     dict(name="jina_alibi_geglu_12heads", family="jina", prefix="bert.",
