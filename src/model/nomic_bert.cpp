@@ -101,7 +101,9 @@ Config read_nomic_bert_config(const ConfigReader& reader) {
     return config;
   }
   const double dim = static_cast<double>(config.head_dim()) * fraction;
-  if (dim != std::floor(dim) || static_cast<int64_t>(dim) % 2 != 0 || dim > config.head_dim()) {
+  // (The range test first: a huge fraction must not reach the integer conversion.)
+  if (dim > static_cast<double>(config.head_dim()) || dim != std::floor(dim) ||
+      static_cast<int64_t>(dim) % 2 != 0) {
     reader.fail("field 'rotary_emb_fraction' (" +
                 ConfigReader::describe(*reader.value("rotary_emb_fraction")) +
                 ") times the head dimension (" + std::to_string(config.head_dim()) +
