@@ -23,7 +23,9 @@ using vecformer::detail::find_family;
 
 const std::filesystem::path kPath = "model/config.json";
 
-Config read(const json& root) {
+// Through text, as a file is read: parsed non-negative integers are unsigned in nlohmann::json.
+Config read(const json& object) {
+  const json root = json::parse(object.dump());
   const ConfigReader reader(kPath, root);
   return find_family(reader.string("model_type", "bert"), kPath).read_config(reader);
 }
