@@ -480,7 +480,7 @@ def make_sentence_transformers(out_dir: str, *, pooling: str | Sequence[str] = "
         raise ValueError(f"transformer_subdir {transformer_subdir!r} must be a relative path inside out_dir")
     transformer_dir = os.path.join(out_dir, transformer_subdir) if transformer_subdir else out_dir
     config, weights = make_checkpoint(transformer_dir, **checkpoint_options)
-    hidden = bert_config(config)["hidden_size"]
+    hidden = config["n_embd"] if "n_embd" in config else bert_config(config)["hidden_size"]
 
     with open(os.path.join(transformer_dir, "sentence_bert_config.json"), "w") as f:
         json.dump({"max_seq_length": max_sequence_length(config), "do_lower_case": False}, f, indent=2)
@@ -539,7 +539,7 @@ def strip_prefix(weights: Dict[str, np.ndarray], prefix: str = "bert.") -> Dict[
 
 def model_family(config: Dict[str, Any]) -> str:
     family = config.get("model_type", "bert")
-    if family not in FAMILIES:
+    if family not in FAMILIES + ("modernbert", "nomic_bert", "new"):
         raise ValueError(f"model_type {family!r} not in {FAMILIES}")
     return family
 
@@ -613,6 +613,8 @@ def bert_config(config: Dict[str, Any]) -> Dict[str, Any]:
 
 def position_offset(config: Dict[str, Any]) -> int:
     """Row of the position table used by a sequence's first token: pad_token_id + 1 for RoBERTa."""
+    if modern.modern_family(config):
+        return 0
     if model_family(config) in ("roberta", "xlm-roberta"):
         return int(config.get("pad_token_id", 1)) + 1
     return 0
@@ -620,7 +622,8 @@ def position_offset(config: Dict[str, Any]) -> int:
 
 def max_sequence_length(config: Dict[str, Any]) -> int:
     """The longest sequence the model takes: max_position_embeddings - position_offset(config)."""
-    return int(config["max_position_embeddings"]) - position_offset(config)
+    positions = config["n_positions"] if "n_positions" in config else config["max_position_embeddings"]
+    return int(positions) - position_offset(config)
 
 
 def bert_weights(weights: Dict[str, np.ndarray], config: Dict[str, Any]) -> Dict[str, np.ndarray]:

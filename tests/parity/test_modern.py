@@ -246,6 +246,38 @@ def glu_half_case(binary: str, workdir: str) -> None:
     summary.append("GLU halves swapped in the file: vecformer follows the reference for every family")
 
 
+def sentence_transformers_case(binary: str, workdir: str) -> None:
+    """sentence-transformers folders around modern models, as nomic-embed-text and gte-v1.5 ship them:
+    pooling and Normalize from the folder, on both backends."""
+    for name, family, pooling, normalize in (("st_nomic_mean_normalize", "nomic_bert", "mean", True),
+                                            ("st_gte_cls", "new", "cls", False),
+                                            ("st_modernbert_mean_subdir", "modernbert", "mean", True)):
+        folder = os.path.join(workdir, name)
+        subdir = "0_Transformer" if family == "modernbert" else ""
+        config, weights = mc.make_sentence_transformers(folder, pooling=pooling, normalize=normalize,
+                                                        transformer_subdir=subdir, family=family, seed=9,
+                                                        num_hidden_layers=2)
+        sequences = make_sequences(np.random.default_rng(9), config["vocab_size"], [5, 64, 1, 20], False)
+        tokens = os.path.join(folder, "tokens.txt")
+        write_tokens(tokens, sequences)
+        expected = mc.reference_embed(weights, config, sequences, pooling=pooling, normalize=normalize)
+        errors = []
+        for backend in ("reference", "optimized"):
+            out = os.path.join(folder, backend + ".npy")
+            result = run(binary, ["--model", folder, "--input", tokens, "--backend", backend, "--output", out,
+                                  "--quiet"])
+            if not check(result.returncode == 0, f"{name} {backend}: {result.stderr.strip()[:300]}"):
+                continue
+            output = np.load(out)
+            if not check(output.shape == expected.shape, f"{name} {backend}: shape {output.shape}"):
+                continue
+            error = float(np.max(np.abs(output - expected)))
+            check(error <= TOLERANCE[backend], f"{name} {backend}: max abs error {error:.2e}")
+            errors.append(f"{backend}={error:.1e}")
+        summary.append(f"{name}: " + " ".join(errors))
+        print(f"  {name}: " + " ".join(errors), flush=True)
+
+
 # ---------------------------------------------------------------------------------------------------
 # 3. bad folders
 
@@ -335,6 +367,8 @@ def main() -> int:
         for i, case in enumerate(CASES):
             print(f"[{case['name']}]", flush=True)
             parity_case(args.binary, workdir, case, seed=40 + i)
+        print("[sentence-transformers folders]", flush=True)
+        sentence_transformers_case(args.binary, workdir)
         print("[GLU halves]", flush=True)
         glu_half_case(args.binary, workdir)
         print("[bad folders]", flush=True)
