@@ -16,6 +16,8 @@ references written from each model's own source (tools/modern_checkpoint.py).
    nomic with sequences past max_trained_positions (dynamic NTK); Jina with 12 heads, whose ALiBi slopes
    are not a power-of-two set), token files of mixed lengths (1 up to max_position_embeddings), and
    `vecformer run --backend reference|optimized [--dtype bf16|int8]` compared with the reference.
+   sentence-transformers folders around nomic, GTE and ModernBERT models (pooling and Normalize from the
+   folder), and text in (`run --text` with a byte-level BPE and a WordPiece tokenizer.json).
 3. Bad folders: each must fail with one line naming the key or the tensor.
 
 Tolerances, absolute, on hidden states of size O(1) (every family ends its layers in a LayerNorm, or
@@ -278,6 +280,44 @@ def sentence_transformers_case(binary: str, workdir: str) -> None:
         print(f"  {name}: " + " ".join(errors), flush=True)
 
 
+def text_case(binary: str, workdir: str) -> None:
+    """Text in: a ModernBERT folder with a byte-level BPE tokenizer.json (GPT-2's, as ModernBERT ships a
+    BPE tokenizer.json) and a nomic folder with BERT's WordPiece tokenizer.json. `vecformer run --text`
+    must equal the reference on the ids `vecformer tokenize --json` gives (those ids are checked against
+    Hugging Face's tokenizers by tests/tokenizer)."""
+    data = os.path.join(REPO, "tests", "tokenizer", "data")
+    texts = os.path.join(workdir, "texts.txt")
+    with open(texts, "w") as f:
+        f.write("Modern encoders read long documents.\nthe cat sat on the mat\nRoPE, ALiBi and GLU!\n")
+    for name, family, tokenizer, vocab in (("text_modernbert_bpe", "modernbert", "gpt2-bpe", 50257),
+                                           ("text_nomic_wordpiece", "nomic_bert", "bert-base-uncased-json",
+                                            30522)):
+        folder = os.path.join(workdir, name)
+        config, weights = mc.make_checkpoint(folder, family=family, seed=11, hidden_size=32,
+                                             num_attention_heads=2, intermediate_size=64,
+                                             num_hidden_layers=2, vocab_size=vocab)
+        for file in os.listdir(os.path.join(data, tokenizer)):
+            with open(os.path.join(data, tokenizer, file), "rb") as src, \
+                    open(os.path.join(folder, file), "wb") as dst:
+                dst.write(src.read())
+        result = subprocess.run([binary, "tokenize", "--model", folder, "--json", "--input", texts],
+                                capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        if not check(result.returncode == 0, f"{name}: tokenize: {result.stderr.strip()[:300]}"):
+            continue
+        sequences = [{"input_ids": json.loads(line)["ids"], "token_type_ids": None}
+                     for line in result.stdout.splitlines()]
+        expected = mc.reference_forward(weights, config, sequences)
+        out = os.path.join(folder, "out.npy")
+        result = run(binary, ["--model", folder, "--text", "--input", texts, "--output", out, "--quiet"])
+        if not check(result.returncode == 0, f"{name}: run --text: {result.stderr.strip()[:300]}"):
+            continue
+        output = np.load(out)
+        error = max(float(np.max(np.abs(output[i, :len(e)] - e))) for i, e in enumerate(expected))
+        check(error <= TOLERANCE["optimized"], f"{name}: max abs error {error:.2e}")
+        summary.append(f"{name}: optimized={error:.1e} ({sum(len(e) for e in expected)} tokens)")
+        print(f"  {name}: optimized={error:.1e}", flush=True)
+
+
 # ---------------------------------------------------------------------------------------------------
 # 3. bad folders
 
@@ -369,6 +409,8 @@ def main() -> int:
             parity_case(args.binary, workdir, case, seed=40 + i)
         print("[sentence-transformers folders]", flush=True)
         sentence_transformers_case(args.binary, workdir)
+        print("[text]", flush=True)
+        text_case(args.binary, workdir)
         print("[GLU halves]", flush=True)
         glu_half_case(args.binary, workdir)
         print("[bad folders]", flush=True)
