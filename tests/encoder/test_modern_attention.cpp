@@ -152,6 +152,23 @@ TEST_CASE("optimized encoder matches the reference with ALiBi, local windows and
   }
 }
 
+TEST_CASE("optimized encoder matches the reference on sequences much longer than the window",
+          "[encoder][attention-options]") {
+  // ModernBERT's window (128) with ALiBi on 600 tokens beside shorter sequences: every local block
+  // reads a window's keys, the scratch is sized by the longest sequence.
+  Case c{"long", PositionEmbedding::alibi, true, 2, 32, 2, 128, 2, true};
+  auto weights = weights_for(c, 70);
+  weights.config.max_position_embeddings = 640;
+  std::mt19937 rng(71);
+  const auto seqs = test::random_sequences(rng, {600, 130, 5}, 50, 2);
+  const auto reference = run(weights, detail::make_reference_backend(), seqs);
+  const auto optimized = run(weights, detail::make_optimized_backend(), seqs);
+  const float diff = test::max_abs_diff(reference, optimized);
+  CAPTURE(diff);
+  CHECK(diff < 2e-4f);  // as above
+  CHECK(std::all_of(optimized.begin(), optimized.end(), [](float x) { return std::isfinite(x); }));
+}
+
 TEST_CASE("bf16 encoder with ALiBi and local windows stays within bf16's tolerance",
           "[encoder][bf16][attention-options]") {
   const Case c{"alibi+window", PositionEmbedding::alibi, true, 4, 32, 3, 8, 2, true};
