@@ -49,21 +49,23 @@ __mmask16 lanes(int64_t count) {
   }
 }
 
-// out[r·out_stride + c·16 + lane] = scale · Σ_k dot(a[r·a_stride + k], b[k·b_stride + c·16 +
-// lane]), every a and b element a pair of bf16 and each dot the sum of the pair's two products: R_
-// rows by C column vectors in registers. The last vector is stored through `last` (columns past the
-// end).
+// out[r·out_stride + c·16 + lane] = scale · Σ_k dot(a[r·a_stride + k], b[k·b_stride + c·c_stride
+// + lane]), every a and b element a pair of bf16 and each dot the sum of the pair's two products:
+// R_ rows by C column vectors in registers. The last vector is stored through `last` (columns past
+// the end). Values: rows of b_stride, c_stride 16. Keys: panels of 16 tokens ([dim_pairs][16] each,
+// c_stride apart), b_stride 16.
 template <int64_t R_, int64_t C>
 [[gnu::target("avx512bf16")]] void tile(const uint32_t* a, int64_t a_stride, const uint32_t* b,
-                                        int64_t b_stride, int64_t depth, float scale, float* out,
-                                        int64_t out_stride, __mmask16 last) {
+                                        int64_t b_stride, int64_t c_stride, int64_t depth,
+                                        float scale, float* out, int64_t out_stride,
+                                        __mmask16 last) {
   __m512 acc[R_][C];
   for (int64_t r = 0; r < R_; ++r)
     for (int64_t c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
   for (int64_t k = 0; k < depth; ++k) {
     __m512bh row[C];
     for (int64_t c = 0; c < C; ++c)
-      row[c] = (__m512bh)_mm512_loadu_si512(b + k * b_stride + c * 16);
+      row[c] = (__m512bh)_mm512_loadu_si512(b + k * b_stride + c * c_stride);
     for (int64_t r = 0; r < R_; ++r) {
       const __m512bh x = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[r * a_stride + k]));
       for (int64_t c = 0; c < C; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], x, row[c]);
@@ -105,8 +107,10 @@ void subtract_alibi(float* x, int64_t n, int64_t offset, float slope) {
   float* weights = scratch;                                                // [R][padded] float32
   auto* weight_pairs = reinterpret_cast<uint32_t*>(weights + R * padded);  // [R][padded / 2]
   uint32_t* query_pairs = weight_pairs + R * padded / 2;                   // [R][dim_pairs]
-  uint32_t* keys_t =
-      query_pairs + R * dim_pairs;  // [dim_pairs][padded]: pair d of key j at d·padded + j
+  // [padded / 16][dim_pairs][16]: the keys in panels of 16 tokens, pair d of key j at
+  // (j / 16)·panel + d·16 + j % 16, so that the keys a block of queries reads are contiguous.
+  uint32_t* keys_t = query_pairs + R * dim_pairs;
+  const int64_t panel = dim_pairs * 16;
   uint32_t* values = keys_t + dim_pairs * padded;  // [token_pairs][dim_padded]: tokens 2j and 2j+1
   uint32_t* key_row = values + token_pairs * dim_padded;  // [dim_pairs]: one key in bf16
 
@@ -121,10 +125,13 @@ void subtract_alibi(float* x, int64_t n, int64_t offset, float slope) {
   for (int64_t j = 0; j < length; ++j) {
     to_bf16_row(keys + j * row_stride, head_dim, 2 * dim_pairs,
                 reinterpret_cast<uint16_t*>(key_row));
-    for (int64_t d = 0; d < dim_pairs; ++d) keys_t[d * padded + j] = key_row[d];
+    uint32_t* column = keys_t + j / 16 * panel + j % 16;
+    for (int64_t d = 0; d < dim_pairs; ++d) column[d * 16] = key_row[d];
   }
-  for (int64_t d = 0; d < dim_pairs; ++d)
-    for (int64_t j = length; j < padded; ++j) keys_t[d * padded + j] = 0;
+  for (int64_t j = length; j < padded; ++j) {
+    uint32_t* column = keys_t + j / 16 * panel + j % 16;
+    for (int64_t d = 0; d < dim_pairs; ++d) column[d * 16] = 0;
+  }
   // Values as pairs of tokens, interleaved lane by lane: lane d of pair j holds token 2j's and
   // token 2j+1's dimension d (a zero token completes an odd length).
   for (int64_t j = 0; j < token_pairs; ++j) {
@@ -155,12 +162,12 @@ void subtract_alibi(float* x, int64_t n, int64_t offset, float slope) {
     }
     int64_t j = start;
     for (; j + 64 <= end; j += 64) {
-      tile<Rows, 4>(query_pairs, dim_pairs, keys_t + j, padded, dim_pairs, scale, weights + j,
-                    padded, 0xffff);
+      tile<Rows, 4>(query_pairs, dim_pairs, keys_t + j / 16 * panel, 16, panel, dim_pairs, scale,
+                    weights + j, padded, 0xffff);
     }
     for (; j < end; j += 16) {
-      tile<Rows, 1>(query_pairs, dim_pairs, keys_t + j, padded, dim_pairs, scale, weights + j,
-                    padded, 0xffff);
+      tile<Rows, 1>(query_pairs, dim_pairs, keys_t + j / 16 * panel, 16, panel, dim_pairs, scale,
+                    weights + j, padded, 0xffff);
     }
     // Each query's own keys [first, last): ALiBi after the scaling, the softmax over them alone,
     // weight 0 for the block's others; then the weights [start, hi) as bf16 token pairs (a zero
@@ -183,11 +190,11 @@ void subtract_alibi(float* x, int64_t n, int64_t offset, float slope) {
     float* out = context + focus * context_stride;
     int64_t d = 0;
     for (; d + 64 <= dim_padded; d += 64) {
-      tile<Rows, 4>(block_weights, padded / 2, block_values + d, dim_padded, depth_pairs, 1.0f,
+      tile<Rows, 4>(block_weights, padded / 2, block_values + d, dim_padded, 16, depth_pairs, 1.0f,
                     out + d, context_stride, lanes(head_dim - d - 48));
     }
     for (; d < dim_padded; d += 16) {
-      tile<Rows, 1>(block_weights, padded / 2, block_values + d, dim_padded, depth_pairs, 1.0f,
+      tile<Rows, 1>(block_weights, padded / 2, block_values + d, dim_padded, 16, depth_pairs, 1.0f,
                     out + d, context_stride, lanes(head_dim - d));
     }
   };

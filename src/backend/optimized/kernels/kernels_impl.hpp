@@ -125,10 +125,19 @@ void subtract_alibi(float* x, int64_t n, int64_t offset, float slope) {
 // FMAs and every broadcast query (or weight) element feeds several batches. R·C accumulators stay
 // in registers (16 of AVX-512's 32, 8 of AVX2's 16).
 
+// Keys are stored transposed in panels of kKeyPanel tokens: panel p holds keys [16p, 16p + 16) as
+// [head_dim][16], so the 16 keys' dimension d sit in one cache line, and the keys a block of
+// queries reads (the whole sequence, or its window) are contiguous: no column of a [head_dim,
+// length] matrix strided by the length (which for lengths that are multiples of 1024 maps every
+// dimension to the same L1 set).
+inline constexpr int64_t kKeyPanel = 16;
+
 // The attention products as one register tile: for R rows and C batches of columns,
-//   out[r·out_stride + c·w + lane] = scale · Σ_k a[r·a_stride + k] · b[k·b_stride + c·w + lane].
-// Scores: a = the queries, b = the transposed keys. Context: a = the weight rows, b = the values.
-template <class Arch, int64_t R, int64_t C>
+//   out[r·out_stride + c·w + lane] = scale · Σ_k a[r·a_stride + k] · b(k, c·w + lane),
+// b(k, j) = b[k·b_stride + j] (Panels false), or, with Panels, column j of b in panel j / 16,
+// panels b_stride floats apart: b[(j / 16)·b_stride + k·16 + j % 16].
+// Scores: a = the queries, b = the key panels. Context: a = the weight rows, b = the values.
+template <class Arch, int64_t R, int64_t C, bool Panels = false>
 void tile(const float* a, int64_t a_stride, const float* b, int64_t b_stride, int64_t depth,
           float scale, float* out, int64_t out_stride) {
   using B = Batch<Arch>;
@@ -138,7 +147,12 @@ void tile(const float* a, int64_t a_stride, const float* b, int64_t b_stride, in
     for (int64_t c = 0; c < C; ++c) acc[r][c] = B(0.0f);
   for (int64_t k = 0; k < depth; ++k) {
     B row[C];
-    for (int64_t c = 0; c < C; ++c) row[c] = B::load_unaligned(b + k * b_stride + c * w);
+    for (int64_t c = 0; c < C; ++c) {
+      const float* at =
+          Panels ? b + (c * w / kKeyPanel) * b_stride + k * kKeyPanel + (c * w) % kKeyPanel
+                 : b + k * b_stride + c * w;
+      row[c] = B::load_unaligned(at);
+    }
     for (int64_t r = 0; r < R; ++r) {
       const B x(a[r * a_stride + k]);
       for (int64_t c = 0; c < C; ++c) acc[r][c] = simd::fma<Arch>(x, row[c], acc[r][c]);
@@ -379,24 +393,27 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
   // Padded to 16 floats (a multiple of every width) so that score batches never need a tail.
   const int64_t padded = (length + 15) / 16 * 16;
   float* weights = scratch;              // [R][padded]: a block of queries' weight rows
-  float* keys_t = scratch + R * padded;  // [head_dim][padded]: column j is token j's key
+  float* keys_t = scratch + R * padded;  // [padded / 16][head_dim][16]: the keys in panels
+  const int64_t panel = head_dim * simd::kKeyPanel;
   // [length][head_dim]: the head's values, contiguous. In the packed rows they are row_stride
   // apart (a page per token at BERT-base width).
   float* values_c = keys_t + head_dim * padded;
   // Query i attends to keys j with |i - j| <= reach (every key without a window).
   const int64_t reach = window > 0 ? window / 2 : length;
 
-  // Transposed once per head, the keys let similarities be computed as broadcast-FMAs over
-  // contiguous rows, many tokens per instruction, instead of one horizontal sum per key.
-  // Token by token: each key and value is read once, contiguously.
+  // Transposed once per head (in panels of 16), the keys let similarities be computed as
+  // broadcast-FMAs over contiguous rows, many tokens per instruction, instead of one horizontal
+  // sum per key. Token by token: each key and value is read once, contiguously.
   for (int64_t t = 0; t < length; ++t) {
     const float* key = keys + t * row_stride;
-    for (int64_t d = 0; d < head_dim; ++d) keys_t[d * padded + t] = key[d];
+    float* column = keys_t + t / simd::kKeyPanel * panel + t % simd::kKeyPanel;
+    for (int64_t d = 0; d < head_dim; ++d) column[d * simd::kKeyPanel] = key[d];
     const float* value = values + t * row_stride;
     for (int64_t d = 0; d < head_dim; ++d) values_c[t * head_dim + d] = value[d];
   }
-  for (int64_t d = 0; d < head_dim; ++d) {
-    for (int64_t t = length; t < padded; ++t) keys_t[d * padded + t] = 0.0f;
+  for (int64_t t = length; t < padded; ++t) {
+    float* column = keys_t + t / simd::kKeyPanel * panel + t % simd::kKeyPanel;
+    for (int64_t d = 0; d < head_dim; ++d) column[d * simd::kKeyPanel] = 0.0f;
   }
 
   // A block of `rows` queries (R, or 1 for the last length % R): their weight rows are computed,
@@ -410,13 +427,16 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
     const int64_t end = (hi + 15) / 16 * 16;  // <= padded
     const float* query = qkv + focus * row_stride;
     int64_t j = start;
+    // j is a multiple of w (and of 16 for whole C·w tiles): a tile's batches never straddle panels.
     for (; j + C * w <= end; j += C * w) {
-      simd::tile<Arch, Rows, C>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
-                                padded);
+      simd::tile<Arch, Rows, C, true>(query, row_stride,
+                                      keys_t + j / simd::kKeyPanel * panel + j % simd::kKeyPanel,
+                                      panel, head_dim, scale, weights + j, padded);
     }
     for (; j < end; j += w) {
-      simd::tile<Arch, Rows, 1>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
-                                padded);
+      simd::tile<Arch, Rows, 1, true>(query, row_stride,
+                                      keys_t + j / simd::kKeyPanel * panel + j % simd::kKeyPanel,
+                                      panel, head_dim, scale, weights + j, padded);
     }
     for (int64_t r = 0; r < Rows; ++r) {
       // Query i's own keys [first, last) within the block's: the ALiBi bias after the scaling,
