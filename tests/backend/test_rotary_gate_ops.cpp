@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "backend/optimized/gated_linear.hpp"
+#include "backend/optimized/kernels/kernels.hpp"
 #include "encoder/positional.hpp"
 #include "support/random_model.hpp"
 #include "vecformer/config.hpp"
@@ -205,5 +207,38 @@ TEST_CASE("optimized gated linear and feed-forward match the reference", "[optim
         }
       }
     }
+  }
+}
+
+TEST_CASE("bf16 gated feed-forward hands bf16 to the second GEMM without changing a bit",
+          "[optimized][gated][bf16]") {
+  // The fused path rounds the gate's float32 outputs to bf16 in its pass; the plain path writes
+  // them as float32 and the second GEMM's input conversion rounds them: the same values.
+  const auto backend = detail::make_optimized_backend(ComputeType::bf16);
+  std::mt19937 rng(37);
+  const int64_t in = 64, out = 96, hidden = 64;
+  const auto first =
+      backend->prepare_gated_linear(test::random_linear(rng, 2 * out, in), Activation::silu);
+  const auto second = backend->prepare_linear(test::random_linear(rng, hidden, out), nullptr);
+  // The fused path is taken where kernels::to_bf16 runs (elsewhere both paths are the plain one).
+  CHECK(dynamic_cast<const detail::GatedLinear&>(*first).writes_bf16() ==
+        detail::kernels::avx512_bf16_supported());
+  for (int64_t rows : {1, 9, 40}) {
+    const int64_t padded = backend->padded_rows(rows);
+    auto x = test::random_values(rng, static_cast<size_t>(padded * in), 1.0f);
+    std::vector<float> inner(static_cast<size_t>(padded * out), 0.0f);
+    std::vector<float> fused(static_cast<size_t>(padded * hidden));
+    std::vector<float> plain(fused.size());
+    auto scratch = backend->make_scratch();
+    const auto exec = detail::execution_for(2);
+    backend->feed_forward(*first, *second, x.data(), rows, inner.data(), fused.data(), *scratch,
+                          exec);
+    std::fill(inner.begin(), inner.end(), 0.0f);
+    backend->linear(*first, x.data(), rows, inner.data(), *scratch, exec);
+    backend->linear(*second, inner.data(), rows, plain.data(), *scratch, exec);
+    fused.resize(static_cast<size_t>(rows * hidden));
+    plain.resize(fused.size());
+    CAPTURE(rows);
+    CHECK(fused == plain);
   }
 }

@@ -12,7 +12,10 @@ namespace vecformer::detail {
 // fused xsimd pass (kernels::gate) writes act(a) ⊙ g, row by row on the Execution's threads.
 class GatedLinear final : public OptimizedLinear {
  public:
-  GatedLinear(std::unique_ptr<OptimizedLinear> both, Activation activation);
+  // bf16_output: offer run_to_bf16 (bf16 compute on a CPU whose kernels::to_bf16 runs, the
+  // conversion the next bf16 GEMM would apply to float32 input).
+  GatedLinear(std::unique_ptr<OptimizedLinear> both, Activation activation,
+              bool bf16_output = false);
 
   int64_t in_features() const override { return both_->in_features(); }
   int64_t out_features() const override { return out_; }
@@ -20,10 +23,18 @@ class GatedLinear final : public OptimizedLinear {
            const Execution& exec) const override;
   size_t cached_primitives() const override { return both_->cached_primitives(); }
 
+  // For a bf16 feed-forward: y written as bf16 rows, the values run() writes rounded exactly as
+  // the next GEMM's conversion of its float32 input rounds them (kernels::to_bf16), in the same
+  // pass as the gate. Needs writes_bf16().
+  bool writes_bf16() const { return bf16_output_; }
+  void run_to_bf16(const float* x, int64_t rows, uint16_t* y, OptimizedScratch& scratch,
+                   const Execution& exec) const;
+
  private:
   std::unique_ptr<OptimizedLinear> both_;  // [2·out, in]: the activated half's rows first
   int64_t out_ = 0;
   Activation activation_;
+  bool bf16_output_ = false;
 };
 
 }  // namespace vecformer::detail

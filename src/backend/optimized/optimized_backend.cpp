@@ -52,7 +52,14 @@ class OptimizedBackend final : public Backend {
                     const Execution& exec) const override {
     auto& s = static_cast<OptimizedScratch&>(scratch);
     if (dtype_ == ComputeType::bf16) {
-      // A gated first linear (GatedLinear) writes float32 through its gate pass.
+      // A gated first linear writes bf16 in its gate pass, where to_bf16 runs.
+      if (const auto* gated = dynamic_cast<const GatedLinear*>(&first);
+          gated && gated->writes_bf16()) {
+        auto* inner_bf16 = reinterpret_cast<uint16_t*>(inner);
+        gated->run_to_bf16(x, rows, inner_bf16, s, exec);
+        static_cast<const OneDnnLinear&>(second).run_from_bf16(inner_bf16, rows, y, s, exec);
+        return;
+      }
       const auto* in = dynamic_cast<const OneDnnLinear*>(&first);
       if (in && in->writes_bf16()) {
         // The inner activations go from one GEMM to the next as bf16 (half the bytes of inner):
@@ -144,8 +151,8 @@ class OptimizedBackend final : public Backend {
     // Both halves in one GEMM, without an activation: the gate pass applies it to the first.
     std::unique_ptr<PreparedLinear> both = prepare_linear(std::move(weights), nullptr);
     return std::make_unique<GatedLinear>(
-        std::unique_ptr<OptimizedLinear>(static_cast<OptimizedLinear*>(both.release())),
-        activation);
+        std::unique_ptr<OptimizedLinear>(static_cast<OptimizedLinear*>(both.release())), activation,
+        dtype_ == ComputeType::bf16 && kernels::avx512_bf16_supported());
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
