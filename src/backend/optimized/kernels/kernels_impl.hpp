@@ -150,18 +150,18 @@ Batch<Arch> gelu_tanh(const Batch<Arch>& x) {
   return x / (Batch<Arch>(1.0f) + xsimd::exp(minus_two_u));
 }
 
-// max(x, 0) with the reference's treatment of NaN and -0 (both give +0).
-template <class Arch>
-Batch<Arch> relu(const Batch<Arch>& x) {
-  return xsimd::select(x > Batch<Arch>(0.0f), x, Batch<Arch>(0.0f));
-}
-
 // SiLU x · sigmoid(x) as x / (1 + e^(-x)): one exp and one division, no cancellation; for large
 // negative x, e^(-x) overflows to inf and the result is -0 (the limit), for large positive x it is
 // exactly x.
 template <class Arch>
 Batch<Arch> silu(const Batch<Arch>& x) {
   return x / (Batch<Arch>(1.0f) + xsimd::exp(-x));
+}
+
+// max(x, 0) with the reference's treatment of NaN and -0 (both give +0).
+template <class Arch>
+Batch<Arch> relu(const Batch<Arch>& x) {
+  return xsimd::select(x > Batch<Arch>(0.0f), x, Batch<Arch>(0.0f));
 }
 
 }  // namespace simd
