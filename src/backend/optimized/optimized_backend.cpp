@@ -3,8 +3,9 @@
 // Execution's thread count.
 #include <algorithm>
 
+#include "backend/optimized/gated_linear.hpp"  // prepare_gated_linear
+
 #include "backend/backend.hpp"
-#include "backend/optimized/gated_linear.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
 #include "backend/optimized/kernels/rotary_gate.hpp"
 #include "backend/optimized/onednn_int8_linear.hpp"
