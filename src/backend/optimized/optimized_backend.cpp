@@ -3,8 +3,11 @@
 // Execution's thread count.
 #include <algorithm>
 
+#include "backend/optimized/gated_linear.hpp"  // prepare_gated_linear
+
 #include "backend/backend.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/kernels/rotary_gate.hpp"
 #include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
 #include "backend/optimized/optimized_scratch.hpp"
@@ -50,12 +53,20 @@ class OptimizedBackend final : public Backend {
                     const Execution& exec) const override {
     auto& s = static_cast<OptimizedScratch&>(scratch);
     if (dtype_ == ComputeType::bf16) {
-      const auto& in = static_cast<const OneDnnLinear&>(first);
-      if (in.writes_bf16()) {
+      // A gated first linear writes bf16 in its gate pass, where to_bf16 runs.
+      if (const auto* gated = dynamic_cast<const GatedLinear*>(&first);
+          gated && gated->writes_bf16()) {
+        auto* inner_bf16 = reinterpret_cast<uint16_t*>(inner);
+        gated->run_to_bf16(x, rows, inner_bf16, s, exec);
+        static_cast<const OneDnnLinear&>(second).run_from_bf16(inner_bf16, rows, y, s, exec);
+        return;
+      }
+      const auto* in = dynamic_cast<const OneDnnLinear*>(&first);
+      if (in && in->writes_bf16()) {
         // The inner activations go from one GEMM to the next as bf16 (half the bytes of inner):
         // no float32 round trip and no separate conversion.
         auto* inner_bf16 = reinterpret_cast<uint16_t*>(inner);
-        in.run_to_bf16(x, rows, inner_bf16, s, exec);
+        in->run_to_bf16(x, rows, inner_bf16, s, exec);
         static_cast<const OneDnnLinear&>(second).run_from_bf16(inner_bf16, rows, y, s, exec);
         return;
       }
@@ -117,15 +128,33 @@ class OptimizedBackend final : public Backend {
     });
   }
 
-  // PLACEHOLDER (modern-base): implemented on the modern-rope-glu branch.
-  void rotary(float*, std::span<const int64_t>, int64_t, int64_t, const RotaryTable&,
-              const Execution&) const override {
-    throw Error("rotary: not implemented yet");
+  // One task per token: its sequence is the last whose offset is <= its row, its position the
+  // distance from that offset; every head's query and key are rotated by that table row.
+  void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads, int64_t head_dim,
+              const RotaryTable& table, const Execution& exec) const override {
+    const int64_t hidden = heads * head_dim, half = table.dim / 2;
+    const int64_t first = offsets.front();
+    parallel_for(exec, offsets.back() - first, [&](int64_t i) {
+      const int64_t t = first + i;
+      const auto s = std::upper_bound(offsets.begin(), offsets.end(), t) - offsets.begin() - 1;
+      const int64_t position = t - offsets[s];
+      const float* cos = table.cos.data() + position * half;
+      const float* sin = table.sin.data() + position * half;
+      float* row = qkv + t * 3 * hidden;
+      for (int64_t h = 0; h < heads; ++h) {
+        kernels::rotate(row + h * head_dim, cos, sin, table.dim, table.interleaved);
+        kernels::rotate(row + hidden + h * head_dim, cos, sin, table.dim, table.interleaved);
+      }
+    });
   }
 
-  // PLACEHOLDER (modern-base): implemented on the modern-rope-glu branch.
-  std::unique_ptr<PreparedLinear> prepare_gated_linear(LinearWeights, Activation) const override {
-    throw Error("gated feed-forward: not implemented yet");
+  std::unique_ptr<PreparedLinear> prepare_gated_linear(LinearWeights weights,
+                                                       Activation activation) const override {
+    // Both halves in one GEMM, without an activation: the gate pass applies it to the first.
+    std::unique_ptr<PreparedLinear> both = prepare_linear(std::move(weights), nullptr);
+    return std::make_unique<GatedLinear>(
+        std::unique_ptr<OptimizedLinear>(static_cast<OptimizedLinear*>(both.release())), activation,
+        dtype_ == ComputeType::bf16 && kernels::avx512_bf16_supported());
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,

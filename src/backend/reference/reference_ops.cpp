@@ -10,7 +10,13 @@ namespace vecformer::detail::reference {
 
 namespace {
 constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
+
+// x · sigmoid(x) = x / (1 + e^(-x)): for large negative x, e^(-x) overflows to inf and the result
+// is -0, its limit.
+double silu(double x) {
+  return x / (1.0 + std::exp(-x));
 }
+}  // namespace
 
 void activation(float* x, int64_t n, Activation act) {
   for (int64_t i = 0; i < n; ++i) {
@@ -25,6 +31,9 @@ void activation(float* x, int64_t n, Activation act) {
         break;
       case Activation::relu:
         x[i] = v > 0.0 ? static_cast<float>(v) : 0.0f;
+        break;
+      case Activation::silu:
+        x[i] = static_cast<float>(silu(v));
         break;
     }
   }
@@ -160,6 +169,26 @@ void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offse
     attention_value(weights.data(), rounded.data() + 2 * head_dim, stride,
                     attended_keys(focus, length, window), head_dim,
                     context + focus * context_stride);
+  }
+}
+
+void rotate(float* x, const float* cos, const float* sin, int64_t dim, bool interleaved) {
+  const int64_t half = dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    // The pair (first, second) is the point rotated by the angle whose cos and sin are row[i].
+    float& first = interleaved ? x[2 * i] : x[i];
+    float& second = interleaved ? x[2 * i + 1] : x[i + half];
+    const double a = first, b = second, c = cos[i], s = sin[i];
+    first = static_cast<float>(a * c - b * s);
+    second = static_cast<float>(b * c + a * s);
+  }
+}
+
+void gate(const float* u, int64_t n, Activation act, float* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    float activated = u[i];
+    activation(&activated, 1, act);
+    y[i] = static_cast<float>(static_cast<double>(activated) * u[n + i]);
   }
 }
 

@@ -60,4 +60,12 @@ void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offse
                          int64_t head_dim, float* context, int64_t context_stride,
                          float alibi_slope = 0.0f, int64_t window = 0);
 
+// Rotary position embedding of one head's first `dim` features by one table row's angles
+// (cos, sin [dim / 2]): the pair (x[i], x[i + dim/2]) (NeoX rotate-half), or (x[2i], x[2i + 1])
+// when interleaved (GPT-J), becomes (a·cos_i − b·sin_i, b·cos_i + a·sin_i).
+void rotate(float* x, const float* cos, const float* sin, int64_t dim, bool interleaved);
+
+// The gated feed-forward's product over one row u of 2·n values: y[i] = act(u[i]) · u[n + i].
+void gate(const float* u, int64_t n, Activation act, float* y);
+
 }  // namespace vecformer::detail::reference

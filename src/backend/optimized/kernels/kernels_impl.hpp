@@ -183,6 +183,14 @@ Batch<Arch> gelu_tanh(const Batch<Arch>& x) {
   return x / (Batch<Arch>(1.0f) + xsimd::exp(minus_two_u));
 }
 
+// SiLU x · sigmoid(x) as x / (1 + e^(-x)): one exp and one division, no cancellation; for large
+// negative x, e^(-x) overflows to inf and the result is -0 (the limit), for large positive x it is
+// exactly x.
+template <class Arch>
+Batch<Arch> silu(const Batch<Arch>& x) {
+  return x / (Batch<Arch>(1.0f) + xsimd::exp(-x));
+}
+
 // max(x, 0) with the reference's treatment of NaN and -0 (both give +0).
 template <class Arch>
 Batch<Arch> relu(const Batch<Arch>& x) {
@@ -203,6 +211,9 @@ void ArchKernels<Arch>::activation(float* x, int64_t n, Activation act) {
       break;
     case Activation::relu:
       simd::transform_in_place<Arch>(x, n, [](const B& v) { return simd::relu<Arch>(v); });
+      break;
+    case Activation::silu:
+      simd::transform_in_place<Arch>(x, n, [](const B& v) { return simd::silu<Arch>(v); });
       break;
   }
 }
