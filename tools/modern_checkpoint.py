@@ -369,12 +369,9 @@ def modern_reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, A
     import torch.nn.functional as F
 
     family = modern_family(config)
-    w = {}
-    for k, v in weights.items():
-        if k.startswith(PREFIX[family]) and k[len(PREFIX[family]):] in weights:
-            continue
-        name = k[len(PREFIX[family]):] if k.startswith(PREFIX[family]) else k
-        w[name] = torch.as_tensor(v, dtype=torch.float64)
+    prefix = PREFIX[family]  # tolerated, as the loaders do
+    w = {(k[len(prefix):] if k.startswith(prefix) else k): torch.as_tensor(v, dtype=torch.float64)
+         for k, v in weights.items()}
 
     def linear(x, name):
         return F.linear(x, w[name + ".weight"], w.get(name + ".bias"))
@@ -435,7 +432,8 @@ def modern_reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, A
             if fraction <= 0:
                 x = x + w["embeddings.position_embeddings.weight"][:L]
             else:
-                cos, sin = rotary_cos_sin(family, config, d * fraction, float(config.get("rotary_emb_base", 10000)), L)
+                base = float(config.get("rotary_emb_base", 10000))
+                cos, sin = rotary_cos_sin(family, config, d * fraction, base, L)
             interleaved = config.get("rotary_emb_interleaved", False)
             x = norm(x, "emb_ln", eps)
             for n in range(config["n_layer"]):
@@ -481,14 +479,16 @@ def modern_reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, A
             H, heads, I = config["hidden_size"], config["num_attention_heads"], config["intermediate_size"]
             d = H // heads
             eps = float(config.get("layer_norm_eps", 1e-12))
-            act = F.relu if config.get("feed_forward_type") == "reglu" else (lambda t: F.gelu(t, approximate="none"))
+            reglu = config.get("feed_forward_type") == "reglu"
+            act = F.relu if reglu else (lambda t: F.gelu(t, approximate="none"))
             alibi = config.get("position_embedding_type") == "alibi"
             bias = None
             if alibi:
                 relative = (torch.arange(L)[None, :] - torch.arange(L)[:, None]).abs()
                 slopes = torch.Tensor(alibi_slopes(heads)) * -1  # float32, as JinaBertEncoder
                 bias = (slopes[:, None, None] * relative[None]).double()
-            x = w["embeddings.word_embeddings.weight"][ids_t] + w["embeddings.token_type_embeddings.weight"][types_t]
+            x = (w["embeddings.word_embeddings.weight"][ids_t] +
+                 w["embeddings.token_type_embeddings.weight"][types_t])
             if not alibi:
                 x = x + w["embeddings.position_embeddings.weight"][:L]
             x = norm(x, "embeddings.LayerNorm", eps)
