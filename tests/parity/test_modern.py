@@ -12,7 +12,8 @@ references written from each model's own source (tools/modern_checkpoint.py).
    GLU half each family activates (a checkpoint whose "other" half is zero must give act(0)·x = 0 in the
    FFN for exactly the half that is not activated: checked by swapping halves and seeing the output change).
 2. Random checkpoints of each family with the real config keys and tensor names (small: hidden 64, 4
-   heads, 2-4 layers; ModernBERT with global and local layers and sequences longer than its window;
+   heads, 2-4 layers; ModernBERT with global and local layers and sequences longer than its window, also
+   700 tokens with ModernBERT-base's window of 128 on 1 and 3 threads;
    nomic with sequences past max_trained_positions (dynamic NTK); Jina with 12 heads, whose ALiBi slopes
    are not a power-of-two set), token files of mixed lengths (1 up to max_position_embeddings), and
    `vecformer run --backend reference|optimized [--dtype bf16|int8]` compared with the reference.
@@ -115,6 +116,11 @@ CASES: List[Dict[str, Any]] = [
     # 4 layers: 0 and 3 global, 1 and 2 local (window 8: |i - j| <= 4), sequences up to 64 >> 8.
     dict(name="modernbert", family="modernbert", prefix="",
          options=dict(num_hidden_layers=4, local_attention=8), lengths=[1, 5, 9, 64, 20, 33, 2]),
+    # Long sequences, ModernBERT-base's window (128) and θs: local layers read only the key blocks
+    # within reach; 3 threads on the optimized backend as well.
+    dict(name="modernbert_long_window128", family="modernbert", prefix="",
+         options=dict(num_hidden_layers=3, local_attention=128, max_position_embeddings=1024),
+         lengths=[700, 129, 1, 300], threads=[1, 3]),
     # Biases on, tanh GELU, every second layer global, the "model." prefix of ModernBertForMaskedLM.
     dict(name="modernbert_biases_prefix", family="modernbert", prefix="model.",
          options=dict(num_hidden_layers=3, local_attention=6, global_attn_every_n_layers=2,
@@ -186,12 +192,15 @@ def parity_case(binary: str, workdir: str, case: Dict[str, Any], seed: int) -> N
     write_tokens(tokens, sequences)
     expected = mc.reference_forward(weights, config, sequences)
     metrics = []
-    for backend, dtype in (("reference", "f32"), ("optimized", "f32"), ("optimized", "bf16"),
-                           ("optimized", "int8")):
-        label = f"{name} {backend} {dtype}"
-        out = os.path.join(folder, f"{backend}_{dtype}.npy")
+    runs = [("reference", "f32", None), ("optimized", "f32", None), ("optimized", "bf16", None),
+            ("optimized", "int8", None)]
+    runs += [("optimized", "f32", threads) for threads in case.get("threads", [])]
+    for backend, dtype, threads in runs:
+        label = f"{name} {backend} {dtype}" + (f" threads {threads}" if threads else "")
+        out = os.path.join(folder, f"{backend}_{dtype}_{threads}.npy")
+        extra = ["--threads", str(threads)] if threads else []
         result = run(binary, ["--model", folder, "--input", tokens, "--backend", backend, "--dtype", dtype,
-                              "--output", out, "--quiet"])
+                              "--output", out, "--quiet", *extra])
         if not check(result.returncode == 0, f"{label}: exit {result.returncode}: {result.stderr.strip()[:500]}"):
             continue
         output = np.load(out)
@@ -201,7 +210,7 @@ def parity_case(binary: str, workdir: str, case: Dict[str, Any], seed: int) -> N
         if dtype == "f32":
             error = max(float(np.max(np.abs(output[i, :len(e)] - e))) for i, e in enumerate(expected))
             check(error <= TOLERANCE[backend], f"{label}: max abs error {error:.3e} > {TOLERANCE[backend]:g}")
-            metrics.append(f"{backend}={error:.1e}")
+            metrics.append(f"{backend}{'@' + str(threads) if threads else ''}={error:.1e}")
         else:
             cosines = []
             for i, e in enumerate(expected):
