@@ -93,6 +93,20 @@ def hand_worked() -> None:
     # Partial rotation (nomic's rotary_emb_fraction): features past the rotated ones stay.
     check(modern.apply_rotary(x, cos[:, :1], sin[:, :1]).flatten().tolist() == [-2.0, 1.0, 3.0, 4.0],
           "partial rotation leaves the rest")
+    # Random vectors: rotation as complex multiplication by e^(i·angle) (an independent formulation),
+    # with pairs (j, j + r/2) for rotate-half and (2j, 2j + 1) interleaved; features past r unchanged.
+    rng = np.random.default_rng(1)
+    x = torch.as_tensor(rng.normal(size=(5, 3, 12)))
+    angles = torch.as_tensor(rng.uniform(-4, 4, size=(5, 4)))
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    turn = torch.polar(torch.ones_like(angles), angles)[:, None, :]
+    neox = torch.view_as_real(torch.complex(x[..., :4], x[..., 4:8]) * turn)
+    want = torch.cat((neox[..., 0], neox[..., 1], x[..., 8:]), dim=-1)
+    check(float((modern.apply_rotary(x, cos, sin) - want).abs().max()) <= 1e-12, "rotate-half vs complex")
+    pairs = torch.view_as_complex(x[..., :8].reshape(5, 3, 4, 2).contiguous()) * turn
+    want = torch.cat((torch.view_as_real(pairs).reshape(5, 3, 8), x[..., 8:]), dim=-1)
+    check(float((modern.apply_rotary(x, cos, sin, interleaved=True) - want).abs().max()) <= 1e-12,
+          "interleaved vs complex")
     # nomic dynamic NTK, dim 4, base 10000, factor 2, trained 8, length 16: base·(2·16/8 − 1)^(4/2) = 9·base,
     # so inv_freq[1] = 1 / (90000^(2/4)) = 1/300.
     config = {"rotary_scaling_factor": 2.0, "max_trained_positions": 8}
@@ -104,8 +118,8 @@ def hand_worked() -> None:
     # GTE NTK, dim 4, base 10000, factor 4: inv_freq[1] = 1/(40000^(1/2)) / 4^(1/2) = 1/400.
     cos, sin = modern.rotary_cos_sin("new", {"rope_scaling": {"type": "ntk", "factor": 4.0}}, 4, 10000.0, 5)
     check(abs(math.atan2(float(sin[4, 1]), float(cos[4, 1])) - 4 / 400) <= 1e-7, "NTK angle at 4")
-    summary.append("hand-worked: ALiBi 8/12 heads, rotate-half / interleaved / partial, NTK and "
-                   "dynamic NTK angles")
+    summary.append("hand-worked: ALiBi 8/12 heads, rotate-half / interleaved / partial (and against "
+                   "complex multiplication), NTK and dynamic NTK angles")
 
 
 # ---------------------------------------------------------------------------------------------------
