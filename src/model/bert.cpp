@@ -37,8 +37,11 @@ EncoderWeights load_bert_layout(const Config& config, const Checkpoint& checkpoi
     case PositionEmbedding::sinusoidal:
       w.position_embeddings = sinusoidal_positions(config.max_position_embeddings, hidden);
       break;
+    case PositionEmbedding::alibi:  // inside attention: a stored table would be another model
+      reader.reject("embeddings.position_embeddings.weight",
+                    "with position_embedding_type \"alibi\" the model has no position table");
+      break;
     case PositionEmbedding::none:
-    case PositionEmbedding::alibi:  // inside attention
     case PositionEmbedding::rotary:
       break;
   }
