@@ -91,6 +91,15 @@ Config read_modernbert_config(const ConfigReader& reader) {
     reader.fail("field 'hidden_size' / field 'num_attention_heads' gives an odd head dimension (" +
                 std::to_string(config.head_dim()) + "): rotary positions need an even one");
   }
+  // The rotary table's width (ModernBertRotaryEmbedding reads head_dim when set); attention always
+  // uses hidden_size / num_attention_heads, so another value would rotate only part of each head.
+  if (reader.value("head_dim") &&
+      reader.positive_int("head_dim", max_dimension) != config.head_dim()) {
+    reader.fail("field 'head_dim' (" +
+                std::to_string(reader.positive_int("head_dim", max_dimension)) +
+                ") differs from hidden_size / num_attention_heads (" +
+                std::to_string(config.head_dim()) + "), which is not supported");
+  }
   if (reader.value("rope_scaling")) {
     reader.fail(
         "field 'rope_scaling' is not supported for modernbert (only default rotary "

@@ -144,6 +144,11 @@ TEST_CASE("modernbert config: rotary bases, windows, gated pre-norm", "[model][c
     j["hidden_activation"] = "mish";
     require_rejected(j, "field 'hidden_activation'");
     j = modernbert();
+    j["head_dim"] = 16;
+    CHECK_NOTHROW(read(j));
+    j["head_dim"] = 8;
+    require_rejected(j, "field 'head_dim' (8) differs");
+    j = modernbert();
     j["num_attention_heads"] = 64;  // head dimension 1
     require_rejected(j, "odd head dimension");
   }
