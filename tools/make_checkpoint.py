@@ -147,6 +147,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__ when run as a script
 import modern_checkpoint as modern  # noqa: E402  (tools/ is on sys.path wherever this module is)
 
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
