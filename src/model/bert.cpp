@@ -66,6 +66,10 @@ EncoderWeights load_bert_layout(const Config& config, const Checkpoint& checkpoi
     lw.attention_out = reader.linear(layer + "attention.output.dense", hidden, hidden);
     lw.attention_norm = reader.norm(layer + "attention.output.LayerNorm", hidden);
     if (config.feed_forward == FeedForward::gated) {
+      // jina-embeddings-v2-base-code's variant (jina-bert-v2-qk-post-norm) norms queries and keys.
+      reader.reject(
+          self + "layer_norm_q.weight",
+          "JinaBERT's QK-post-norm variant (jina-embeddings-v2-base-code) is not supported");
       // JinaBertGLUMLP: act(h[:, :I]) * h[:, I:] — the stored order is already activated-first.
       lw.ffn_in = reader.linear(layer + "mlp.gated_layers", 2 * inner, hidden, /*bias=*/false);
       lw.ffn_out = reader.linear(layer + "mlp.wo", hidden, inner);
