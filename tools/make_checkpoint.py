@@ -63,7 +63,8 @@ Attention, per head h with head_dim = H / num_attention_heads:
     head_h = softmax(Q_h K_hᵀ / sqrt(head_dim)) V_h;  attn(x) = concat_h(head_h) Woᵀ + bo
     (Wo, bo = attention.output.dense).
 Feed-forward: ffn(x) = act(x W1ᵀ + b1) W2ᵀ + b2 (W1 = intermediate.dense, W2 = output.dense), with
-    act = "gelu": exact erf GELU; "gelu_new" / "gelu_pytorch_tanh": tanh-approximate GELU; "relu".
+    act = "gelu": exact erf GELU; "gelu_new" / "gelu_pytorch_tanh": tanh-approximate GELU; "relu";
+    "silu": x·sigmoid(x).
 LayerNorm: LN(x) = (x - mean) / sqrt(var + layer_norm_eps) * gamma + beta, biased variance over H.
 LN_att = attention.output.LayerNorm, LN_out = output.LayerNorm.
 
@@ -150,7 +151,7 @@ import numpy as np
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__ when run as a script
 import modern_checkpoint as modern  # noqa: E402  (tools/ is on sys.path wherever this module is)
 
-ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu")
 POSITION_TYPES = ("absolute", "sinusoidal")
 DTYPES = ("F32", "F16", "BF16")
 FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert")
@@ -662,6 +663,8 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
         def act(t): return F.gelu(t, approximate="tanh")
     elif act_name == "relu":
         act = F.relu
+    elif act_name in ("silu", "swish"):
+        act = F.silu
     else:
         raise ValueError(f"unknown hidden_act {act_name!r}")
 

@@ -163,6 +163,10 @@ CASES: List[Dict[str, Any]] = [
          options=dict(num_hidden_layers=2, pack_qkv=False, type_vocab_size=1, hidden_act="silu",
                       rope_scaling=None, rope_theta=500.0, dtype="BF16"),
          lengths=[4, 64, 17]),
+    # SiLU is now an activation of every family: a plain BERT FFN with hidden_act "silu".
+    dict(name="bert_silu", family="bert", prefix="bert.",
+         options=dict(hidden_act="silu", num_hidden_layers=2, max_position_embeddings=64),
+         lengths=[1, 33, 64]),
     # jina-embeddings-v2's shape with 12 heads (slopes not a power-of-two set), "bert." prefix.
     dict(name="jina_alibi_geglu_12heads", family="jina", prefix="bert.",
          options=dict(hidden_size=96, num_attention_heads=12, num_hidden_layers=2,
