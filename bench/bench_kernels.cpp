@@ -125,4 +125,38 @@ BENCHMARK(BM_AttentionHead<AttentionKind::reference>)
     ->ArgName("length")
     ->Arg(128);
 
+// A local-window layer's head (ModernBERT: window 128, keys within 64 positions) with an ALiBi
+// slope, over state.range(0) tokens: its time per token should stay flat as the length grows.
+template <AttentionKind Kind>
+void BM_AttentionHeadLocal(benchmark::State& state) {
+  if (Kind == AttentionKind::bf16 && !detail::kernels::avx512_bf16_supported()) {
+    state.SkipWithError("this CPU has no AVX512-BF16");
+    return;
+  }
+  const int64_t length = state.range(0), window = state.range(1), hidden = 768, head_dim = 64;
+  const float slope = 0.0625f;
+  const auto qkv = random_row(length * 3 * hidden, 8);
+  std::vector<float> context(length * hidden),
+      scratch(Kind == AttentionKind::bf16
+                  ? detail::kernels::attention_bf16_scratch_floats(length, head_dim)
+                  : detail::kernels::attention_scratch_floats(length, head_dim));
+  for (auto _ : state) {
+    if constexpr (Kind == AttentionKind::bf16) {
+      detail::kernels::attention_head_bf16(qkv.data(), 3 * hidden, hidden, length, head_dim,
+                                           context.data(), hidden, scratch.data(), slope, window);
+    } else {
+      detail::kernels::attention_head(qkv.data(), 3 * hidden, hidden, length, head_dim,
+                                      context.data(), hidden, scratch.data(), slope, window);
+    }
+    benchmark::DoNotOptimize(context.data());
+  }
+  state.SetItemsProcessed(state.iterations() * length);
+}
+void local_attention_lengths(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"length", "window"});
+  for (int64_t length : {512, 2048, 8192}) b->Args({length, 128});
+}
+BENCHMARK(BM_AttentionHeadLocal<AttentionKind::fast>)->Apply(local_attention_lengths);
+BENCHMARK(BM_AttentionHeadLocal<AttentionKind::bf16>)->Apply(local_attention_lengths);
+
 }  // namespace

@@ -15,6 +15,12 @@ Other families (`family=` / `--family`; the size options keep their BERT names f
 
     --family roberta [--pad-token-id 1]      RobertaModel (or "xlm-roberta": XLMRobertaModel), see below
     --family distilbert [--sinusoidal-pos-embds]   DistilBertModel, see below
+    --family modernbert | nomic_bert | new | jina  [--set KEY=JSON ...]
+        ModernBertModel, NomicBertModel, NewModel (GTE v1.5), JinaBertModel (model_type bert with ALiBi
+        and GEGLU): real config keys and tensor names, written by tools/modern_checkpoint.py, whose
+        docstring documents them and the float64 reference; --set overrides a config.json key by its
+        real name (e.g. --set local_attention=16 --set rotary_scaling_factor=2.0). The sizes come from
+        --hidden --heads --layers --intermediate --vocab --max-positions.
 
 and a sentence-transformers folder (modules.json, the Transformer module at the root or in a subfolder,
 1_Pooling/config.json, optionally 2_Normalize), `make_sentence_transformers(out_dir, pooling=...,
@@ -57,7 +63,8 @@ Attention, per head h with head_dim = H / num_attention_heads:
     head_h = softmax(Q_h K_hᵀ / sqrt(head_dim)) V_h;  attn(x) = concat_h(head_h) Woᵀ + bo
     (Wo, bo = attention.output.dense).
 Feed-forward: ffn(x) = act(x W1ᵀ + b1) W2ᵀ + b2 (W1 = intermediate.dense, W2 = output.dense), with
-    act = "gelu": exact erf GELU; "gelu_new" / "gelu_pytorch_tanh": tanh-approximate GELU; "relu".
+    act = "gelu": exact erf GELU; "gelu_new" / "gelu_pytorch_tanh": tanh-approximate GELU; "relu";
+    "silu": x·sigmoid(x).
 LayerNorm: LN(x) = (x - mean) / sqrt(var + layer_norm_eps) * gamma + beta, biased variance over H.
 LN_att = attention.output.LayerNorm, LN_out = output.LayerNorm.
 
@@ -141,7 +148,10 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__ when run as a script
+import modern_checkpoint as modern  # noqa: E402  (tools/ is on sys.path wherever this module is)
+
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu")
 POSITION_TYPES = ("absolute", "sinusoidal")
 DTYPES = ("F32", "F16", "BF16")
 FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert")
@@ -426,6 +436,9 @@ def make_checkpoint(out_dir: str, *, seed: int = 0, dtype: str = "F32", prefix: 
     """
     if dtype not in DTYPES:
         raise ValueError(f"dtype {dtype!r} not in {DTYPES}")
+    if family in modern.MODERN_FAMILIES:
+        return modern.make_modern_checkpoint(out_dir, family, seed=seed, dtype=dtype, prefix=prefix,
+                                             **config_options)
     config = make_config(family=family, torch_dtype=_TORCH_DTYPE_NAME[dtype], **config_options)
     rng = np.random.default_rng(seed)
     if family == "distilbert":
@@ -469,7 +482,7 @@ def make_sentence_transformers(out_dir: str, *, pooling: str | Sequence[str] = "
         raise ValueError(f"transformer_subdir {transformer_subdir!r} must be a relative path inside out_dir")
     transformer_dir = os.path.join(out_dir, transformer_subdir) if transformer_subdir else out_dir
     config, weights = make_checkpoint(transformer_dir, **checkpoint_options)
-    hidden = bert_config(config)["hidden_size"]
+    hidden = config["n_embd"] if "n_embd" in config else bert_config(config)["hidden_size"]
 
     with open(os.path.join(transformer_dir, "sentence_bert_config.json"), "w") as f:
         json.dump({"max_seq_length": max_sequence_length(config), "do_lower_case": False}, f, indent=2)
@@ -528,7 +541,7 @@ def strip_prefix(weights: Dict[str, np.ndarray], prefix: str = "bert.") -> Dict[
 
 def model_family(config: Dict[str, Any]) -> str:
     family = config.get("model_type", "bert")
-    if family not in FAMILIES:
+    if family not in FAMILIES + ("modernbert", "nomic_bert", "new"):
         raise ValueError(f"model_type {family!r} not in {FAMILIES}")
     return family
 
@@ -602,6 +615,8 @@ def bert_config(config: Dict[str, Any]) -> Dict[str, Any]:
 
 def position_offset(config: Dict[str, Any]) -> int:
     """Row of the position table used by a sequence's first token: pad_token_id + 1 for RoBERTa."""
+    if modern.modern_family(config):
+        return 0
     if model_family(config) in ("roberta", "xlm-roberta"):
         return int(config.get("pad_token_id", 1)) + 1
     return 0
@@ -609,7 +624,8 @@ def position_offset(config: Dict[str, Any]) -> int:
 
 def max_sequence_length(config: Dict[str, Any]) -> int:
     """The longest sequence the model takes: max_position_embeddings - position_offset(config)."""
-    return int(config["max_position_embeddings"]) - position_offset(config)
+    positions = config["n_positions"] if "n_positions" in config else config["max_position_embeddings"]
+    return int(positions) - position_offset(config)
 
 
 def bert_weights(weights: Dict[str, np.ndarray], config: Dict[str, Any]) -> Dict[str, np.ndarray]:
@@ -627,6 +643,8 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
     for the semantics. `weights` and `config` as returned by make_checkpoint for any family (the family's
     prefix, e.g. "bert.", is tolerated); the family is config["model_type"] (default "bert").
     """
+    if modern.modern_family(config):
+        return modern.modern_reference_forward(weights, config, sequences)
     import torch
     import torch.nn.functional as F
 
@@ -645,6 +663,8 @@ def reference_forward(weights: Dict[str, np.ndarray], config: Dict[str, Any],
         def act(t): return F.gelu(t, approximate="tanh")
     elif act_name == "relu":
         act = F.relu
+    elif act_name in ("silu", "swish"):
+        act = F.silu
     else:
         raise ValueError(f"unknown hidden_act {act_name!r}")
 
@@ -906,8 +926,10 @@ def main(argv: List[str] | None = None) -> int:
                                                  "(config.json + model.safetensors), or a RoBERTa / "
                                                  "DistilBERT one, or a sentence-transformers folder.")
     parser.add_argument("out_dir")
-    parser.add_argument("--family", choices=FAMILIES, default="bert",
+    parser.add_argument("--family", choices=FAMILIES + modern.MODERN_FAMILIES, default="bert",
                         help="config keys and tensor names (the size options keep their BERT names)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="modern families: set config.json's KEY to the JSON value")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--layers", type=int, default=2)
@@ -963,7 +985,17 @@ def main(argv: List[str] | None = None) -> int:
         sinusoidal_pos_embds=args.sinusoidal_pos_embds)
     transformer_dir = args.out_dir
     try:
-        if args.architecture:
+        if args.family in modern.MODERN_FAMILIES:
+            overrides: Dict[str, Any] = {}
+            for item in args.set:
+                key, _, value = item.partition("=")
+                overrides[key] = json.loads(value)
+            config, weights = modern.make_modern_checkpoint(
+                args.out_dir, args.family, seed=args.seed, dtype=args.dtype, prefix=args.prefix,
+                hidden_size=args.hidden, num_attention_heads=args.heads,
+                intermediate_size=args.intermediate, num_hidden_layers=args.layers,
+                vocab_size=args.vocab, max_position_embeddings=args.max_positions, **overrides)
+        elif args.architecture:
             options.pop("family")
             if not args.prefix:
                 options.pop("prefix")

@@ -4,6 +4,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "backend/execution.hpp"
 #include "encoder/batch.hpp"
@@ -28,6 +29,25 @@ struct EmbeddingTables {
   const Matrix* position = nullptr;    // null or empty: no positional term
   const Matrix* token_type = nullptr;  // null or empty: no token-type term
   int64_t position_offset = 0;
+};
+
+// Rotary angles for positions [0, positions): cos and sin as float32 [positions, dim / 2], row p
+// holding cos(p · θ_i), sin(p · θ_i) for θ_i = base^(-2i/dim), computed as the model's own source
+// computes them (inverse frequencies and their products with positions in float32).
+struct RotaryTable {
+  int64_t dim = 0;  // rotated features per head (even)
+  bool interleaved = false;  // see RotaryConfig
+  int64_t positions = 0;
+  std::vector<float> cos;
+  std::vector<float> sin;
+};
+
+// What one layer's attention adds to plain scaled dot-product attention over the whole sequence.
+struct AttentionSpec {
+  // [heads]: score(i, j) -= slopes[h] · |i - j| before the softmax (ALiBi); null: none.
+  const float* alibi_slopes = nullptr;
+  // 0: every key; otherwise query i sees only keys j with |i - j| <= window / 2.
+  int64_t window = 0;
 };
 
 // A backend's per-caller state: buffers (GEMM scratchpads, converted inputs, attention scratch)
@@ -60,6 +80,12 @@ class Backend {
   virtual std::unique_ptr<PreparedLinear> prepare_linear(LinearWeights weights,
                                                          const Activation* fused) const = 0;
 
+  // Prepares the gated map y = act(x · W_aᵀ + b_a) ⊙ (x · W_gᵀ + b_g) from W = [W_a; W_g] of
+  // [2·out, in] (the activated half's rows first; the bias, when given, is [b_a; b_g]).
+  // out_features() is out; linear() and feed_forward() compute the gated result.
+  virtual std::unique_ptr<PreparedLinear> prepare_gated_linear(LinearWeights weights,
+                                                               Activation activation) const = 0;
+
   // y[rows, out] = act(x[rows, in] · Wᵀ + b).
   virtual void linear(const PreparedLinear& linear, const float* x, int64_t rows, float* y,
                       Scratch& scratch, const Execution& exec) const = 0;
@@ -75,13 +101,20 @@ class Backend {
   virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x,
                      const Execution& exec) const = 0;
 
+  // Rotates the queries and keys of every head in qkv [T, 3·heads·head_dim] in place: the token
+  // at position p of its sequence (p = t - offsets[s]) by table row p. Values are untouched. The
+  // offsets may be a part of a batch's (row indices stay absolute); every sequence fits the table.
+  virtual void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads,
+                      int64_t head_dim, const RotaryTable& table, const Execution& exec) const = 0;
+
   // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values
   // of every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.
   virtual void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                         int64_t head_dim, float* context, Scratch& scratch,
-                         const Execution& exec) const = 0;
+                         int64_t head_dim, const AttentionSpec& spec, float* context,
+                         Scratch& scratch, const Execution& exec) const = 0;
 
-  // x += delta (when delta is not null), then normed = LayerNorm(x). normed may alias x.
+  // x += delta (when delta is not null), then normed = LayerNorm(x) (no bias term when norm.beta is
+  // empty). normed may alias x. The norm is present.
   virtual void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps,
                               int64_t rows, int64_t cols, float* normed,
                               const Execution& exec) const = 0;

@@ -4,6 +4,8 @@
 #include <exception>
 #include <span>
 
+#include "encoder/positional.hpp"
+
 namespace vecformer::detail {
 
 void Workspace::reserve_for(int64_t rows, const Config& config) {
@@ -38,11 +40,27 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
       table->release_view(table->view, sizeof(float) * static_cast<size_t>(table->size()));
     }
   }
+  // Positions inside attention: ALiBi's head slopes, or the rotary tables of the global and the
+  // local layers' bases (unscaled by length: dynamic NTK tables are made per long sequence).
+  const int64_t positions = config_.max_position_embeddings;
+  if (config_.position_embedding_type == PositionEmbedding::alibi) {
+    alibi_slopes_ = alibi_slopes(config_.num_attention_heads);
+  } else if (config_.position_embedding_type == PositionEmbedding::rotary) {
+    global_rotary_ = rotary_table(config_, config_.rotary.base, positions, 0);
+    if (config_.local_window > 0)
+      local_rotary_ = rotary_table(config_, config_.rotary.local_base, positions, 0);
+  }
   const auto count = static_cast<int64_t>(weights.layers.size());
   layers_.resize(weights.layers.size());
   for (size_t l = 0; l < layers_.size(); ++l) {
-    layers_[l].attention_norm = std::move(weights.layers[l].attention_norm);
-    layers_[l].ffn_norm = std::move(weights.layers[l].ffn_norm);
+    PreparedLayer& layer = layers_[l];
+    layer.attention_norm = std::move(weights.layers[l].attention_norm);
+    layer.ffn_norm = std::move(weights.layers[l].ffn_norm);
+    const bool global = config_.layer_is_global(static_cast<int64_t>(l));
+    if (!alibi_slopes_.empty()) layer.spec.alibi_slopes = alibi_slopes_.data();
+    if (!global) layer.spec.window = config_.local_window;
+    if (config_.position_embedding_type == PositionEmbedding::rotary)
+      layer.rotary = global ? &global_rotary_ : &local_rotary_;
   }
   // The linears are prepared in parallel, one per thread: a weight reorder is mostly page faults
   // and strided copies, which oneDNN runs on one thread inside a parallel region anyway. Each view
@@ -54,14 +72,15 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
   for (int64_t task = 0; task < 4 * count; ++task) {
     LayerWeights& lw = weights.layers[task / 4];
     PreparedLayer& layer = layers_[task / 4];
-    const auto prepare = [&](LinearWeights& linear, const Activation* fused) {
+    const auto prepare = [&](LinearWeights& linear, const Activation* fused, bool gated = false) {
       // What to release once the backend, which takes the weights, has its copy.
       std::vector<Matrix> views;
       for (const Matrix& m : linear.parts.empty() ? std::span(&linear.weight, 1)
                                                   : std::span<const Matrix>(linear.parts)) {
         if (m.release_view) views.push_back(Matrix{m.rows, m.cols, {}, m.view, m.release_view});
       }
-      auto prepared = backend_->prepare_linear(std::move(linear), fused);
+      auto prepared = gated ? backend_->prepare_gated_linear(std::move(linear), *fused)
+                            : backend_->prepare_linear(std::move(linear), fused);
       for (const Matrix& m : views) {
         m.release_view(m.view, sizeof(float) * static_cast<size_t>(m.size()));
       }
@@ -76,7 +95,8 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
           layer.attention_out = prepare(lw.attention_out, nullptr);
           break;
         case 2:
-          layer.ffn_in = prepare(lw.ffn_in, &activation);
+          layer.ffn_in =
+              prepare(lw.ffn_in, &activation, config_.feed_forward == FeedForward::gated);
           break;
         default:
           layer.ffn_out = prepare(lw.ffn_out, nullptr);
@@ -91,13 +111,44 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
   }
 }
 
-// ws.delta = attention_out(MultiHeadAttention(qkv(x))).
+// Rotates every sequence's queries and keys by position. With dynamic NTK scaling, a sequence
+// longer than the trained positions gets a table of its own, whose base grows with its length.
+void Encoder::apply_rotary(const RotaryTable& table, float* qkv, const Batch& batch,
+                           const Execution& exec) const {
+  const Backend& be = *backend_;
+  const int64_t heads = config_.num_attention_heads, head_dim = config_.head_dim();
+  const std::span<const int64_t> offsets = batch.offsets();
+  const RotaryConfig& rotary = config_.rotary;
+  if (rotary.scaling != RotaryScaling::dynamic_ntk) {
+    be.rotary(qkv, offsets, heads, head_dim, table, exec);
+    return;
+  }
+  // Runs of sequences within the trained positions share the table; each longer one has its own.
+  const auto sequences = static_cast<int64_t>(offsets.size()) - 1;
+  int64_t run = 0;
+  for (int64_t s = 0; s <= sequences; ++s) {
+    const bool long_sequence =
+        s < sequences && offsets[s + 1] - offsets[s] > rotary.max_trained_positions;
+    if (s < sequences && !long_sequence) continue;
+    if (s > run) be.rotary(qkv, offsets.subspan(run, s - run + 1), heads, head_dim, table, exec);
+    if (long_sequence) {
+      const int64_t length = offsets[s + 1] - offsets[s];
+      const double base = &table == &local_rotary_ ? rotary.local_base : rotary.base;
+      const RotaryTable own = rotary_table(config_, base, length, length);
+      be.rotary(qkv, offsets.subspan(s, 2), heads, head_dim, own, exec);
+    }
+    run = s + 1;
+  }
+}
+
+// ws.delta = attention_out(MultiHeadAttention(qkv(x))), positions applied inside attention.
 void Encoder::attention_block(const PreparedLayer& layer, const float* x, const Batch& batch,
                               Workspace& ws, const Execution& exec) const {
   const Backend& be = *backend_;
   be.linear(*layer.qkv, x, batch.tokens(), ws.qkv.data(), *ws.backend, exec);
+  if (layer.rotary) apply_rotary(*layer.rotary, ws.qkv.data(), batch, exec);
   be.attention(ws.qkv.data(), batch.offsets(), config_.num_attention_heads, config_.head_dim(),
-               ws.context.data(), *ws.backend, exec);
+               layer.spec, ws.context.data(), *ws.backend, exec);
   be.linear(*layer.attention_out, ws.context.data(), batch.tokens(), ws.delta.data(), *ws.backend,
             exec);
 }
@@ -141,10 +192,15 @@ void Encoder::forward(const Batch& batch, float* hidden_out, const Execution& ex
       feed_forward(layer, x, tokens, ws, exec);
       be.add_layer_norm(x, ws.delta.data(), layer.ffn_norm, eps, tokens, hidden, x, exec);
     } else {
-      // Pre-norm: x = x + attention(LN_a(x)); x = x + ffn(LN_f(x)).
-      be.add_layer_norm(x, nullptr, layer.attention_norm, eps, tokens, hidden, ws.normed.data(),
-                        exec);
-      attention_block(layer, ws.normed.data(), batch, ws, exec);
+      // Pre-norm: x = x + attention(LN_a(x)); x = x + ffn(LN_f(x)). An absent LN_a (ModernBERT's
+      // first layer, whose input was just normed by the embeddings) is the identity.
+      const float* attention_in = x;
+      if (layer.attention_norm.present()) {
+        be.add_layer_norm(x, nullptr, layer.attention_norm, eps, tokens, hidden, ws.normed.data(),
+                          exec);
+        attention_in = ws.normed.data();
+      }
+      attention_block(layer, attention_in, batch, ws, exec);
       observe();
       be.add_layer_norm(x, ws.delta.data(), layer.ffn_norm, eps, tokens, hidden, ws.normed.data(),
                         exec);

@@ -41,13 +41,17 @@ class Encoder {
     std::unique_ptr<PreparedLinear> qkv;
     std::unique_ptr<PreparedLinear> attention_out;
     Norm attention_norm;
-    std::unique_ptr<PreparedLinear> ffn_in;  // with the activation fused
+    std::unique_ptr<PreparedLinear> ffn_in;  // with the activation fused (gated: the gate too)
     std::unique_ptr<PreparedLinear> ffn_out;
     Norm ffn_norm;
+    AttentionSpec spec;  // ALiBi slopes, local window
+    const RotaryTable* rotary = nullptr;  // global or local base; null without rotary positions
   };
 
   void attention_block(const PreparedLayer& layer, const float* x, const Batch& batch,
                        Workspace& ws, const Execution& exec) const;
+  void apply_rotary(const RotaryTable& table, float* qkv, const Batch& batch,
+                    const Execution& exec) const;
   void feed_forward(const PreparedLayer& layer, const float* x, int64_t tokens, Workspace& ws,
                     const Execution& exec) const;
 
@@ -60,6 +64,9 @@ class Encoder {
   Norm embedding_norm_;
   std::vector<PreparedLayer> layers_;
   Norm final_norm_;
+  std::vector<float> alibi_slopes_;  // [heads] with ALiBi positions
+  RotaryTable global_rotary_;        // with rotary positions: for every position
+  RotaryTable local_rotary_;         // with rotary positions and local layers
   std::shared_ptr<const void> storage_;  // see EncoderWeights::storage
   mutable WorkspacePool workspaces_;  // per-call scratch, reused: not part of the encoder's state
 };

@@ -34,7 +34,8 @@ struct Matrix {
   }
 };
 
-// Layer norm parameters; absent when gamma is empty.
+// Layer norm parameters; absent when gamma is empty (the identity), without a bias when beta is
+// empty (ModernBERT's norm_bias false).
 struct Norm {
   std::vector<float> gamma;
   std::vector<float> beta;
@@ -69,8 +70,10 @@ struct LinearWeights {
 struct LayerWeights {
   LinearWeights qkv;            // [3·hidden, hidden]: query rows, then key rows, then value rows
   LinearWeights attention_out;  // [hidden, hidden]
-  Norm attention_norm;          // post-norm: after attention; pre-norm: before it
-  LinearWeights ffn_in;         // [intermediate, hidden]
+  Norm attention_norm;          // post-norm: after attention; pre-norm: before it (may be absent:
+                                // ModernBERT's layer 0)
+  LinearWeights ffn_in;         // [intermediate, hidden]; gated: [2·intermediate, hidden], the
+                                // rows of the activated half first
   LinearWeights ffn_out;        // [hidden, intermediate]
   Norm ffn_norm;                // post-norm: after the FFN; pre-norm: before it
 };

@@ -42,8 +42,12 @@ Activation parse_activation(const ConfigReader& reader, const char* key, const s
   // Two spellings of the same tanh approximation in Hugging Face.
   if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::gelu_tanh;
   if (name == "relu") return Activation::relu;
-  reader.fail(ConfigReader::field(key) + " is \"" + printable(name) +
-              "\", which is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)");
+  // Hugging Face's ACT2FN: both names are nn.SiLU.
+  if (name == "silu" || name == "swish") return Activation::silu;
+  reader.fail(
+      ConfigReader::field(key) + " is \"" + printable(name) +
+      "\", which is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, "
+      "swish)");
 }
 
 namespace {
@@ -52,8 +56,24 @@ PositionEmbedding parse_position_embedding(const ConfigReader& reader, const std
   if (name == "absolute") return PositionEmbedding::learned;
   if (name == "sinusoidal") return PositionEmbedding::sinusoidal;
   if (name == "none") return PositionEmbedding::none;
+  if (name == "alibi") return PositionEmbedding::alibi;  // JinaBERT (jina-embeddings-v2)
   reader.fail("field 'position_embedding_type' is \"" + printable(name) +
-              "\", which is not supported (supported: absolute, sinusoidal, none)");
+              "\", which is not supported (supported: absolute, sinusoidal, none, alibi)");
+}
+
+// JinaBERT's feed_forward_type: "original" is BERT's intermediate / output pair; the GLU kinds
+// (mlp.gated_layers, mlp.wo, mlp.layernorm) fix the activation themselves, whatever hidden_act
+// says: nn.GELU() (exact) for geglu, nn.ReLU() for reglu.
+void apply_feed_forward_type(const ConfigReader& reader, Config& config) {
+  const std::string kind = reader.string("feed_forward_type", "original");
+  if (kind == "original") return;
+  if (kind == "geglu" || kind == "reglu") {
+    config.feed_forward = FeedForward::gated;
+    config.hidden_act = kind == "geglu" ? Activation::gelu_erf : Activation::relu;
+    return;
+  }
+  reader.fail("field 'feed_forward_type' is \"" + printable(kind) +
+              "\", which is not supported (supported: original, geglu, reglu)");
 }
 
 }  // namespace
@@ -91,6 +111,7 @@ Config read_bert_config(const ConfigReader& reader) {
   config.position_embedding_type =
       parse_position_embedding(reader, reader.string("position_embedding_type", "absolute"));
   config.norm_first = reader.boolean("norm_first", false);
+  apply_feed_forward_type(reader, config);
   check_heads_divide_hidden(reader, config, "hidden_size", "num_attention_heads");
   // A learned table's size is bounded by the checkpoint file; a computed one only by the config, so
   // a tiny file could otherwise ask for gigabytes.

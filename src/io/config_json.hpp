@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,8 @@ inline constexpr int64_t max_vocab_size = int64_t{1} << 24;
 class ConfigReader {
  public:
   ConfigReader(const std::filesystem::path& path, const json& root) : path_(path), root_(root) {}
+
+  const std::filesystem::path& path() const { return path_; }
 
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(path_.string() + ": " + what);
@@ -72,6 +75,23 @@ class ConfigReader {
     if (!value) return fallback;
     if (!value->is_boolean()) fail(field(key) + " must be true or false, got " + describe(*value));
     return value->get<bool>();
+  }
+
+  // The value of `key`, or null when the key is missing or JSON null (Hugging Face writes None as
+  // null: "not set").
+  const json* value(const char* key) const {
+    const json* found = optional(key);
+    return found && !found->is_null() ? found : nullptr;
+  }
+
+  // A finite number of any sign; `fallback` when missing or null.
+  double number(const char* key, double fallback) const {
+    const json* found = value(key);
+    if (!found) return fallback;
+    if (!found->is_number() || !std::isfinite(found->get<double>())) {
+      fail(field(key) + " must be a number, got " + describe(*found));
+    }
+    return found->get<double>();
   }
 
   // Escaped: a key may come from the file (sentence-transformers' pooling_mode_*).

@@ -11,6 +11,8 @@ std::string_view to_string(Activation activation) {
       return "gelu_new";
     case Activation::relu:
       return "relu";
+    case Activation::silu:
+      return "silu";
   }
   return "unknown";  // only for a value cast from an out-of-range integer
 }
@@ -23,6 +25,20 @@ std::string_view to_string(PositionEmbedding position) {
       return "sinusoidal";
     case PositionEmbedding::none:
       return "none";
+    case PositionEmbedding::rotary:
+      return "rotary";
+    case PositionEmbedding::alibi:
+      return "alibi";
+  }
+  return "unknown";  // only for a value cast from an out-of-range integer
+}
+
+std::string_view to_string(FeedForward feed_forward) {
+  switch (feed_forward) {
+    case FeedForward::plain:
+      return "plain";
+    case FeedForward::gated:
+      return "gated";
   }
   return "unknown";  // only for a value cast from an out-of-range integer
 }

@@ -1,5 +1,8 @@
 // The BERT family: Hugging Face BertModel tensor names, with or without the "bert." prefix that
 // BertFor... task checkpoints carry. Tensors the encoder does not use (pooler, heads) are ignored.
+// JinaBERT (jina-embeddings-v2: model_type bert, position_embedding_type "alibi", feed_forward_type
+// "geglu" / "reglu") is the same layout with no position table and a GLU feed-forward block:
+// mlp.gated_layers [2·I, H] (no bias; the first I rows activated), mlp.wo, mlp.layernorm.
 #include <string>
 
 #include "encoder/positional.hpp"
@@ -34,7 +37,12 @@ EncoderWeights load_bert_layout(const Config& config, const Checkpoint& checkpoi
     case PositionEmbedding::sinusoidal:
       w.position_embeddings = sinusoidal_positions(config.max_position_embeddings, hidden);
       break;
+    case PositionEmbedding::alibi:  // inside attention: a stored table would be another model
+      reader.reject("embeddings.position_embeddings.weight",
+                    "with position_embedding_type \"alibi\" the model has no position table");
+      break;
     case PositionEmbedding::none:
+    case PositionEmbedding::rotary:
       break;
   }
   if (config.type_vocab_size > 0) {
@@ -57,6 +65,17 @@ EncoderWeights load_bert_layout(const Config& config, const Checkpoint& checkpoi
     lw.qkv = reader.stacked_linear({self + "query", self + "key", self + "value"}, hidden, hidden);
     lw.attention_out = reader.linear(layer + "attention.output.dense", hidden, hidden);
     lw.attention_norm = reader.norm(layer + "attention.output.LayerNorm", hidden);
+    if (config.feed_forward == FeedForward::gated) {
+      // jina-embeddings-v2-base-code's variant (jina-bert-v2-qk-post-norm) norms queries and keys.
+      reader.reject(
+          self + "layer_norm_q.weight",
+          "JinaBERT's QK-post-norm variant (jina-embeddings-v2-base-code) is not supported");
+      // JinaBertGLUMLP: act(h[:, :I]) * h[:, I:] — the stored order is already activated-first.
+      lw.ffn_in = reader.linear(layer + "mlp.gated_layers", 2 * inner, hidden, /*bias=*/false);
+      lw.ffn_out = reader.linear(layer + "mlp.wo", hidden, inner);
+      lw.ffn_norm = reader.norm(layer + "mlp.layernorm", hidden);
+      return lw;
+    }
     lw.ffn_in = reader.linear(layer + "intermediate.dense", inner, hidden);
     lw.ffn_out = reader.linear(layer + "output.dense", hidden, inner);
     lw.ffn_norm = reader.norm(layer + "output.LayerNorm", hidden);

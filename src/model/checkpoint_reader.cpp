@@ -95,26 +95,66 @@ std::vector<float> CheckpointReader::vector(const std::string& name, int64_t siz
   return read(name, {size});
 }
 
-Norm CheckpointReader::norm(const std::string& name, int64_t size, bool optional) const {
+Norm CheckpointReader::norm(const std::string& name, int64_t size, bool optional, bool bias) const {
   if (optional && !has(name + ".weight")) return {};
+  if (!bias) {
+    reject(name + ".bias", "the config says the norms have no bias");
+    return Norm{vector(name + ".weight", size), {}};
+  }
   return Norm{vector(name + ".weight", size), vector(name + ".bias", size)};
 }
 
-LinearWeights CheckpointReader::linear(const std::string& name, int64_t out, int64_t in) const {
+LinearWeights CheckpointReader::linear(const std::string& name, int64_t out, int64_t in,
+                                       bool bias) const {
+  if (!bias) {
+    reject(name + ".bias", "the config says this linear map has no bias");
+    return LinearWeights{matrix(name + ".weight", out, in), {}, {}};
+  }
   return LinearWeights{matrix(name + ".weight", out, in), vector(name + ".bias", out), {}};
 }
 
 LinearWeights CheckpointReader::stacked_linear(const std::vector<std::string>& names, int64_t out,
-                                               int64_t in) const {
+                                               int64_t in, bool bias) const {
   const auto parts = static_cast<int64_t>(names.size());
   LinearWeights stacked{Matrix{parts * out, in, {}}, {}, {}};
-  stacked.bias.reserve(parts * out);
+  if (bias) stacked.bias.reserve(parts * out);
   for (const std::string& name : names) {
-    LinearWeights one = linear(name, out, in);
+    LinearWeights one = linear(name, out, in, bias);
     stacked.parts.push_back(std::move(one.weight));
     stacked.bias.insert(stacked.bias.end(), one.bias.begin(), one.bias.end());
   }
   return stacked;
+}
+
+LinearWeights CheckpointReader::row_blocks(const std::string& name, int64_t rows, int64_t in,
+                                           const std::vector<RowBlock>& blocks, bool bias) const {
+  LinearWeights whole = linear(name, rows, in, bias);
+  int64_t total = 0;
+  for (const RowBlock& block : blocks) total += block.count;
+  LinearWeights out{Matrix{total, in, {}}, {}, {}};
+  for (const RowBlock& block : blocks) {
+    // A view of the mapping stays a view (released by the encoder once prepared); converted
+    // values are copied block by block.
+    if (whole.weight.view) {
+      out.parts.push_back(
+          Matrix{block.count, in, {}, whole.weight.row(block.begin), whole.weight.release_view});
+    } else {
+      const float* first = whole.weight.row(block.begin);
+      out.parts.push_back(
+          Matrix{block.count, in, std::vector<float>(first, first + block.count * in)});
+    }
+    if (!whole.bias.empty()) {
+      out.bias.insert(out.bias.end(), whole.bias.begin() + block.begin,
+                      whole.bias.begin() + block.begin + block.count);
+    }
+  }
+  return out;
+}
+
+void CheckpointReader::reject(const std::string& name, const std::string& why) const {
+  const std::string full = prefix_ + name;
+  const SafetensorsFile* file = checkpoint_.file_of(full);
+  if (file) throw Error(file->path().string() + ": tensor '" + full + "' is unexpected: " + why);
 }
 
 std::vector<LayerWeights> read_layers(int64_t count,

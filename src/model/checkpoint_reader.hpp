@@ -23,13 +23,27 @@ class CheckpointReader {
   // float32: valid while the checkpoint is open (see EncoderWeights::storage).
   Matrix matrix(const std::string& name, int64_t rows, int64_t cols) const;
   std::vector<float> vector(const std::string& name, int64_t size) const;
-  // A layer norm's weight and bias, or an absent Norm when `optional` and the weight is missing.
-  Norm norm(const std::string& name, int64_t size, bool optional = false) const;
-  LinearWeights linear(const std::string& name, int64_t out, int64_t in) const;
+  // A layer norm's weight and bias (without a bias when `bias` is false: then a stored bias is an
+  // error), or an absent Norm when `optional` and the weight is missing.
+  Norm norm(const std::string& name, int64_t size, bool optional = false, bool bias = true) const;
+  // name.weight [out, in] and name.bias [out]; without `bias`, no bias (a stored one is an error:
+  // the config says the model has none, and ignoring it would compute another model).
+  LinearWeights linear(const std::string& name, int64_t out, int64_t in, bool bias = true) const;
   // Several [out, in] linear maps stacked into one [parts·out, in] map (e.g. query, key and value,
   // so that one GEMM computes all three), as LinearWeights::parts.
-  LinearWeights stacked_linear(const std::vector<std::string>& names, int64_t out,
-                               int64_t in) const;
+  LinearWeights stacked_linear(const std::vector<std::string>& names, int64_t out, int64_t in,
+                               bool bias = true) const;
+  // Row blocks of one stored [rows, in] linear map, reordered: block i is rows [begin, begin +
+  // count) of the tensor (e.g. the two halves of a fused GLU weight, swapped so that the activated
+  // half comes first). The bias, when there is one, is reordered alike.
+  struct RowBlock {
+    int64_t begin;
+    int64_t count;
+  };
+  LinearWeights row_blocks(const std::string& name, int64_t rows, int64_t in,
+                           const std::vector<RowBlock>& blocks, bool bias) const;
+  // Throws when the tensor is present: `why` says why the model has no such tensor.
+  void reject(const std::string& name, const std::string& why) const;
 
  private:
   std::vector<float> read(const std::string& name, const std::vector<int64_t>& shape) const;

@@ -8,11 +8,22 @@
 namespace vecformer::detail {
 
 namespace {
+// The BERT-like families need nothing from config.json beyond Config.
+template <EncoderWeights (*load)(const Config&, const Checkpoint&)>
+EncoderWeights from_config(const Config& config, const ConfigReader&,
+                           const Checkpoint& checkpoint) {
+  return load(config, checkpoint);
+}
+
 constexpr std::array kFamilies = {
-    Family{"bert", &read_bert_family_config, &load_bert_weights},
-    Family{"roberta", &read_roberta_config, &load_roberta_weights},
-    Family{"xlm-roberta", &read_roberta_config, &load_roberta_weights},
-    Family{"distilbert", &read_distilbert_config, &load_distilbert_weights, "dim", "hidden_dim"},
+    Family{"bert", &read_bert_family_config, &from_config<&load_bert_weights>},
+    Family{"roberta", &read_roberta_config, &from_config<&load_roberta_weights>},
+    Family{"xlm-roberta", &read_roberta_config, &from_config<&load_roberta_weights>},
+    Family{"distilbert", &read_distilbert_config, &from_config<&load_distilbert_weights>, "dim",
+           "hidden_dim"},
+    Family{"modernbert", &read_modernbert_config, &load_modernbert_weights},
+    Family{"nomic_bert", &read_nomic_bert_config, &load_nomic_bert_weights, "n_embd", "n_inner"},
+    Family{"new", &read_gte_config, &load_gte_weights},
 };
 }  // namespace
 

@@ -14,7 +14,10 @@ namespace vecformer::detail {
 struct Family {
   std::string_view model_type;
   Config (*read_config)(const ConfigReader& reader);
-  EncoderWeights (*load_weights)(const Config& config, const Checkpoint& checkpoint);
+  // `json` is config.json again, for flags that only decide which tensors exist (bias flags, the
+  // layout of a fused projection), which Config does not keep.
+  EncoderWeights (*load_weights)(const Config& config, const ConfigReader& json,
+                                 const Checkpoint& checkpoint);
   // The config.json keys of Config::hidden_size and Config::intermediate_size, for messages.
   std::string_view hidden_size_key = "hidden_size";
   std::string_view intermediate_size_key = "intermediate_size";
@@ -29,6 +32,16 @@ Config read_roberta_config(const ConfigReader& reader);
 EncoderWeights load_roberta_weights(const Config& config, const Checkpoint& checkpoint);
 Config read_distilbert_config(const ConfigReader& reader);
 EncoderWeights load_distilbert_weights(const Config& config, const Checkpoint& checkpoint);
+
+Config read_modernbert_config(const ConfigReader& reader);
+EncoderWeights load_modernbert_weights(const Config& config, const ConfigReader& json,
+                                       const Checkpoint& checkpoint);
+Config read_nomic_bert_config(const ConfigReader& reader);
+EncoderWeights load_nomic_bert_weights(const Config& config, const ConfigReader& json,
+                                       const Checkpoint& checkpoint);
+Config read_gte_config(const ConfigReader& reader);
+EncoderWeights load_gte_weights(const Config& config, const ConfigReader& json,
+                                const Checkpoint& checkpoint);
 
 // The BERT tensor layout under a given name prefix (shared by BERT and RoBERTa, which differ only
 // in prefix and position numbering).

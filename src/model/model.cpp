@@ -292,7 +292,7 @@ Model Model::load(const std::filesystem::path& folder, const LoadOptions& option
   info.weights_dtype = detail::stored_dtype(*checkpoint);
   info.load_times.open_ms = ms_since(open_start);
   const auto read_start = Clock::now();
-  detail::EncoderWeights weights = family.load_weights(config, *checkpoint);
+  detail::EncoderWeights weights = family.load_weights(config, reader, *checkpoint);
   weights.storage = checkpoint;  // the embedding tables are read in place
   info.parameters = detail::count_parameters(weights);
   info.head = detail::read_head_info(root, config_path, *checkpoint, options.load_head);

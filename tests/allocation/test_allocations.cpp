@@ -197,5 +197,42 @@ TEST_CASE("a forward pass in steady state allocates nothing beyond oneDNN's own 
   CHECK(counted.largest < 1024);  // bookkeeping only, never a buffer
 }
 
+TEST_CASE("rotary positions and a gated feed-forward allocate nothing in steady state",
+          "[allocation]") {
+  const ComputeType dtype = GENERATE(ComputeType::f32, ComputeType::bf16, ComputeType::int8);
+  const int threads = GENERATE(1, 2);
+  CAPTURE(static_cast<int>(dtype), threads);
+  test::RandomModelSpec spec;
+  spec.heads = 4;
+  spec.head_dim = 16;
+  spec.layers = 2;
+  spec.intermediate = 96;
+  spec.positions = PositionEmbedding::rotary;
+  spec.activation = Activation::silu;
+  auto weights = test::random_weights(spec, 9);
+  weights.config.rotary.dim = 8;
+  weights.config.feed_forward = FeedForward::gated;
+  std::mt19937 rng(4);
+  for (auto& layer : weights.layers) {
+    layer.ffn_in = test::random_linear(rng, 2 * spec.intermediate, weights.config.hidden_size);
+  }
+  const detail::Encoder encoder(std::move(weights), detail::make_optimized_backend(dtype));
+  const auto sequences = test::random_sequences(rng, {5, 33, 1, 20}, spec.vocab, spec.type_vocab);
+  const auto batch = detail::Batch::pack(sequences, encoder.config());
+  std::vector<float> hidden(static_cast<size_t>(batch.tokens() * encoder.config().hidden_size));
+  const auto forward = [&] {
+    encoder.forward(batch, hidden.data(), detail::execution_for(threads));
+  };
+  forward();
+  forward();
+  const Counted counted = count([&] {
+    for (int i = 0; i < 3; ++i) forward();
+  });
+  // The gate pass's buffer and the rotation live in the workspace's scratch: nothing of ours.
+  CHECK(counted.ours == 0);
+  CHECK(counted.executions > 0);
+  CHECK(counted.largest < 1024);
+}
+
 }  // namespace
 }  // namespace vecformer

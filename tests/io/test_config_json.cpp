@@ -233,10 +233,10 @@ TEST_CASE("config.json: invalid fields are rejected by name", "[io][config]") {
   }
   SECTION("hidden_act") {
     json j = minimal_config();
-    j["hidden_act"] = "swish";
+    j["hidden_act"] = "mish";
     require_rejected(j,
-                     "field 'hidden_act' is \"swish\", which is not supported (supported: "
-                     "gelu, gelu_new, gelu_pytorch_tanh, relu)");
+                     "field 'hidden_act' is \"mish\", which is not supported (supported: "
+                     "gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish)");
     j["hidden_act"] = 1;
     require_rejected(j, "field 'hidden_act' must be a non-empty string, got 1");
   }
@@ -245,7 +245,7 @@ TEST_CASE("config.json: invalid fields are rejected by name", "[io][config]") {
     j["position_embedding_type"] = "relative_key";
     require_rejected(j,
                      "field 'position_embedding_type' is \"relative_key\", which is not "
-                     "supported (supported: absolute, sinusoidal, none)");
+                     "supported (supported: absolute, sinusoidal, none, alibi)");
   }
   SECTION("layer_norm_eps") {
     for (const json& bad : {json(0), json(-1e-5), json("1e-12"), json(nullptr)}) {

@@ -127,11 +127,11 @@ TEST_CASE("input bytes in error messages are escaped and bounded", "[reliability
   write(config,
         "{\"hidden_size\": 8, \"num_attention_heads\": 2, \"intermediate_size\": 16, "
         "\"num_hidden_layers\": 1, \"vocab_size\": 10, \"max_position_embeddings\": 8, "
-        "\"hidden_act\": \"\\u001b[2Jswish\"}");
+        "\"hidden_act\": \"\\u001b[2Jmish\"}");
   message = error_of([&] { detail::read_config(config); });
   CHECK(message == config.string() +
-                       ": field 'hidden_act' is \"\\x1B[2Jswish\", which is not supported "
-                       "(supported: gelu, gelu_new, gelu_pytorch_tanh, relu)");
+                       ": field 'hidden_act' is \"\\x1B[2Jmish\", which is not supported "
+                       "(supported: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish)");
 }
 
 TEST_CASE("sentence-transformers values in error messages are escaped", "[reliability][hostile]") {

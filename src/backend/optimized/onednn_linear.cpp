@@ -28,8 +28,16 @@ dnnl::algorithm eltwise_for(Activation activation) {
       return dnnl::algorithm::eltwise_gelu_tanh;
     case Activation::relu:
       return dnnl::algorithm::eltwise_relu;
+    case Activation::silu:
+      return dnnl::algorithm::eltwise_swish;  // x · sigmoid(alpha · x), alpha 1 (eltwise_alpha)
   }
   return dnnl::algorithm::eltwise_relu;
+}
+
+// The eltwise post-op's alpha: swish's slope (1: SiLU); relu's negative slope (0) and unused by
+// the GELUs.
+float eltwise_alpha(Activation activation) {
+  return activation == Activation::silu ? 1.0f : 0.0f;
 }
 
 }  // namespace
@@ -106,7 +114,7 @@ dnnl::matmul::primitive_desc OneDnnLinear::describe(int64_t rows, const memory::
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (activation_in_post_op_) {
     dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, eltwise_for(*activation_), 0.0f, 0.0f);
+    ops.append_eltwise(1.0f, eltwise_for(*activation_), eltwise_alpha(*activation_), 0.0f);
     attr.set_post_ops(ops);
   }
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, bias, dst), attr, engine_);

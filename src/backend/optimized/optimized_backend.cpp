@@ -3,13 +3,17 @@
 // Execution's thread count.
 #include <algorithm>
 
+#include "backend/optimized/gated_linear.hpp"  // prepare_gated_linear
+
 #include "backend/backend.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
+#include "backend/optimized/kernels/rotary_gate.hpp"
 #include "backend/optimized/onednn_int8_linear.hpp"
 #include "backend/optimized/onednn_linear.hpp"
 #include "backend/optimized/optimized_scratch.hpp"
 #include "backend/optimized/parallel.hpp"
 #include "backend/optimized/row_buckets.hpp"
+#include "vecformer/error.hpp"
 
 namespace vecformer::detail {
 namespace {
@@ -49,12 +53,20 @@ class OptimizedBackend final : public Backend {
                     const Execution& exec) const override {
     auto& s = static_cast<OptimizedScratch&>(scratch);
     if (dtype_ == ComputeType::bf16) {
-      const auto& in = static_cast<const OneDnnLinear&>(first);
-      if (in.writes_bf16()) {
+      // A gated first linear writes bf16 in its gate pass, where to_bf16 runs.
+      if (const auto* gated = dynamic_cast<const GatedLinear*>(&first);
+          gated && gated->writes_bf16()) {
+        auto* inner_bf16 = reinterpret_cast<uint16_t*>(inner);
+        gated->run_to_bf16(x, rows, inner_bf16, s, exec);
+        static_cast<const OneDnnLinear&>(second).run_from_bf16(inner_bf16, rows, y, s, exec);
+        return;
+      }
+      const auto* in = dynamic_cast<const OneDnnLinear*>(&first);
+      if (in && in->writes_bf16()) {
         // The inner activations go from one GEMM to the next as bf16 (half the bytes of inner):
         // no float32 round trip and no separate conversion.
         auto* inner_bf16 = reinterpret_cast<uint16_t*>(inner);
-        in.run_to_bf16(x, rows, inner_bf16, s, exec);
+        in->run_to_bf16(x, rows, inner_bf16, s, exec);
         static_cast<const OneDnnLinear&>(second).run_from_bf16(inner_bf16, rows, y, s, exec);
         return;
       }
@@ -87,8 +99,10 @@ class OptimizedBackend final : public Backend {
     });
   }
 
+  // The head kernels take the head's ALiBi slope and the layer's window: a local layer's blocks
+  // of queries read only their window's keys, so its cost and scratch stay linear in length.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context, Scratch& scratch,
+                 int64_t head_dim, const AttentionSpec& spec, float* context, Scratch& scratch,
                  const Execution& exec) const override {
     const int64_t hidden = heads * head_dim;
     const int64_t sequences = static_cast<int64_t>(offsets.size()) - 1;
@@ -109,16 +123,46 @@ class OptimizedBackend final : public Backend {
       const int64_t begin = offsets[s];
       head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden, offsets[s + 1] - begin,
            head_dim, context + begin * hidden + h * head_dim, hidden,
-           buffers + per_thread * static_cast<size_t>(thread));
+           buffers + per_thread * static_cast<size_t>(thread),
+           spec.alibi_slopes ? spec.alibi_slopes[h] : 0.0f, spec.window);
     });
+  }
+
+  // One task per token: its sequence is the last whose offset is <= its row, its position the
+  // distance from that offset; every head's query and key are rotated by that table row.
+  void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads, int64_t head_dim,
+              const RotaryTable& table, const Execution& exec) const override {
+    const int64_t hidden = heads * head_dim, half = table.dim / 2;
+    const int64_t first = offsets.front();
+    parallel_for(exec, offsets.back() - first, [&](int64_t i) {
+      const int64_t t = first + i;
+      const auto s = std::upper_bound(offsets.begin(), offsets.end(), t) - offsets.begin() - 1;
+      const int64_t position = t - offsets[s];
+      const float* cos = table.cos.data() + position * half;
+      const float* sin = table.sin.data() + position * half;
+      float* row = qkv + t * 3 * hidden;
+      for (int64_t h = 0; h < heads; ++h) {
+        kernels::rotate(row + h * head_dim, cos, sin, table.dim, table.interleaved);
+        kernels::rotate(row + hidden + h * head_dim, cos, sin, table.dim, table.interleaved);
+      }
+    });
+  }
+
+  std::unique_ptr<PreparedLinear> prepare_gated_linear(LinearWeights weights,
+                                                       Activation activation) const override {
+    // Both halves in one GEMM, without an activation: the gate pass applies it to the first.
+    std::unique_ptr<PreparedLinear> both = prepare_linear(std::move(weights), nullptr);
+    return std::make_unique<GatedLinear>(
+        std::unique_ptr<OptimizedLinear>(static_cast<OptimizedLinear*>(both.release())), activation,
+        dtype_ == ComputeType::bf16 && kernels::avx512_bf16_supported());
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
                       int64_t cols, float* normed, const Execution& exec) const override {
     parallel_for(exec, rows, [&](int64_t r) {
       kernels::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
-                                  norm.gamma.data(), norm.beta.data(), eps, cols,
-                                  normed + r * cols);
+                                  norm.gamma.data(), norm.beta.empty() ? nullptr : norm.beta.data(),
+                                  eps, cols, normed + r * cols);
     });
   }
 

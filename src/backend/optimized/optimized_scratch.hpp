@@ -72,6 +72,7 @@ class OptimizedScratch final : public Scratch {
   GrowingBuffer converted_input;  // bf16 or s8 copies of a GEMM's input rows
   GrowingBuffer token_scales;     // int8: one scale per input row
   GrowingBuffer attention;        // per OpenMP thread: kernels::attention_scratch_floats
+  GrowingBuffer gated;            // a gated linear's GEMM output, both halves (GatedLinear)
 
   // The bindings of one primitive, made by `make` the first time this scratch runs it. They grow
   // with the primitives (one per distinct row bucket and thread count: "steady state" means

@@ -6,18 +6,23 @@
 
 #include "backend/backend.hpp"
 #include "backend/reference/reference_ops.hpp"
+#include "vecformer/error.hpp"
 
 namespace vecformer::detail {
 namespace {
 
 class ReferenceLinear final : public PreparedLinear {
  public:
-  ReferenceLinear(LinearWeights weights, const Activation* fused)
-      : weights_(std::move(weights)), has_activation_(fused != nullptr) {
+  ReferenceLinear(LinearWeights weights, const Activation* fused, bool gated = false)
+      : weights_(std::move(weights)), has_activation_(fused != nullptr), gated_(gated) {
     if (fused) activation_ = *fused;
   }
   int64_t in_features() const override { return weights_.weight.cols; }
-  int64_t out_features() const override { return weights_.weight.rows; }
+  int64_t out_features() const override {
+    return gated_ ? weights_.weight.rows / 2 : weights_.weight.rows;
+  }
+  // y = act(first half of x·Wᵀ + b) ⊙ (second half): prepare_gated_linear's map.
+  bool gated() const { return gated_; }
 
   const LinearWeights& weights() const { return weights_; }
   const Activation* activation() const { return has_activation_ ? &activation_ : nullptr; }
@@ -25,6 +30,7 @@ class ReferenceLinear final : public PreparedLinear {
  private:
   LinearWeights weights_;
   bool has_activation_;
+  bool gated_;
   Activation activation_ = Activation::relu;
 };
 
@@ -48,6 +54,10 @@ class ReferenceBackend final : public Backend {
   void linear(const PreparedLinear& prepared, const float* x, int64_t rows, float* y, Scratch&,
               const Execution&) const override {
     const auto& linear = static_cast<const ReferenceLinear&>(prepared);
+    if (linear.gated()) {
+      gated_linear(linear, x, rows, y);
+      return;
+    }
     const Matrix& w = linear.weights().weight;
     const std::vector<float>& b = linear.weights().bias;
     for (int64_t r = 0; r < rows; ++r) {
@@ -91,31 +101,82 @@ class ReferenceBackend final : public Backend {
     }
   }
 
+  // Each (sequence, head) on its own: the eight steps of reference::attention_head, with the
+  // head's ALiBi slope and the layer's local window from the spec.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                 int64_t head_dim, float* context, Scratch&, const Execution&) const override {
+                 int64_t head_dim, const AttentionSpec& spec, float* context, Scratch&,
+                 const Execution&) const override {
     const int64_t hidden = heads * head_dim;
     for (size_t s = 0; s + 1 < offsets.size(); ++s) {
       const int64_t begin = offsets[s];
       const int64_t length = offsets[s + 1] - begin;
       for (int64_t h = 0; h < heads; ++h) {
+        const float slope = spec.alibi_slopes ? spec.alibi_slopes[h] : 0.0f;
         reference::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
-                                  length, head_dim, context + begin * hidden + h * head_dim,
-                                  hidden);
+                                  length, head_dim, context + begin * hidden + h * head_dim, hidden,
+                                  slope, spec.window);
       }
     }
+  }
+
+  // Each token's position p = t − offsets[s] within its sequence picks the table row; every
+  // head's query and key are rotated by it, the values are not.
+  void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads, int64_t head_dim,
+              const RotaryTable& table, const Execution&) const override {
+    const int64_t hidden = heads * head_dim, half = table.dim / 2;
+    for (size_t s = 0; s + 1 < offsets.size(); ++s) {
+      for (int64_t t = offsets[s]; t < offsets[s + 1]; ++t) {
+        const int64_t position = t - offsets[s];
+        const float* cos = table.cos.data() + position * half;
+        const float* sin = table.sin.data() + position * half;
+        float* row = qkv + t * 3 * hidden;
+        for (int64_t h = 0; h < heads; ++h) {
+          reference::rotate(row + h * head_dim, cos, sin, table.dim, table.interleaved);  // query
+          reference::rotate(row + hidden + h * head_dim, cos, sin, table.dim,
+                            table.interleaved);  // key
+        }
+      }
+    }
+  }
+
+  std::unique_ptr<PreparedLinear> prepare_gated_linear(LinearWeights weights,
+                                                       Activation activation) const override {
+    weights.stack();
+    weights.weight.own();
+    return std::make_unique<ReferenceLinear>(std::move(weights), &activation, /*gated=*/true);
   }
 
   void add_layer_norm(float* x, const float* delta, const Norm& norm, float eps, int64_t rows,
                       int64_t cols, float* normed, const Execution&) const override {
     for (int64_t r = 0; r < rows; ++r) {
-      reference::add_layer_norm_row(x + r * cols, delta ? delta + r * cols : nullptr,
-                                    norm.gamma.data(), norm.beta.data(), eps, cols,
-                                    normed + r * cols);
+      reference::add_layer_norm_row(
+          x + r * cols, delta ? delta + r * cols : nullptr, norm.gamma.data(),
+          norm.beta.empty() ? nullptr : norm.beta.data(), eps, cols, normed + r * cols);
     }
   }
 
   void add(float* x, const float* delta, int64_t n, const Execution&) const override {
     for (int64_t i = 0; i < n; ++i) x[i] += delta[i];
+  }
+
+ private:
+  // The gated map, spelled out: u = x·Wᵀ + b (2·out values per row, in double, rounded to float32
+  // as any linear output), then y = act(u[0, out)) ⊙ u[out, 2·out).
+  static void gated_linear(const ReferenceLinear& linear, const float* x, int64_t rows, float* y) {
+    const Matrix& w = linear.weights().weight;
+    const std::vector<float>& b = linear.weights().bias;
+    const int64_t out = linear.out_features();
+    std::vector<float> u(static_cast<size_t>(w.rows));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * w.cols;
+      for (int64_t o = 0; o < w.rows; ++o) {
+        const float* wo = w.row(o);
+        double sum = b.empty() ? 0.0 : b[o];
+        for (int64_t i = 0; i < w.cols; ++i) sum += static_cast<double>(xr[i]) * wo[i];
+        u[o] = static_cast<float>(sum);
+      }
+      reference::gate(u.data(), out, *linear.activation(), y + r * out);
+    }
   }
 };
 

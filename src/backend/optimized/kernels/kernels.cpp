@@ -103,9 +103,10 @@ void scale_add_row(float* y, int64_t n, float scale, const float* bias) {
 }
 
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
-                    int64_t head_dim, float* context, int64_t context_stride, float* scratch) {
+                    int64_t head_dim, float* context, int64_t context_stride, float* scratch,
+                    float alibi_slope, int64_t window) {
   kernels().attention_head(qkv, row_stride, key_offset, length, head_dim, context, context_stride,
-                           scratch);
+                           scratch, alibi_slope, window);
 }
 
 bool avx512_bf16_supported() {

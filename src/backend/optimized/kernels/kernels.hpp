@@ -29,7 +29,7 @@ void activation(float* x, int64_t n, Activation act);
 void softmax(float* x, int64_t n);
 
 // x += delta (delta may be null), then normed = LayerNorm(x) · gamma + beta over one row of n
-// values. normed may alias x.
+// values; beta null: no bias term. normed may alias x.
 void add_layer_norm_row(float* x, const float* delta, const float* gamma, const float* beta,
                         float eps, int64_t n, float* normed);
 
@@ -47,17 +47,21 @@ float quantize_row(const float* x, int64_t n, int8_t* q);
 // y[i] = fma(y[i], scale, bias[i]) over n values (one rounding).
 void scale_add_row(float* y, int64_t n, float scale, const float* bias);
 
-// One head of scaled dot-product attention over one sequence, with the same layout as
-// reference::attention_head, computed for kAttentionQueryBlock queries at a time. `scratch` holds
-// at least attention_scratch_floats(length, head_dim) floats: a block of queries' weight rows, the
-// head's keys transposed and its values, contiguous (rows padded to a multiple of 16 floats).
+// One head of scaled dot-product attention over one sequence, with the same layout and options
+// (ALiBi slope, local window) as reference::attention_head, computed for kAttentionQueryBlock
+// queries at a time. `scratch` holds at least attention_scratch_floats(length, head_dim) floats: a
+// block of queries' weight rows, the head's keys transposed and its values, contiguous (rows
+// padded to a multiple of 16 floats), whatever the window. With a window, a block of queries
+// computes scores and products only over the keys its queries attend to (rounded out to whole
+// 16-key batches): its cost grows with the window, not with the length.
 inline constexpr int64_t kAttentionQueryBlock = 4;
 inline int64_t attention_scratch_floats(int64_t length, int64_t head_dim) {
   return (2 * head_dim + kAttentionQueryBlock) * ((length + 15) / 16 * 16);
 }
 
 void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
-                    int64_t head_dim, float* context, int64_t context_stride, float* scratch);
+                    int64_t head_dim, float* context, int64_t context_stride, float* scratch,
+                    float alibi_slope = 0.0f, int64_t window = 0);
 
 // Whether this CPU runs attention_head_bf16 and to_bf16: the AVX-512 kernels selected and the
 // AVX512-BF16 extension.
@@ -66,8 +70,9 @@ bool avx512_bf16_supported();
 // attention_head for bf16 compute: its two products (queries · keys, weights · values) take their
 // inputs rounded to bf16 (to nearest even, as the bf16 GEMMs round theirs) and accumulate in
 // float32 with vdpbf16ps, twice the products per instruction of float32 FMAs; the scaling and the
-// softmax stay float32. Plain twin: reference::attention_head_bf16. Needs
-// avx512_bf16_supported(); `scratch` holds attention_bf16_scratch_floats(length, head_dim).
+// softmax (with the ALiBi bias and the window as attention_head applies them) stay float32. Plain
+// twin: reference::attention_head_bf16. Needs avx512_bf16_supported(); `scratch` holds
+// attention_bf16_scratch_floats(length, head_dim), whatever the window.
 inline int64_t attention_bf16_scratch_floats(int64_t length, int64_t head_dim) {
   const int64_t padded = (length + 31) / 32 * 32, dim_pairs = (head_dim + 1) / 2;
   return kAttentionQueryBlock * (padded + padded / 2 + dim_pairs) + dim_pairs * padded +
@@ -75,7 +80,8 @@ inline int64_t attention_bf16_scratch_floats(int64_t length, int64_t head_dim) {
 }
 
 void attention_head_bf16(const float* qkv, int64_t row_stride, int64_t key_offset, int64_t length,
-                         int64_t head_dim, float* context, int64_t context_stride, float* scratch);
+                         int64_t head_dim, float* context, int64_t context_stride, float* scratch,
+                         float alibi_slope = 0.0f, int64_t window = 0);
 
 // out[i] = x[i] in bf16 over n values (the bits; to nearest even, denormals flushed to zero, as
 // the AVX512-BF16 conversions round). Plain twin: reference::round_to_bf16. Needs

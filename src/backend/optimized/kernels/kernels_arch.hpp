@@ -53,7 +53,8 @@ struct ArchKernels {
   static void scale_add_row(float* y, int64_t n, float scale, const float* bias);
   static void attention_head(const float* qkv, int64_t row_stride, int64_t key_offset,
                              int64_t length, int64_t head_dim, float* context,
-                             int64_t context_stride, float* scratch);
+                             int64_t context_stride, float* scratch, float alibi_slope = 0.0f,
+                             int64_t window = 0);
 };
 
 extern template struct ArchKernels<Avx512>;

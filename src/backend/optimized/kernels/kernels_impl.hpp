@@ -102,14 +102,42 @@ float horizontal_max(const Batch<Arch>& b) {
   return max;
 }
 
+// x[k] -= slope · |offset + k| over n values, with one rounding: the ALiBi bias of n consecutive
+// keys, the first `offset` positions from the query (distances are exact in float up to 2^24).
+template <class Arch>
+void subtract_alibi(float* x, int64_t n, int64_t offset, float slope) {
+  constexpr int64_t w = kWidth<Arch>;
+  alignas(Arch::alignment()) float index[w];
+  for (int64_t j = 0; j < w; ++j) index[j] = static_cast<float>(j);
+  const Batch<Arch> lane = Batch<Arch>::load_aligned(index), minus_slope(-slope);
+  for (int64_t k = 0; k < n; k += w) {
+    const Batch<Arch> distance = xsimd::abs(lane + Batch<Arch>(static_cast<float>(offset + k)));
+    if (k + w <= n) {
+      fma<Arch>(distance, minus_slope, Batch<Arch>::load_unaligned(x + k)).store_unaligned(x + k);
+    } else {
+      store_partial<Arch>(x + k, n - k,
+                          fma<Arch>(distance, minus_slope, load_partial<Arch>(x + k, n - k, 0.0f)));
+    }
+  }
+}
+
 // Attention tiles: R queries at once, so that every key or value batch loaded from memory feeds R
 // FMAs and every broadcast query (or weight) element feeds several batches. R·C accumulators stay
 // in registers (16 of AVX-512's 32, 8 of AVX2's 16).
 
+// Keys are stored transposed in panels of kKeyPanel tokens: panel p holds keys [16p, 16p + 16) as
+// [head_dim][16], so the 16 keys' dimension d sit in one cache line, and the keys a block of
+// queries reads (the whole sequence, or its window) are contiguous: no column of a [head_dim,
+// length] matrix strided by the length (which for lengths that are multiples of 1024 maps every
+// dimension to the same L1 set).
+inline constexpr int64_t kKeyPanel = 16;
+
 // The attention products as one register tile: for R rows and C batches of columns,
-//   out[r·out_stride + c·w + lane] = scale · Σ_k a[r·a_stride + k] · b[k·b_stride + c·w + lane].
-// Scores: a = the queries, b = the transposed keys. Context: a = the weight rows, b = the values.
-template <class Arch, int64_t R, int64_t C>
+//   out[r·out_stride + c·w + lane] = scale · Σ_k a[r·a_stride + k] · b(k, c·w + lane),
+// b(k, j) = b[k·b_stride + j] (Panels false), or, with Panels, column j of b in panel j / 16,
+// panels b_stride floats apart: b[(j / 16)·b_stride + k·16 + j % 16].
+// Scores: a = the queries, b = the key panels. Context: a = the weight rows, b = the values.
+template <class Arch, int64_t R, int64_t C, bool Panels = false>
 void tile(const float* a, int64_t a_stride, const float* b, int64_t b_stride, int64_t depth,
           float scale, float* out, int64_t out_stride) {
   using B = Batch<Arch>;
@@ -119,7 +147,12 @@ void tile(const float* a, int64_t a_stride, const float* b, int64_t b_stride, in
     for (int64_t c = 0; c < C; ++c) acc[r][c] = B(0.0f);
   for (int64_t k = 0; k < depth; ++k) {
     B row[C];
-    for (int64_t c = 0; c < C; ++c) row[c] = B::load_unaligned(b + k * b_stride + c * w);
+    for (int64_t c = 0; c < C; ++c) {
+      const float* at =
+          Panels ? b + (c * w / kKeyPanel) * b_stride + k * kKeyPanel + (c * w) % kKeyPanel
+                 : b + k * b_stride + c * w;
+      row[c] = B::load_unaligned(at);
+    }
     for (int64_t r = 0; r < R; ++r) {
       const B x(a[r * a_stride + k]);
       for (int64_t c = 0; c < C; ++c) acc[r][c] = simd::fma<Arch>(x, row[c], acc[r][c]);
@@ -150,6 +183,14 @@ Batch<Arch> gelu_tanh(const Batch<Arch>& x) {
   return x / (Batch<Arch>(1.0f) + xsimd::exp(minus_two_u));
 }
 
+// SiLU x · sigmoid(x) as x / (1 + e^(-x)): one exp and one division, no cancellation; for large
+// negative x, e^(-x) overflows to inf and the result is -0 (the limit), for large positive x it is
+// exactly x.
+template <class Arch>
+Batch<Arch> silu(const Batch<Arch>& x) {
+  return x / (Batch<Arch>(1.0f) + xsimd::exp(-x));
+}
+
 // max(x, 0) with the reference's treatment of NaN and -0 (both give +0).
 template <class Arch>
 Batch<Arch> relu(const Batch<Arch>& x) {
@@ -170,6 +211,9 @@ void ArchKernels<Arch>::activation(float* x, int64_t n, Activation act) {
       break;
     case Activation::relu:
       simd::transform_in_place<Arch>(x, n, [](const B& v) { return simd::relu<Arch>(v); });
+      break;
+    case Activation::silu:
+      simd::transform_in_place<Arch>(x, n, [](const B& v) { return simd::silu<Arch>(v); });
       break;
   }
 }
@@ -243,17 +287,19 @@ void ArchKernels<Arch>::add_layer_norm_row(float* x, const float* delta, const f
   const B variance = B(xsimd::hadd(square_acc)) / count;
   const B inv_std = B(1.0f) / xsimd::sqrt(variance + B(eps));
 
-  // Reads x[i..i+w) before writing normed[i..i+w), so normed may alias x.
+  // Reads x[i..i+w) before writing normed[i..i+w), so normed may alias x. Without beta the bias
+  // is +0, added by the same fma, so a zero beta and no beta give the same bits.
   for (int64_t i = 0; i < full; i += w) {
     const B centered = (B::load_unaligned(x + i) - pivot) - mean_shift;
-    simd::fma<Arch>(centered * inv_std, B::load_unaligned(gamma + i), B::load_unaligned(beta + i))
+    const B bias = beta ? B::load_unaligned(beta + i) : B(0.0f);
+    simd::fma<Arch>(centered * inv_std, B::load_unaligned(gamma + i), bias)
         .store_unaligned(normed + i);
   }
   if (tail) {
     const B centered = (simd::load_partial<Arch>(x + full, tail, pivot_value) - pivot) - mean_shift;
-    const B out =
-        simd::fma<Arch>(centered * inv_std, simd::load_partial<Arch>(gamma + full, tail, 0.0f),
-                        simd::load_partial<Arch>(beta + full, tail, 0.0f));
+    const B bias = beta ? simd::load_partial<Arch>(beta + full, tail, 0.0f) : B(0.0f);
+    const B out = simd::fma<Arch>(centered * inv_std,
+                                  simd::load_partial<Arch>(gamma + full, tail, 0.0f), bias);
     simd::store_partial<Arch>(normed + full, tail, out);
   }
 }
@@ -345,7 +391,8 @@ void ArchKernels<Arch>::scale_add_row(float* y, int64_t n, float scale, const fl
 template <class Arch>
 void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int64_t key_offset,
                                        int64_t length, int64_t head_dim, float* context,
-                                       int64_t context_stride, float* scratch) {
+                                       int64_t context_stride, float* scratch, float alibi_slope,
+                                       int64_t window) {
   using B = simd::Batch<Arch>;
   constexpr int64_t w = simd::kWidth<Arch>;
   constexpr int64_t R = kAttentionQueryBlock;
@@ -357,54 +404,85 @@ void ArchKernels<Arch>::attention_head(const float* qkv, int64_t row_stride, int
   // Padded to 16 floats (a multiple of every width) so that score batches never need a tail.
   const int64_t padded = (length + 15) / 16 * 16;
   float* weights = scratch;              // [R][padded]: a block of queries' weight rows
-  float* keys_t = scratch + R * padded;  // [head_dim][padded]: column j is token j's key
+  float* keys_t = scratch + R * padded;  // [padded / 16][head_dim][16]: the keys in panels
+  const int64_t panel = head_dim * simd::kKeyPanel;
   // [length][head_dim]: the head's values, contiguous. In the packed rows they are row_stride
   // apart (a page per token at BERT-base width).
   float* values_c = keys_t + head_dim * padded;
+  // Query i attends to keys j with |i - j| <= reach (every key without a window).
+  const int64_t reach = window > 0 ? window / 2 : length;
 
-  // Transposed once per head, the keys let similarities be computed as broadcast-FMAs over
-  // contiguous rows, many tokens per instruction, instead of one horizontal sum per key.
-  // Token by token: each key and value is read once, contiguously.
+  // Transposed once per head (in panels of 16), the keys let similarities be computed as
+  // broadcast-FMAs over contiguous rows, many tokens per instruction, instead of one horizontal
+  // sum per key. Token by token: each key and value is read once, contiguously.
   for (int64_t t = 0; t < length; ++t) {
     const float* key = keys + t * row_stride;
-    for (int64_t d = 0; d < head_dim; ++d) keys_t[d * padded + t] = key[d];
+    float* column = keys_t + t / simd::kKeyPanel * panel + t % simd::kKeyPanel;
+    for (int64_t d = 0; d < head_dim; ++d) column[d * simd::kKeyPanel] = key[d];
     const float* value = values + t * row_stride;
     for (int64_t d = 0; d < head_dim; ++d) values_c[t * head_dim + d] = value[d];
   }
-  for (int64_t d = 0; d < head_dim; ++d) {
-    for (int64_t t = length; t < padded; ++t) keys_t[d * padded + t] = 0.0f;
+  for (int64_t t = length; t < padded; ++t) {
+    float* column = keys_t + t / simd::kKeyPanel * panel + t % simd::kKeyPanel;
+    for (int64_t d = 0; d < head_dim; ++d) column[d * simd::kKeyPanel] = 0.0f;
   }
 
   // A block of `rows` queries (R, or 1 for the last length % R): their weight rows are computed,
-  // normalized and used while they sit in L1; no [length, length] matrix is ever stored.
+  // normalized and used while they sit in L1; no [length, length] matrix is ever stored. Only the
+  // keys [lo, hi) that some query of the block attends to are read (from `start`, lo rounded down
+  // to whole batches of 16): with a local window, a block costs O(window), not O(length).
   const auto block = [&]<int64_t Rows>(std::integral_constant<int64_t, Rows>, int64_t focus) {
+    const int64_t lo = focus - reach > 0 ? focus - reach : 0;
+    const int64_t hi = focus + Rows + reach < length ? focus + Rows + reach : length;
+    const int64_t start = lo / 16 * 16;
+    const int64_t end = (hi + 15) / 16 * 16;  // <= padded
     const float* query = qkv + focus * row_stride;
-    int64_t j = 0;
-    for (; j + C * w <= padded; j += C * w) {
-      simd::tile<Arch, Rows, C>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
-                                padded);
+    int64_t j = start;
+    // j is a multiple of w (and of 16 for whole C·w tiles): a tile's batches never straddle panels.
+    for (; j + C * w <= end; j += C * w) {
+      simd::tile<Arch, Rows, C, true>(query, row_stride,
+                                      keys_t + j / simd::kKeyPanel * panel + j % simd::kKeyPanel,
+                                      panel, head_dim, scale, weights + j, padded);
     }
-    for (; j < padded; j += w) {
-      simd::tile<Arch, Rows, 1>(query, row_stride, keys_t + j, padded, head_dim, scale, weights + j,
-                                padded);
+    for (; j < end; j += w) {
+      simd::tile<Arch, Rows, 1, true>(query, row_stride,
+                                      keys_t + j / simd::kKeyPanel * panel + j % simd::kKeyPanel,
+                                      panel, head_dim, scale, weights + j, padded);
     }
-    for (int64_t r = 0; r < Rows; ++r) softmax(weights + r * padded, length);
+    for (int64_t r = 0; r < Rows; ++r) {
+      // Query i's own keys [first, last) within the block's: the ALiBi bias after the scaling,
+      // the softmax over them alone, and weight 0 for the block's other keys.
+      const int64_t i = focus + r;
+      const int64_t first = i - reach > 0 ? i - reach : 0;
+      const int64_t last = i + reach + 1 < length ? i + reach + 1 : length;
+      float* row = weights + r * padded;
+      if (alibi_slope != 0.0f) {
+        simd::subtract_alibi<Arch>(row + first, last - first, first - i, alibi_slope);
+      }
+      softmax(row + first, last - first);
+      for (int64_t t = start; t < first; ++t) row[t] = 0.0f;
+      for (int64_t t = last; t < hi; ++t) row[t] = 0.0f;
+    }
 
+    // The products over the keys [start, hi).
+    const float* block_weights = weights + start;
+    const float* block_values = values_c + start * head_dim;
+    const int64_t depth = hi - start;
     float* out = context + focus * context_stride;
     int64_t d = 0;
     for (; d + C * w <= full; d += C * w) {
-      simd::tile<Arch, Rows, C>(weights, padded, values_c + d, head_dim, length, 1.0f, out + d,
-                                context_stride);
+      simd::tile<Arch, Rows, C>(block_weights, padded, block_values + d, head_dim, depth, 1.0f,
+                                out + d, context_stride);
     }
     for (; d < full; d += w) {
-      simd::tile<Arch, Rows, 1>(weights, padded, values_c + d, head_dim, length, 1.0f, out + d,
-                                context_stride);
+      simd::tile<Arch, Rows, 1>(block_weights, padded, block_values + d, head_dim, depth, 1.0f,
+                                out + d, context_stride);
     }
     for (; d < head_dim; ++d) {
       for (int64_t r = 0; r < Rows; ++r) {
         float sum = 0.0f;
-        for (int64_t t = 0; t < length; ++t) {
-          sum += weights[r * padded + t] * values_c[t * head_dim + d];
+        for (int64_t t = 0; t < depth; ++t) {
+          sum += block_weights[r * padded + t] * block_values[t * head_dim + d];
         }
         out[r * context_stride + d] = sum;
       }
