@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/explain_report.hpp"
+#include "encoder/positional.hpp"
 #include "io/atomic_file.hpp"
 #include "vecformer/error.hpp"
 #include "vecformer/model.hpp"
@@ -130,7 +131,16 @@ ExplainReport explain(const ExplainOptions& options) {
   const AttentionCapture capture =
       model.capture_attention(Sequence{r.token_ids, {}}, options.layer, encode);
   const auto tokens = static_cast<int64_t>(r.token_ids.size());
-  const detail::QkvView qkv{capture.qkv.data.data(), tokens, r.heads, r.head_dim};
+  // The layer's attention options, as the encoder gives them to its backend.
+  const std::vector<float> slopes = config.position_embedding_type == PositionEmbedding::alibi
+                                        ? detail::alibi_slopes(r.heads)
+                                        : std::vector<float>{};
+  const detail::QkvView qkv{capture.qkv.data.data(),
+                            tokens,
+                            r.heads,
+                            r.head_dim,
+                            slopes.empty() ? nullptr : slopes.data(),
+                            config.layer_is_global(options.layer) ? 0 : config.local_window};
 
   r.steps = detail::walk_through_attention(qkv, r.head, r.focus.index);
   const std::vector<float> reference = detail::reference_context(qkv);

@@ -27,7 +27,7 @@
 //     "scale": f64,                          1 / sqrt(head_dim)
 //     "query": [f32], "query_norm": f64,                          step 1  [head_dim]
 //     "keys": [[f32]], "key_norms": [f64],                        step 2  [tokens][head_dim]
-//     "dot_products": [f64], "similarities": [f32],               step 3  q·k, float(q·k · scale)
+//     "dot_products": [f64], "similarities": [f32 or null outside a local window], step 3
 //     "softmax": {"max": f64, "exponentials": [f64], "sum": f64}, step 4  exp(s - max), their sum
 //     "weights": [f32], "weights_sum": f64,                       step 5
 //     "values": [[f32]], "weighted_values": [[f64]],              step 6  v, w·v [tokens][head_dim]

@@ -1,6 +1,8 @@
 // `vecformer info`: what a model folder holds and what this machine will run it with.
 #include <dnnl.hpp>
 #include <iostream>
+#include <sstream>
+#include <string>
 
 #include "backend/optimized/kernels/kernels.hpp"
 #include "cli/commands.hpp"
@@ -37,6 +39,35 @@ std::string head_text(const HeadInfo& head) {
   return text;
 }
 
+// "rotary (64 of 64 features, base 160000 / local 10000, NeoX pairs)", "alibi", "absolute", ...
+std::string positions_text(const Config& c) {
+  std::string text(to_string(c.position_embedding_type));
+  if (c.position_embedding_type != PositionEmbedding::rotary) return text;
+  const RotaryConfig& r = c.rotary;
+  const auto number = [](double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  text += " (" + std::to_string(r.dim > 0 ? r.dim : c.head_dim()) + " of " +
+          std::to_string(c.head_dim()) + " features, base " + number(r.base);
+  if (c.local_window > 0) text += " / local " + number(r.local_base);
+  text += r.interleaved ? ", interleaved pairs" : ", NeoX pairs";
+  if (r.scaling == RotaryScaling::ntk) text += ", NTK x" + number(r.scaling_factor);
+  if (r.scaling == RotaryScaling::dynamic_ntk) {
+    text += ", dynamic NTK x" + number(r.scaling_factor) + " past " +
+            std::to_string(r.max_trained_positions) + " tokens";
+  }
+  return text + ")";
+}
+
+std::string attention_text(const Config& c) {
+  if (c.local_window == 0) return "global";
+  return "local window of " + std::to_string(c.local_window) +
+         " tokens (|i - j| <= " + std::to_string(c.local_window / 2) + "), global on layers 0, " +
+         std::to_string(c.global_every) + ", " + std::to_string(2 * c.global_every) + ", ...";
+}
+
 }  // namespace
 
 Runner add_info_command(CLI::App& app) {
@@ -56,11 +87,14 @@ Runner add_info_command(CLI::App& app) {
               << "hidden         " << c.hidden_size << " (" << c.num_attention_heads << " heads of "
               << c.head_dim() << ")\n"
               << "intermediate   " << c.intermediate_size << " (" << to_string(c.hidden_act)
+              << (c.feed_forward == FeedForward::gated ? ", gated: act(first half) * second half"
+                                                       : "")
               << ")\n"
               << "vocabulary     " << c.vocab_size << " tokens, " << c.type_vocab_size
               << " token types\n"
-              << "positions      " << to_string(c.position_embedding_type) << ", up to "
-              << c.max_length() << " tokens\n"
+              << "positions      " << positions_text(c) << ", up to " << c.max_length()
+              << " tokens\n"
+              << "attention      " << attention_text(c) << "\n"
               << "parameters     " << info.parameters << "\n"
               << "dtype          " << info.weights_dtype << " (computed in float32)\n"
               << "pooling        " << to_string(model.default_pooling())

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "backend/reference/reference_ops.hpp"
 
@@ -13,7 +14,8 @@ namespace {
 std::vector<float> weights_of(const QkvView& qkv, int64_t head, int64_t focus) {
   std::vector<float> weights(static_cast<size_t>(qkv.tokens));
   reference::attention_weights(qkv.query(0, head), 3 * qkv.hidden(), qkv.hidden(), qkv.tokens,
-                               qkv.head_dim, focus, weights.data());
+                               qkv.head_dim, focus, weights.data(), qkv.alibi_slope(head),
+                               qkv.window);
   return weights;
 }
 
@@ -33,11 +35,17 @@ AttentionSteps walk_through_attention(const QkvView& qkv, int64_t head, int64_t 
   // 2. Keys: every token's key vector.
   for (int64_t j = 0; j < tokens; ++j)
     s.keys.emplace_back(qkv.key(j, head), qkv.key(j, head) + dim);
-  // 3. Similarity: the query-key dot product, scaled by 1/sqrt(head_dim) (the specification's
-  // dot product, and its rounding of the scaled value to float, kept for display).
+  // 3. Similarity: the query-key dot product, scaled by 1/sqrt(head_dim), minus the head's ALiBi
+  // slope times the tokens' distance (the specification's dot product, and its rounding of the
+  // similarity to float, kept for display). A key outside a local window is not compared: −inf.
+  const double slope = qkv.alibi_slope(head);
   for (int64_t j = 0; j < tokens; ++j) {
+    const auto distance = static_cast<double>(focus > j ? focus - j : j - focus);
     s.dot_products.push_back(reference::query_key_dot(query, qkv.key(j, head), dim));
-    s.similarities.push_back(static_cast<float>(s.dot_products.back() * s.scale));
+    s.similarities.push_back(
+        qkv.window > 0 && distance > static_cast<double>(qkv.window / 2)
+            ? -std::numeric_limits<float>::infinity()
+            : static_cast<float>(s.dot_products.back() * s.scale - slope * distance));
   }
   // 4. Softmax over the similarities (the terms reference::softmax forms, kept for display) ...
   s.similarity_max = s.similarities[0];
@@ -81,7 +89,8 @@ std::vector<float> reference_context(const QkvView& qkv) {
   std::vector<float> context(static_cast<size_t>(qkv.tokens * hidden));
   for (int64_t h = 0; h < qkv.heads; ++h) {
     reference::attention_head(qkv.query(0, h), 3 * hidden, hidden, qkv.tokens, qkv.head_dim,
-                              context.data() + h * qkv.head_dim, hidden);
+                              context.data() + h * qkv.head_dim, hidden, qkv.alibi_slope(h),
+                              qkv.window);
   }
   return context;
 }

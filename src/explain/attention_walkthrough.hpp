@@ -19,8 +19,12 @@ struct QkvView {
   int64_t tokens = 0;
   int64_t heads = 0;
   int64_t head_dim = 0;
+  // The layer's AttentionSpec: ALiBi slopes [heads] (null: none) and local window (0: none).
+  const float* alibi_slopes = nullptr;
+  int64_t window = 0;
 
   int64_t hidden() const { return heads * head_dim; }
+  float alibi_slope(int64_t head) const { return alibi_slopes ? alibi_slopes[head] : 0.0f; }
   const float* query(int64_t token, int64_t head) const {
     return data + token * 3 * hidden() + head * head_dim;
   }
@@ -41,16 +45,17 @@ struct AttentionSteps {
   int64_t head_dim = 0;
   double scale = 0.0;  // 1 / sqrt(head_dim)
 
-  std::vector<float> query;                // 1. the focus token's query [head_dim]
-  std::vector<std::vector<float>> keys;    // 2. every token's key [tokens][head_dim]
-  std::vector<double> dot_products;        // 3. q · k_j
-  std::vector<float> similarities;         // 3. q · k_j · scale, as float (softmax input)
-  double similarity_max = 0.0;             // 4. softmax: exp(s_j - max) / sum
-  std::vector<double> exponentials;        //    exp(s_j - max)
-  double exponential_sum = 0.0;            //    sum_j exp(s_j - max)
-  std::vector<float> weights;              // 5. the attention weights
-  double weight_sum = 0.0;                 //    their sum (1 up to float rounding)
-  std::vector<std::vector<float>> values;  // 6. every token's value [tokens][head_dim]
+  std::vector<float> query;              // 1. the focus token's query [head_dim]
+  std::vector<std::vector<float>> keys;  // 2. every token's key [tokens][head_dim]
+  std::vector<double> dot_products;      // 3. q · k_j
+  std::vector<float> similarities;   // 3. q · k_j · scale (− slope·|i − j| with ALiBi), as
+                                     //    float (softmax input); −inf outside a local window
+  double similarity_max = 0.0;       // 4. softmax: exp(s_j - max) / sum
+  std::vector<double> exponentials;  //    exp(s_j - max)
+  double exponential_sum = 0.0;      //    sum_j exp(s_j - max)
+  std::vector<float> weights;        // 5. the attention weights
+  double weight_sum = 0.0;           //    their sum (1 up to float rounding)
+  std::vector<std::vector<float>> values;            // 6. every token's value [tokens][head_dim]
   std::vector<std::vector<double>> weighted_values;  // 6. w_j · v_j [tokens][head_dim]
   std::vector<double> sum;                           // 7. sum_j w_j · v_j [head_dim]
   std::vector<float> attention_value;                // 8. the sum as float: the head's output

@@ -12,6 +12,7 @@
 #include "backend/reference/reference_ops.hpp"
 #include "encoder/batch.hpp"
 #include "encoder/encoder.hpp"
+#include "encoder/positional.hpp"
 #include "explain/attention_walkthrough.hpp"
 #include "explain/focus.hpp"
 #include "support/random_model.hpp"
@@ -32,7 +33,13 @@ const std::filesystem::path kMiniSentence =
 struct Captured {
   std::vector<float> qkv, context;
   int64_t tokens = 0, heads = 0, head_dim = 0;
-  QkvView view() const { return {qkv.data(), tokens, heads, head_dim}; }
+  std::vector<float> alibi_slopes;  // the layer's AttentionSpec
+  int64_t window = 0;
+  QkvView view() const {
+    return {
+        qkv.data(), tokens, heads, head_dim, alibi_slopes.empty() ? nullptr : alibi_slopes.data(),
+        window};
+  }
 };
 
 Captured capture_model(const Model& model, const std::vector<int64_t>& ids, int64_t layer) {
@@ -47,6 +54,9 @@ Captured capture_encoder(const detail::Encoder& encoder, const Sequence& sequenc
   const auto batch = detail::Batch::pack(std::span(&sequence, 1), config);
   const int64_t tokens = batch.tokens(), hidden = config.hidden_size;
   Captured c{{}, {}, tokens, config.num_attention_heads, config.head_dim()};
+  if (config.position_embedding_type == PositionEmbedding::alibi)
+    c.alibi_slopes = detail::alibi_slopes(config.num_attention_heads);
+  c.window = config.layer_is_global(layer) ? 0 : config.local_window;
   std::vector<float> out(static_cast<size_t>(tokens * hidden));
   encoder.forward(batch, out.data(), detail::execution_for(0),
                   [&](int64_t l, const float* qkv, const float* context) {
@@ -62,7 +72,8 @@ std::vector<float> spec_attention_value(const Captured& c, int64_t head, int64_t
   const int64_t hidden = c.heads * c.head_dim;
   std::vector<float> context(static_cast<size_t>(c.tokens * hidden));
   detail::reference::attention_head(c.qkv.data() + head * c.head_dim, 3 * hidden, hidden, c.tokens,
-                                    c.head_dim, context.data() + head * c.head_dim, hidden);
+                                    c.head_dim, context.data() + head * c.head_dim, hidden,
+                                    c.view().alibi_slope(head), c.window);
   const float* row = context.data() + focus * hidden + head * c.head_dim;
   return {row, row + c.head_dim};
 }
@@ -88,9 +99,17 @@ void check_walkthrough(const Captured& c, int64_t head, int64_t focus, double ba
   CHECK(std::abs(sum - 1.0) < 3e-6);
   CHECK(s.weight_sum == Approx(sum).margin(0));
 
-  // Steps 3-4 are what they say: similarity = float(q·k / sqrt(d)), exp(s - max) / sum = weight.
+  // Steps 3-4 are what they say: similarity = float(q·k / sqrt(d) − slope·|focus − j|) (−inf
+  // outside a local window, whose weight is 0), exp(s - max) / sum = weight.
+  const double slope = c.view().alibi_slope(head);
   for (int64_t j = 0; j < c.tokens; ++j) {
-    CHECK(s.similarities[j] == static_cast<float>(s.dot_products[j] * s.scale));
+    const auto distance = static_cast<double>(std::abs(focus - j));
+    if (c.window > 0 && distance > static_cast<double>(c.window / 2)) {
+      CHECK(std::isinf(s.similarities[j]));
+      CHECK(s.weights[j] == 0.0f);
+      continue;
+    }
+    CHECK(s.similarities[j] == static_cast<float>(s.dot_products[j] * s.scale - slope * distance));
     CHECK(s.weights[j] == static_cast<float>(s.exponentials[j] / s.exponential_sum));
   }
 
@@ -196,6 +215,45 @@ TEST_CASE("walk-through on random encoders, every head and focus", "[explain]") 
           }
         }
       }
+    }
+  }
+}
+
+TEST_CASE("walk-through with ALiBi and a local window is the layer's attention", "[explain]") {
+  // A Jina-like encoder (ALiBi, no position table) whose second layer attends within a window of 4
+  // (|i - j| <= 2): the walk-through must take the layer's spec, or its attention values differ
+  // from the backend's by O(1).
+  test::RandomModelSpec spec;
+  spec.heads = 3;
+  spec.head_dim = 8;
+  spec.layers = 2;
+  spec.intermediate = 50;
+  auto weights = test::random_weights(spec, 41);
+  weights.config.position_embedding_type = PositionEmbedding::alibi;
+  weights.position_embeddings = {};
+  weights.config.local_window = 4;
+  weights.config.global_every = 2;
+  const detail::Encoder optimized(weights, detail::make_optimized_backend());
+  const detail::Encoder reference(weights, detail::make_reference_backend());
+  std::mt19937 rng(42);
+  for (const Sequence& sequence : test::random_sequences(rng, {11}, spec.vocab, 2)) {
+    for (int64_t layer = 0; layer < 2; ++layer) {
+      const Captured c = capture_encoder(optimized, sequence, layer);
+      const Captured exact = capture_encoder(reference, sequence, layer);
+      REQUIRE(c.window == (layer == 1 ? 4 : 0));
+      for (int64_t head = 0; head < c.heads; ++head) {
+        for (int64_t focus = 0; focus < c.tokens; ++focus) {
+          check_walkthrough(c, head, focus, 1e-5);
+          check_walkthrough(exact, head, focus, 0.0);
+        }
+      }
+      // Without the spec the recomputation is another attention: the test can tell.
+      Captured plain = exact;
+      plain.alibi_slopes.clear();
+      plain.window = 0;
+      const AttentionSteps s = detail::walk_through_attention(plain.view(), 0, 5);
+      CHECK(detail::max_abs_difference(s.attention_value,
+                                       std::span(exact.context.data() + 5 * 24, 8)) > 1e-3);
     }
   }
 }
