@@ -321,7 +321,10 @@ def overload(args: argparse.Namespace, binary: str, work: str, results: dict) ->
         r = wrk(server.port, bodies, concurrency, max(args.duration, 30))
         done.set()
         sampler.join()
-        healthy = server.request("GET", "/health")[0] == 200
+        # Health at once (the overflow path answers it even while requests admitted before the load
+        # stopped are still being computed), then an embedding once those have drained.
+        healthy = server.request("GET", "/health", timeout_s=10)[0] == 200
+        wait_idle(server.process.pid)
         status, _ = server.json("POST", "/embed", {"inputs": "after the overload"})
         results["overload"] = {"concurrency": concurrency, "sustainable_concurrency": best["concurrency"],
                                "statuses": r["statuses"], "errors": r["errors"], "p50_ms": r["p50_us"] / 1000,

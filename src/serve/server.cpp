@@ -5,10 +5,15 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "vecformer/error.hpp"
 
@@ -24,6 +29,75 @@ std::string printable(const std::string& text) {
     out += byte < 0x20 || byte == 0x7f ? '?' : c;
   }
   return out;
+}
+
+// Set on the threads that serve connections beyond the pool (ConnectionPool's overflow).
+thread_local bool t_overflow_connection = false;
+
+// cpp-httplib gives each accepted connection to a task queue, and one thread serves it until it
+// closes: with keep-alive, a connection holds its thread between requests. With a plain pool, a
+// connection arriving while every thread holds one waits unseen in the pool's queue until some
+// client closes (seconds under load: a load test at 4x the queue saw p99 of 20 s, for 429s). Here
+// such a connection goes to a few overflow threads instead, whose handler answers at once — 429
+// for work, the cheap routes as usual — with Connection: close, so that the client reconnects and
+// the overflow thread moves on.
+class ConnectionPool final : public httplib::TaskQueue {
+ public:
+  ConnectionPool(size_t threads, size_t overflow_threads) {
+    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(false); });
+    for (size_t i = 0; i < overflow_threads; ++i) threads_.emplace_back([this] { work(true); });
+  }
+
+  void enqueue(std::function<void()> fn) override {
+    {
+      const std::lock_guard lock(mutex_);
+      // A pool thread is free for it when more are idle than there are connections waiting.
+      const bool overflow = idle_ <= jobs_.size();
+      (overflow ? overflow_jobs_ : jobs_).push_back(std::move(fn));
+    }
+    ready_.notify_all();
+  }
+
+  void shutdown() override {
+    {
+      const std::lock_guard lock(mutex_);
+      shutdown_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+ private:
+  void work(bool overflow) {
+    t_overflow_connection = overflow;
+    std::deque<std::function<void()>>& queue = overflow ? overflow_jobs_ : jobs_;
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mutex_);
+        if (!overflow) ++idle_;
+        ready_.wait(lock, [&] { return !queue.empty() || shutdown_; });
+        if (!overflow) --idle_;
+        if (queue.empty()) return;  // shut down, nothing left to serve
+        fn = std::move(queue.front());
+        queue.pop_front();
+      }
+      fn();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> jobs_;           // for the pool's threads
+  std::deque<std::function<void()>> overflow_jobs_;  // arrived while every pool thread was busy
+  size_t idle_ = 0;                                  // pool threads waiting for a connection
+  bool shutdown_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// The routes an overflow connection still serves: cheap, and what a health check needs.
+bool cheap_route(const std::string& method, const std::string& path) {
+  return method == "GET" && (path == "/health" || path == "/info" || path == "/metrics");
 }
 
 void send(httplib::Response& res, const HttpResponse& response) {
@@ -59,7 +133,9 @@ Server::Server(ServerOptions options, Metrics& metrics)
     : options_(options), metrics_(metrics), http_(std::make_unique<httplib::Server>()) {
   httplib::Server& http = *http_;
   const int threads = options_.connection_threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http.new_task_queue = [threads] {
+    return new ConnectionPool(static_cast<size_t>(threads), kOverflowThreads);
+  };
   http.set_payload_max_length(static_cast<size_t>(options_.payload_limit));
   http.set_read_timeout(options_.read_timeout_s, 0);
   http.set_write_timeout(options_.write_timeout_s, 0);
@@ -72,9 +148,15 @@ Server::Server(ServerOptions options, Metrics& metrics)
 
   const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
+    const bool refuse = t_overflow_connection && !cheap_route(req.method, req.path);
     const HttpResponse response =
-        dispatch(req.method, req.path, req.body, req.get_header_value("Authorization"));
+        refuse ? error_response(req.path, 429,
+                                "every connection thread is busy (" +
+                                    std::to_string(options_.connection_threads) +
+                                    " open connections); retry on a new connection")
+               : dispatch(req.method, req.path, req.body, req.get_header_value("Authorization"));
     send(res, response);
+    if (t_overflow_connection) res.set_header("Connection", "close");
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     metrics_.count_request(route_label(req.path), response.status, ms / 1000);

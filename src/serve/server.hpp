@@ -5,6 +5,7 @@
 // gets 503 while loading or draining. One log line per request on stderr unless quiet.
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +18,10 @@ class Server;
 }
 
 namespace vecformer::serve {
+
+// Threads that answer connections arriving while every connection thread holds one: 429 for work
+// (the cheap GET routes as usual), then the connection is closed.
+inline constexpr size_t kOverflowThreads = 4;
 
 struct ServerOptions {
   int64_t payload_limit = 2000000;  // bytes of body; more is 413 (the body is not kept)

@@ -324,6 +324,49 @@ def main() -> int:
         finally:
             server.stop()
 
+        # --- a connection beyond the connection threads is answered at once, not left waiting ------------
+        # --max-concurrent-requests 1 gives 16 connection threads; 16 idle keep-alive connections hold
+        # them all. The 17th connection's work is refused at once (429, Connection: close); its
+        # health check is answered; once the held connections close, work is served again.
+        server = ServeProcess(binary, MODEL, ["--threads", "1", "--max-concurrent-requests", "1", "--quiet"])
+        held: list[http.client.HTTPConnection] = []
+        try:
+            for _ in range(16):
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                connection.request("GET", "/health")
+                connection.getresponse().read()
+                held.append(connection)
+            start = time.monotonic()
+            extra = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            extra.request("POST", "/embed", json.dumps({"inputs": "one connection too many"}),
+                          {"Content-Type": "application/json"})
+            response = extra.getresponse()
+            body = json.loads(response.read())
+            elapsed = time.monotonic() - start
+            extra.close()
+            check(response.status == 429 and body.get("error_type") == "overloaded" and
+                  "connection" in body.get("error", ""),
+                  f"17th connection: {response.status} {body}")
+            check((response.getheader("Connection") or "").lower() == "close",
+                  f"17th connection's answer closes it: Connection {response.getheader('Connection')!r}")
+            check(elapsed < 2.0, f"17th connection answered after {elapsed:.2f} s (at once expected)")
+            status, _ = server.json("GET", "/health", timeout_s=10)
+            check(status == 200, f"/health on an overflow connection: {status}")
+            for connection in held:
+                connection.close()
+            held.clear()
+            status = 0
+            deadline = time.monotonic() + 10
+            while status != 200 and time.monotonic() < deadline:
+                status, _ = server.json("POST", "/embed", {"inputs": "room again"}, timeout_s=10)
+                if status != 200:
+                    time.sleep(0.1)
+            check(status == 200, f"after the held connections closed: {status}")
+        finally:
+            for connection in held:
+                connection.close()
+            server.stop()
+
         # --- SIGTERM under load: every request sent before the listening socket closes is answered
         # (200, or 503 once draining); exit 0 within a bound. The server keeps reading new requests
         # for 0.5 s after the signal (answering 503), so a request started in the first 0.4 s must be
