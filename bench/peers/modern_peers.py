@@ -133,6 +133,15 @@ def ensure_onnx(dirs: Dict[str, str]) -> Dict[str, str]:
     return paths
 
 
+def read_config(d: str) -> Dict[str, Any]:
+    with open(os.path.join(d, "config.json")) as f:
+        return json.load(f)
+
+
+def layers_of(config: Dict[str, Any]) -> int:
+    return config.get("num_hidden_layers", config.get("n_layer", 0))
+
+
 def ort_forward(ort: peers.JsonWorker, onnx: str, ids: List[List[int]], mask: List[List[int]], threads: int,
                 work: str) -> np.ndarray:
     out = os.path.join(work, "ort_out.bin")
@@ -170,8 +179,7 @@ def correctness(binary: str, dirs: Dict[str, str], onnx: Dict[str, str], ort: pe
         row: Dict[str, Any] = {"lengths": lengths, "padded_batch": [len(seqs), L],
                                "vecformer_vs_ort": err(vf, ort_out)}
         if with_reference:
-            with open(os.path.join(d, "config.json")) as f:
-                config = json.load(f)
+            config = read_config(d)
             raw, _, _ = make_checkpoint.read_safetensors(os.path.join(d, "model.safetensors"))
             ref = modern_checkpoint.modern_reference_forward(raw, config, seqs)
             del raw
@@ -258,11 +266,14 @@ def memory(binary: str, d: str, onnx: str, ort_module: str, vocab: int, lengths:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", required=True)
-    parser.add_argument("--cache", required=True)
-    parser.add_argument("--ort-module", required=True, help="path of node_modules/onnxruntime-node")
+    parser.add_argument("--binary")
+    parser.add_argument("--cache")
+    parser.add_argument("--ort-module", help="path of node_modules/onnxruntime-node")
+    parser.add_argument("--report", metavar="JSON",
+                        help="print the Markdown report of an earlier run's JSON (and rewrite its SVGs), then exit")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--rounds", type=int, default=None, help="default 5 (--small: 1)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="default 5 (--small: 1); 0: the correctness check (and peak RSS) only")
     parser.add_argument("--iters", type=int, default=None,
                         help="timed iterations at 128 tokens, fewer for more tokens (default 20; --small: 2)")
     parser.add_argument("--curve", default=None,
@@ -278,9 +289,17 @@ def main() -> int:
     parser.add_argument("--output", default=None, help="JSON (default bench/peers/results/modern.json; "
                         "--small: CACHE/modern-small/modern.json); the SVG curves go beside it")
     args = parser.parse_args()
+    if args.report:
+        with open(args.report) as f:
+            rep = json.load(f)
+        write_svgs(rep, os.path.dirname(os.path.abspath(args.report)))
+        print_report(rep, args.report)
+        return 0
+    if not (args.binary and args.cache and args.ort_module):
+        parser.error("--binary, --cache and --ort-module are required (run_peers.sh --modern passes them)")
     small = args.small
-    rounds = args.rounds or (1 if small else 5)
-    iters = args.iters or (2 if small else 20)
+    rounds = args.rounds if args.rounds is not None else (1 if small else 5)
+    iters = args.iters if args.iters is not None else (2 if small else 20)
     curve = [int(x) for x in args.curve.split(",")] if args.curve else (SMALL_CURVE if small else CURVE)
     ort_max = args.ort_max_seq or (2048 if small else 4096)
     output = args.output or (os.path.join(args.cache, "modern-small", "modern.json") if small
@@ -294,8 +313,7 @@ def main() -> int:
     rep: Dict[str, Any] = {
         "machine": peers.machine_info(), "threads": args.threads, "rounds": rounds, "iters": iters,
         "small": small, "git": peers.git_state(), "ort": ort.ask({"op": "info"})["versions"],
-        "models": {k: {"label": MODELS[k]["label"], "dir": d, "config": json.load(open(os.path.join(d, "config.json")))}
-                   for k, d in dirs.items()},
+        "models": {k: {"label": MODELS[k]["label"], "dir": d, "config": read_config(d)} for k, d in dirs.items()},
         "curve": curve, "ort_max_seq": ort_max}
     # (model, batch, seq, on ONNX Runtime too)
     cases: List[Tuple[str, int, int, bool]] = [(k, b, s, True) for k in dirs for b, s in SHAPES]
@@ -415,19 +433,31 @@ def print_report(rep: Dict[str, Any], output: str) -> None:
             continue
         met = "–" if r["ratio"] is None else ("met" if r["ratio"] <= TARGET else "not met")
         rng = f" ({r['ratio_range'][0]:.2f}–{r['ratio_range'][1]:.2f})" if r["ratio_range"] else ""
-        print(f"| {MODELS[r['model']]['label']} ({rep['models'][r['model']]['config'].get('num_hidden_layers', rep['models'][r['model']]['config'].get('n_layer'))} layers) "
+        layers = layers_of(rep["models"][r["model"]]["config"])
+        print(f"| {MODELS[r['model']]['label']} ({layers} layers) "
               f"| {r['batch']}×{r['seq']} | {fmt(r['vecformer_ms'])} | {fmt(r['ort_ms'])} "
               f"| **{fmt(r['ratio'], '{:.2f}')}**{rng} | {met} |")
     print("\nModernBERT-base sequence-length curve (batch 1; ONNX Runtime up to "
           f"{rep['ort_max_seq']} tokens; peak RSS of a fresh process per length):\n")
+    points = curve_points(rep)
+    first = points[0] if points else {}
+
+    def per_token(p: Dict[str, Any], key: str) -> Optional[float]:
+        """KiB of peak RSS per token above the shortest length: constant when memory is linear in length."""
+        if p is first or p.get(key) is None or first.get(key) is None:
+            return None
+        return (p[key] - first[key]) * 1024 / (p["seq"] - first["seq"])
     print("| tokens | vecformer ms | vecformer tokens/s | ONNX Runtime ms | vecformer / ORT "
-          "| vecformer run peak RSS MiB | ONNX Runtime peak RSS MiB |")
+          "| vecformer run peak RSS MiB (KiB/token above the first) "
+          "| ONNX Runtime peak RSS MiB (KiB/token above the first) |")
     print("|---|---|---|---|---|---|---|")
-    for p in curve_points(rep):
+    for p in points:
         tps = p["seq"] / (p["vecformer_ms"] / 1000) if p["vecformer_ms"] else None
+        vslope, oslope = per_token(p, "vecformer_rss_mib"), per_token(p, "ort_rss_mib")
         print(f"| {p['seq']} | {fmt(p['vecformer_ms'])} | {fmt(tps, '{:,.0f}')} | {fmt(p['ort_ms'])} "
-              f"| {fmt(p['ratio'], '{:.2f}')} | {fmt(p['vecformer_rss_mib'], '{:,.0f}')} "
-              f"| {fmt(p['ort_rss_mib'], '{:,.0f}')} |")
+              f"| {fmt(p['ratio'], '{:.2f}')} | {fmt(p['vecformer_rss_mib'], '{:,.0f}')}"
+              + (f" ({vslope:,.0f})" if vslope is not None else "")
+              + f" | {fmt(p['ort_rss_mib'], '{:,.0f}')}" + (f" ({oslope:,.0f})" if oslope is not None else "") + " |")
     print(f"\nJSON: {output}; curves: modern_seq_curve.svg, modern_peak_rss.svg beside it.")
 
 
