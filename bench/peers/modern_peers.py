@@ -234,7 +234,7 @@ def peak_rss(argv: List[str], stdin: str = "-", env: Optional[Dict[str, str]] = 
     if status != 0:
         last = out.stderr.strip().splitlines()[-1:]
         return {"error": f"exit status {status}" + (f": {last[0]}" if last else "")}
-    if "error" in out.stderr:  # the ORT worker answers errors on stdout (passed through on stderr)
+    if '{"error"' in out.stderr:  # the ORT worker answers errors on stdout (passed through on stderr)
         return {"error": out.stderr.strip().splitlines()[-1][:300]}
     return {"peak_rss_bytes": kib * 1024}
 
