@@ -150,8 +150,8 @@ def ort_forward(ort: peers.JsonWorker, onnx: str, ids: List[List[int]], mask: Li
     return np.fromfile(out, dtype="<f4").reshape(answer["dims"])
 
 
-def correctness(binary: str, dirs: Dict[str, str], onnx: Dict[str, str], ort: peers.JsonWorker, threads: int,
-                work: str, with_reference: bool) -> Dict[str, Any]:
+def correctness(binary: str, vf_env: Dict[str, str], dirs: Dict[str, str], onnx: Dict[str, str],
+                ort: peers.JsonWorker, threads: int, work: str, with_reference: bool) -> Dict[str, Any]:
     import make_checkpoint
     import modern_checkpoint
 
@@ -166,7 +166,7 @@ def correctness(binary: str, dirs: Dict[str, str], onnx: Dict[str, str], ort: pe
             f.writelines(" ".join(map(str, s)) + "\n" for s in seqs)
         vf_path = os.path.join(work, f"check_{key}.npy")
         peers.run([binary, "run", "--model", d, "--input", path, "--output", vf_path, "--threads", str(threads),
-                   "--quiet"])
+                   "--quiet"], env=vf_env)
         vf = np.load(vf_path)
         L = max(lengths)
         ids = [s + [0] * (L - len(s)) for s in seqs]
@@ -199,9 +199,10 @@ def iterations(iters: int, tokens: int) -> int:
     return max(3, round(iters * 128 / tokens))
 
 
-def vecformer_bench(binary: str, d: str, batch: int, seq: int, threads: int, iters: int) -> Dict[str, Any]:
+def vecformer_bench(binary: str, vf_env: Dict[str, str], d: str, batch: int, seq: int, threads: int,
+                    iters: int) -> Dict[str, Any]:
     out = peers.run([binary, "bench", "--model", d, "--batch", str(batch), "--seq", str(seq), "--threads",
-                     str(threads), "--iters", str(iters), "--json"])
+                     str(threads), "--iters", str(iters), "--json"], env=vf_env)
     return json.loads(next(line for line in reversed(out.stdout.splitlines()) if line.startswith("{")))
 
 
@@ -239,8 +240,8 @@ def peak_rss(argv: List[str], stdin: str = "-", env: Optional[Dict[str, str]] = 
     return {"peak_rss_bytes": kib * 1024}
 
 
-def memory(binary: str, d: str, onnx: str, ort_module: str, vocab: int, lengths: List[int], ort_max: int,
-           threads: int, work: str) -> List[Dict[str, Any]]:
+def memory(binary: str, vf_env: Dict[str, str], d: str, onnx: str, ort_module: str, vocab: int,
+           lengths: List[int], ort_max: int, threads: int, work: str) -> List[Dict[str, Any]]:
     rows = []
     for n in lengths:
         ids = np.random.default_rng(n).integers(0, vocab, size=n).tolist()
@@ -249,7 +250,8 @@ def memory(binary: str, d: str, onnx: str, ort_module: str, vocab: int, lengths:
             f.write(" ".join(map(str, ids)) + "\n")
         row: Dict[str, Any] = {"tokens": n}
         row["vecformer"] = peak_rss([binary, "run", "--model", d, "--input", tokens, "--output",
-                                     os.path.join(work, "rss_out.npy"), "--threads", str(threads), "--quiet"])
+                                     os.path.join(work, "rss_out.npy"), "--threads", str(threads), "--quiet"],
+                                    env=vf_env)
         if n <= ort_max:
             request = os.path.join(work, f"rss_{n}.jsonl")
             with open(request, "w") as f:
@@ -308,8 +310,9 @@ def main() -> int:
 
     dirs = ensure_models(args.cache, 2 if small else None)
     onnx = ensure_onnx(dirs)
-    ort = peers.JsonWorker("onnxruntime", ["node", os.path.join(HERE, "ort_worker.js")],
-                           dict(os.environ, ORT_NODE_MODULE=args.ort_module))
+    ort_argv = ["node", os.path.join(HERE, "ort_worker.js")]
+    ort_env = dict(os.environ, ORT_NODE_MODULE=args.ort_module)
+    ort = peers.JsonWorker("onnxruntime", ort_argv, ort_env)
     rep: Dict[str, Any] = {
         "machine": peers.machine_info(), "threads": args.threads, "rounds": rounds, "iters": iters,
         "small": small, "git": peers.git_state(), "ort": ort.ask({"op": "info"})["versions"],
@@ -322,7 +325,10 @@ def main() -> int:
     rounds_out: List[Dict[str, Dict[str, Any]]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="vecformer_modern_peers_") as work:
-            rep["correctness"] = correctness(binary, dirs, onnx, ort, args.threads, work, not args.no_reference)
+            # A private copy of the binary: a rebuild of build/ during the run cannot change what is measured.
+            binary, vf_env = peers.snapshot_binary(binary, work)
+            rep["correctness"] = correctness(binary, vf_env, dirs, onnx, ort, args.threads, work,
+                                             not args.no_reference)
             for r in range(rounds):
                 times: Dict[str, Dict[str, Any]] = {}
                 order = ["vecformer", "onnxruntime"] if r % 2 == 0 else ["onnxruntime", "vecformer"]
@@ -333,16 +339,25 @@ def main() -> int:
                             continue
                         start = load.start()
                         if engine == "vecformer":
-                            res = vecformer_bench(binary, dirs[key], batch, seq, args.threads, n)
-                        else:
+                            res = vecformer_bench(binary, vf_env, dirs[key], batch, seq, args.threads, n)
+                        elif (batch, seq) in SHAPES:
                             res = ort_bench(ort, onnx[key], MODELS[key]["vocab"], batch, seq, args.threads, n)
+                        else:  # a long curve point may exhaust memory: note it, restart the worker, go on
+                            try:
+                                res = ort_bench(ort, onnx[key], MODELS[key]["vocab"], batch, seq, args.threads, n)
+                            except RuntimeError as e:
+                                peers.log(f"ONNX Runtime at {batch}x{seq}: {e}")
+                                res = {"error": str(e)[:500]}
+                                if ort.proc.poll() is not None:
+                                    ort = peers.JsonWorker("onnxruntime", ort_argv, ort_env)
+                                    load = peers.ForeignLoad([ort.proc.pid])
                         res["foreign_cpu_share"] = load.share(start)
                         times[f"{key} {batch}x{seq} {engine}"] = res
                 rounds_out.append(times)
                 peers.log(f"round {r + 1}/{rounds}: " + ", ".join(
-                    f"{k} {v['median_ms']:.1f} ms" for k, v in times.items()))
+                    f"{k} {v['median_ms']:.1f} ms" for k, v in times.items() if "median_ms" in v))
             if not args.no_memory:
-                rep["memory"] = memory(binary, dirs["modernbert"], onnx["modernbert"], args.ort_module,
+                rep["memory"] = memory(binary, vf_env, dirs["modernbert"], onnx["modernbert"], args.ort_module,
                                        MODELS["modernbert"]["vocab"], curve, ort_max, args.threads, work)
     finally:
         ort.close()
@@ -350,11 +365,12 @@ def main() -> int:
     rep["rounds_ms"] = rounds_out
 
     def med(name: str) -> Optional[float]:
-        values = [t[name]["median_ms"] for t in rounds_out if name in t]
+        values = [t[name]["median_ms"] for t in rounds_out if "median_ms" in t.get(name, {})]
         return statistics.median(values) if values else None
 
     def ratios(num: str, den: str) -> List[float]:
-        return [t[num]["median_ms"] / t[den]["median_ms"] for t in rounds_out if num in t and den in t]
+        return [t[num]["median_ms"] / t[den]["median_ms"] for t in rounds_out
+                if "median_ms" in t.get(num, {}) and "median_ms" in t.get(den, {})]
 
     rows = []
     for key, batch, seq, with_ort in cases:
