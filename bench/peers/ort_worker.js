@@ -6,7 +6,8 @@
 //   {"op": "info"} -> {"versions": ort.env.versions, "node": process.version}
 //   {"op": "bench", "onnx": F, "threads": T, "input_ids": [[..]], "attention_mask": [[..]], "iters": N}
 //       -> {"median_ms", "min_ms", "tokens" (real tokens), "tokens_per_s", "iters"}
-//       warm-up max(2, N/10) runs, then N timed session.run calls (wall clock around each await)
+//       warm-up max(2, N/10) runs (or "warmup": W, when given), then N timed session.run calls (wall
+//       clock around each await)
 //   {"op": "forward", ... same inputs ..., "out": F.bin} -> writes the float32 output, {"dims": [..]}
 //   {"op": "profile", ... same inputs ..., "iters": N, "dir": D}
 //       -> ORT's own profiler on a fresh session: per op type, total microseconds over the N runs
@@ -72,7 +73,8 @@ async function bench(r) {
   const s = await session(r.onnx, r.threads);
   const { tokens, inputs } = feeds(r);
   const iters = r.iters;
-  for (let i = 0; i < Math.max(2, Math.floor(iters / 10)); ++i) await s.run(inputs);
+  const warmup = r.warmup !== undefined ? r.warmup : Math.max(2, Math.floor(iters / 10));
+  for (let i = 0; i < warmup; ++i) await s.run(inputs);
   const ms = [];
   for (let i = 0; i < iters; ++i) {
     const start = process.hrtime.bigint();

@@ -7,6 +7,9 @@
 #   bench/peers/run_peers.sh --rounds 1 --iters-scale 0.3 --doc /tmp/PERF.md --results-dir /tmp/r  # smoke
 #   bench/peers/run_peers.sh --heads         # task heads: vecformer and ONNX Runtime's exported task
 #                                            # models (bench/peers/heads_peers.py; options go to it)
+#   bench/peers/run_peers.sh --modern        # ModernBERT-base and nomic-embed shapes against ONNX Runtime,
+#                                            # sequence-length curve to 8192 and peak RSS
+#                                            # (bench/peers/modern_peers.py; options go to it)
 #
 # Installs what is missing, without touching the system's BLAS choice:
 #   - Debian packages of the build and of PyTorch: scripts/install-deps.sh
@@ -81,6 +84,12 @@ fi
 if [[ "${1:-}" == "--heads" ]]; then
   shift
   exec /usr/bin/python3 "$ROOT/bench/peers/heads_peers.py" --binary "$BIN" --cache "$CACHE" \
+    --ort-module "$ORT_MODULE" "$@"
+fi
+
+if [[ "${1:-}" == "--modern" ]]; then
+  shift
+  exec /usr/bin/python3 "$ROOT/bench/peers/modern_peers.py" --binary "$BIN" --cache "$CACHE" \
     --ort-module "$ORT_MODULE" "$@"
 fi
 
