@@ -13,8 +13,11 @@ WordPiece vocabulary (vocab.txt and the equivalent tokenizer.json) and mean pool
 For each request size (sentences per request) and concurrency it reports requests/s, sentences/s, tokens/s
 and p50 / p99 latency, and the same server with --max-batch-tokens 1 (every batch one sentence: what
 batching buys). The offline baseline is `vecformer run --text` on the same sentences, timed by its own
-summary line. --overload then drives the server at 4x its best measured request rate's concurrency for the
-duration and counts statuses (429 expected, nothing else but 200), and checks /health afterwards.
+summary line. --overload then sends 4x the best measured single-sentence request rate, from 4x that
+concurrency in connections, for max(duration, 30) s with autocannon (open loop: a fixed overall rate, so a
+refused request is not retried at once) against a queue of 64 requests; it counts statuses (429 expected,
+nothing else but 200), records the latency of accepted requests through a probe client beside it, samples
+the server's resident memory every 0.25 s, and checks /health and an embedding afterwards.
 
 Sentences are 8 to 128 tokens of words drawn from the model folder's vocabulary (seeded). Figures from a
 busy machine mean little: run it alone, and compare ratios measured in one run. Prints a Markdown table.
@@ -216,8 +219,12 @@ class OrtServer:
 
 
 def measure(port: int, bodies: str, per_request: int, concurrency: int, duration: int, mean_tokens: float,
-            label: str, pid: int) -> dict:
-    wait_idle(pid)
+            label: str, pid: int, others: tuple[int, ...] = ()) -> dict:
+    """One wrk run against the server on `port`, after it and every other running server (`others`) has
+    finished what earlier loads left in flight: a server keeps computing the requests a load generator had
+    sent when it stopped."""
+    for p in (pid, *others):
+        wait_idle(p)
     r = wrk(port, bodies, concurrency, duration)
     seconds = r["duration_us"] / 1e6
     ok = int(r["statuses"].get("200", 0))
@@ -272,7 +279,9 @@ def compare_ort(args: argparse.Namespace, binary: str, sentences: list[str], wor
                     if round_index % 2:
                         order.reverse()
                     for label, (port, pid) in order:
-                        run = measure(port, bodies, per_request, concurrency, args.duration, mean_tokens, label, pid)
+                        others = tuple(p for _, (_, p) in ports.items() if p != pid)
+                        run = measure(port, bodies, per_request, concurrency, args.duration, mean_tokens, label,
+                                      pid, others)
                         run["round"] = round_index
                         runs.append(run)
         results["ort_runs"] = runs
@@ -299,39 +308,82 @@ def compare_workers(args: argparse.Namespace, binary: str, sentences: list[str],
     results["workers_runs"] = runs
 
 
-def overload(args: argparse.Namespace, binary: str, work: str, results: dict) -> None:
+def autocannon(port: int, body: str, connections: int, rate: int, duration: int) -> dict:
+    """autocannon (npm, tools/node/serve) at a fixed overall request rate: open loop, unlike wrk, so a
+    refused request is not retried at once (what 4x the sustainable *rate* means)."""
+    exe = os.path.join(REPO, "tools", "node", "serve", "node_modules", ".bin", "autocannon")
+    result = subprocess.run([exe, "-c", str(connections), "-R", str(rate), "-d", str(duration), "-m", "POST",
+                             "-H", "Content-Type=application/json", "-b", body, "-j",
+                             f"http://127.0.0.1:{port}/embed"], capture_output=True, text=True,
+                            timeout=duration + 120)
+    if result.returncode != 0 or not result.stdout.strip():
+        raise RuntimeError(f"autocannon: {result.stdout} {result.stderr}")
+    return json.loads(result.stdout)
+
+
+def overload(args: argparse.Namespace, binary: str, sentences: list[str], mean_tokens: float, results: dict) -> None:
+    """4x the best measured single-sentence request rate, from 4x its concurrency in connections, for
+    max(duration, 30) s against a queue of 64 requests; a probe client beside it records the latency of
+    the requests that were accepted; resident memory sampled every 0.25 s."""
+    import threading
     best = max((r for r in results["runs"] if r["server"] == "batched" and r["inputs_per_request"] == 1),
                key=lambda r: r["requests_per_s"])
-    bodies = os.path.join(work, "bodies_1.jsonl")
     server = ServeProcess(binary, args.model, server_args(args, [], max_concurrent=64))
     try:
         idle_rss = rss_kib(server.process.pid)
         wait_idle(server.process.pid)
         samples: list[int] = []
-        import threading
+        probe: list[tuple[int, float]] = []
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(0.25):
                 samples.append(rss_kib(server.process.pid))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        concurrency = 4 * best["concurrency"]
-        r = wrk(server.port, bodies, concurrency, max(args.duration, 30))
+        def probe_client() -> None:
+            while not done.is_set():
+                start = time.monotonic()
+                try:
+                    status = server.request("POST", "/embed", {"inputs": "a probe sentence"}, timeout_s=60)[0]
+                except OSError:
+                    status = -1
+                probe.append((status, (time.monotonic() - start) * 1000))
+                if status != 200:
+                    time.sleep(0.05)
+
+        threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=probe_client, daemon=True)]
+        for t in threads:
+            t.start()
+        rate = int(round(4 * best["requests_per_s"]))
+        duration = max(args.duration, 30)
+        # One sentence of the sweep's mean length (every word one token, plus [CLS] and [SEP]), so that the
+        # rate is 4x the sustainable one in tokens too.
+        sentence = min(sentences, key=lambda t: abs(len(t.split()) + 2 - mean_tokens))
+        r = autocannon(server.port, json.dumps({"inputs": sentence}), 4 * best["concurrency"], rate, duration)
         done.set()
-        sampler.join()
-        # Health at once (the overflow path answers it even while requests admitted before the load
-        # stopped are still being computed), then an embedding once those have drained.
+        for t in threads:
+            t.join()
         healthy = server.request("GET", "/health", timeout_s=10)[0] == 200
         wait_idle(server.process.pid)
         status, _ = server.json("POST", "/embed", {"inputs": "after the overload"})
-        results["overload"] = {"concurrency": concurrency, "sustainable_concurrency": best["concurrency"],
-                               "statuses": r["statuses"], "errors": r["errors"], "p50_ms": r["p50_us"] / 1000,
-                               "p99_ms": r["p99_us"] / 1000, "max_ms": r["max_us"] / 1000,
-                               "healthy_after": healthy and status == 200,
-                               "rss_mib_idle": idle_rss / 1024, "rss_mib_max": max(samples, default=0) / 1024,
-                               "rss_mib_last": (samples[-1] if samples else 0) / 1024}
+        statuses = {code: stats["count"] for code, stats in r.get("statusCodeStats", {}).items()}
+        accepted = sorted(ms for code, ms in probe if code == 200)
+
+        def pct(values: list[float], q: float) -> float | None:
+            return values[min(len(values) - 1, int(q * len(values)))] if values else None
+
+        results["overload"] = {
+            "connections": 4 * best["concurrency"], "rate_per_s": rate, "sentence_tokens": len(sentence.split()) + 2, "sustainable_requests_per_s": best["requests_per_s"],
+            "duration_s": duration, "statuses": statuses, "errors": r.get("errors", 0), "timeouts": r.get("timeouts", 0),
+            "latency_all_p50_ms": r["latency"].get("p50"), "latency_all_p99_ms": r["latency"].get("p99"),
+            "latency_all_max_ms": r["latency"].get("max"),
+            "probe_requests": len(probe), "probe_accepted": len(accepted),
+            "probe_statuses": {str(c): sum(1 for code, _ in probe if code == c) for c in sorted({c for c, _ in probe})},
+            "accepted_p50_ms": pct(accepted, 0.5), "accepted_p99_ms": pct(accepted, 0.99),
+            "accepted_max_ms": accepted[-1] if accepted else None,
+            "healthy_after": healthy and status == 200,
+            "rss_mib_idle": idle_rss / 1024, "rss_mib_max": max(samples, default=0) / 1024,
+            "rss_mib_last": (samples[-1] if samples else 0) / 1024}
         print(json.dumps(results["overload"]), flush=True)
     finally:
         server.stop()
@@ -404,8 +456,7 @@ def main() -> int:
                     finally:
                         server.stop()
             if args.overload:
-                write_bodies(work, sentences, 1)
-                overload(args, binary, work, results)
+                overload(args, binary, sentences, mean_tokens, results)
 
     o = results["offline"]
     print(f"\noffline `vecformer run`: {o['sentences_per_s']:.1f} sentences/s, {o['tokens_per_s']:.0f} tokens/s\n")
