@@ -36,8 +36,9 @@ struct LoadOptions {
 };
 
 // The task head a model folder's config.json names in `architectures`
-// (BertForSequenceClassification, RobertaForTokenClassification, DistilBertForMaskedLM, ...); none
-// for a bare encoder (BertModel) or an architecture vecformer has no head for.
+// (BertForSequenceClassification, RobertaForTokenClassification, DistilBertForMaskedLM,
+// ModernBertForSequenceClassification, ...); none for a bare encoder (BertModel) or an architecture
+// vecformer has no head for.
 enum class HeadKind { none, sequence_classification, token_classification, masked_lm };
 
 // How a classification head's logits become scores, as Hugging Face's text-classification
@@ -172,7 +173,8 @@ class VECFORMER_API Model {
 
   // Task heads (LoadOptions::load_head; vecformer::Error when the model has no such head or was
   // loaded without it). Thread-safe like encode.
-  // The sequence-classification head on each sequence's first token ([CLS] / <s>): [N, labels].
+  // The sequence-classification head on each sequence's first token ([CLS] / <s>), or on the mean
+  // of its tokens for a ModernBERT head with classifier_pooling "mean": [N, labels].
   LabelScores classify(const std::vector<Sequence>& sequences,
                        const EncodeOptions& options = {}) const;
   // The token-classification head on every token (softmax scores).
