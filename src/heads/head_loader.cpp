@@ -231,20 +231,29 @@ std::vector<float> first_vector(const CheckpointReader& top, const std::string& 
 // `classifier` for the classification heads (always with a bias: nn.Linear's default), the
 // decoder's bias for the masked LM (its weight is read by the caller: it may be tied). The flags
 // default as ModernBertConfig's do.
-void read_modernbert_head(HeadWeights& w, const CheckpointReader& top, const ConfigReader& json,
-                          const Config& config, int64_t labels) {
+void read_modernbert_head(HeadWeights& w, const CheckpointReader& top, const nlohmann::json& root,
+                          const ConfigReader& json, const Config& config, int64_t labels) {
   const int64_t hidden = config.hidden_size;
   w.dense = top.linear("head.dense", hidden, hidden, json.boolean("classifier_bias", false));
-  // ACT2FN[classifier_activation]; null (unset) falls back to the encoder's hidden_activation.
-  if (!json.value("classifier_activation")) {
+  // ACT2FN[classifier_activation]: "gelu" when absent (ModernBertConfig's default); null falls back
+  // to the encoder's hidden_activation.
+  const char* key = "classifier_activation";
+  const std::string name = !root.contains(key) ? "gelu"
+                           : json.value(key)   ? json.string(key, "gelu")
+                                               : std::string();
+  if (name.empty()) {
     w.dense_activation = DenseActivation::fused;
     w.fused_activation = config.hidden_act;
-  } else if (json.string("classifier_activation", "gelu") == "tanh") {
+  } else if (name == "tanh") {
     w.dense_activation = DenseActivation::tanh;
-  } else {
+  } else if (name == "gelu" || name == "gelu_new" || name == "gelu_pytorch_tanh" ||
+             name == "relu" || name == "silu" || name == "swish") {
     w.dense_activation = DenseActivation::fused;
-    w.fused_activation = parse_activation(json, "classifier_activation",
-                                          json.string("classifier_activation", "gelu"));
+    w.fused_activation = parse_activation(json, key, name);
+  } else {
+    json.fail("field 'classifier_activation' is \"" + printable(name) +
+              "\", which is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu, "
+              "silu, swish, tanh)");
   }
   w.norm = top.norm("head.norm", hidden, false, json.boolean("norm_bias", false));
   w.norm_eps = static_cast<float>(config.layer_norm_eps);  // norm_eps
@@ -311,7 +320,7 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
   const int64_t hidden = config.hidden_size;
   const auto labels = static_cast<int64_t>(info.labels.size());
   if (arch->style == Style::modernbert) {
-    read_modernbert_head(w, top, ConfigReader(config_path, root), config, labels);
+    read_modernbert_head(w, top, root, ConfigReader(config_path, root), config, labels);
     if (arch->kind == HeadKind::masked_lm) {
       w.out.weight = decoder_weight(top, encoder, "decoder.weight", root, config_path, checkpoint,
                                     config, embeddings);
