@@ -46,12 +46,21 @@ enum class HeadKind { none, sequence_classification, token_classification, maske
 // "multi_label_classification", none (the logits) for "regression", softmax otherwise.
 enum class Scoring { softmax, sigmoid, none };
 
+// How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean
+// times sqrt(length).
+enum class Pooling { none, cls, mean, max, mean_sqrt_len };
+// "none", "cls", "mean", "max", "mean_sqrt_len": the names the CLI and sentence-transformers use.
+VECFORMER_API std::string_view to_string(Pooling pooling);
+
 struct HeadInfo {
   HeadKind kind = HeadKind::none;
   std::string architecture;  // the entry of `architectures` the head comes from, or ""
   std::vector<std::string> architectures;  // config.json's list as written
   std::vector<std::string> labels;         // classification heads: id2label in id order
   Scoring scoring = Scoring::softmax;
+  // Sequence classification: the row the head reads per sequence, its first token (cls) or the
+  // mean of its tokens (ModernBERT's classifier_pooling "mean").
+  Pooling pooling = Pooling::cls;
 };
 
 VECFORMER_API std::string_view to_string(HeadKind kind);
@@ -93,12 +102,6 @@ struct Sequence {
   std::vector<int64_t> input_ids;
   std::vector<int64_t> token_type_ids;
 };
-
-// How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean
-// times sqrt(length).
-enum class Pooling { none, cls, mean, max, mean_sqrt_len };
-// "none", "cls", "mean", "max", "mean_sqrt_len": the names the CLI and sentence-transformers use.
-VECFORMER_API std::string_view to_string(Pooling pooling);
 
 struct EncodeOptions {
   int threads = 0;  // 0: every core of the machine

@@ -165,6 +165,17 @@ Scoring scoring_of(const nlohmann::json& root, const std::filesystem::path& path
   return Scoring::softmax;
 }
 
+// ModernBertForSequenceClassification's classifier_pooling: "cls" (the default) or "mean".
+Pooling modernbert_pooling(const ConfigReader& json, bool strict) {
+  const std::string pooling = json.string("classifier_pooling", "cls");
+  if (pooling == "mean") return Pooling::mean;
+  if (pooling != "cls" && strict) {
+    json.fail("field 'classifier_pooling' is \"" + printable(pooling) +
+              "\" (expected cls or mean)");
+  }
+  return Pooling::cls;
+}
+
 HeadInfo read_info(const nlohmann::json& root, const std::filesystem::path& path,
                    const Checkpoint& checkpoint, bool strict) {
   HeadInfo info;
@@ -199,6 +210,9 @@ HeadInfo read_info(const nlohmann::json& root, const std::filesystem::path& path
   info.scoring = arch->kind == HeadKind::token_classification
                      ? Scoring::softmax
                      : scoring_of(root, path, info.labels.size(), strict);
+  if (arch->style == Style::modernbert && arch->kind == HeadKind::sequence_classification) {
+    info.pooling = modernbert_pooling(ConfigReader(path, root), strict);
+  }
   return info;
 }
 
@@ -258,19 +272,7 @@ void read_modernbert_head(HeadWeights& w, const CheckpointReader& top, const nlo
   w.norm = top.norm("head.norm", hidden, false, json.boolean("norm_bias", false));
   w.norm_eps = static_cast<float>(config.layer_norm_eps);  // norm_eps
   switch (w.kind) {
-    case HeadKind::sequence_classification: {
-      const std::string pooling = json.string("classifier_pooling", "cls");
-      if (pooling == "cls") {
-        w.pooling = Pooling::cls;
-      } else if (pooling == "mean") {
-        w.pooling = Pooling::mean;
-      } else {
-        json.fail("field 'classifier_pooling' is \"" + printable(pooling) +
-                  "\" (expected cls or mean)");
-      }
-      w.out = top.linear("classifier", labels, hidden);
-      break;
-    }
+    case HeadKind::sequence_classification:
     case HeadKind::token_classification:
       w.out = top.linear("classifier", labels, hidden);
       break;
@@ -285,6 +287,7 @@ void read_modernbert_head(HeadWeights& w, const CheckpointReader& top, const nlo
       break;
   }
 }
+
 }  // namespace
 
 HeadKind head_kind_named(const nlohmann::json& root) {
@@ -313,6 +316,7 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
   HeadWeights w;
   if (!arch) return w;
   w.kind = arch->kind;
+  w.pooling = info.pooling;
   const std::string embeddings = word_embeddings_name(arch->style);
   const std::string prefix = detect_prefix(checkpoint, embeddings, encoder_prefix(arch->style));
   const CheckpointReader top(checkpoint, "");

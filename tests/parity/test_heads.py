@@ -316,6 +316,9 @@ def modern_pair_case(binary: str, workdir: str) -> None:
     with open(pairs_path, "w") as f:
         f.write("".join("w7 w8\t" + " ".join(f"w{t}" for t in d) + "\n" for d in documents))
     order = sorted(range(len(want)), key=lambda i: -want[i])
+    info = subprocess.run([binary, "info", "--model", folder], capture_output=True, text=True, timeout=120)
+    check(info.returncode == 0 and "(ModernBertForSequenceClassification), 1 label: LABEL_0 (sigmoid, mean "
+          "pooling)" in info.stdout, f"{name} info: {info.stdout!r} {info.stderr!r}")
     for backend in ("reference", "optimized"):
         out = run_lines(binary, ["rerank", "--model", folder, "--query", "w7 w8", "--input", docs_path,
                                  "--backend", backend])
