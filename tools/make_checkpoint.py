@@ -130,6 +130,15 @@ saves it, or stored) are options. `reference_head` computes the head in float64 
 with act the encoder's activation (erf GELU for RoBERTa whatever hidden_act), LN the head's LayerNorm
 (cls.predictions.transform.LayerNorm, lm_head.layer_norm with layer_norm_eps; vocab_layer_norm with 1e-12),
 and the decoder weight the word embeddings when tied.
+ModernBERT (encoder prefix "model."; config options by their real names, e.g. classifier_pooling="mean",
+classifier_activation, classifier_bias, norm_bias, decoder_bias), with
+head(x) = head.norm(act(head.dense(x))) (ModernBertPredictionHead: act = classifier_activation, head.dense's
+bias per classifier_bias, head.norm's per norm_bias, eps norm_eps):
+    ModernBertForSequenceClassification  classifier(head(pool(h))), pool per classifier_pooling:
+                                         "cls" h[0], "mean" the mean over the sequence's tokens
+    ModernBertForTokenClassification     classifier(head(h[t])) for every token t
+    ModernBertForMaskedLM                decoder(head(h[t])) + decoder.bias (decoder_bias), the decoder
+                                         weight model.embeddings.tok_embeddings when tied
 
 Random weights are drawn from a seeded numpy Generator and scaled so activations stay O(1) and every part
 of the computation matters: linear weights ~ N(0, 1/fan_in) (query/key a little larger, so attention is
@@ -157,7 +166,7 @@ DTYPES = ("F32", "F16", "BF16")
 FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert")
 # The prefix Hugging Face's task models (BertForX, RobertaForX, ...) put in front of every tensor name.
 FAMILY_PREFIX = {"bert": "bert.", "roberta": "roberta.", "xlm-roberta": "roberta.",
-                 "distilbert": "distilbert."}
+                 "distilbert": "distilbert.", "modernbert": "model."}
 DISTILBERT_ACTIVATIONS = ("gelu", "relu")
 POOLING_MODES = ("cls", "mean", "max", "mean_sqrt_len")
 _POOLING_KEYS = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens",
@@ -735,6 +744,9 @@ HEAD_ARCHITECTURES = {
     "DistilBertForSequenceClassification": ("distilbert", "sequence"),
     "DistilBertForTokenClassification": ("distilbert", "token"),
     "DistilBertForMaskedLM": ("distilbert", "masked_lm"),
+    "ModernBertForSequenceClassification": ("modernbert", "sequence"),
+    "ModernBertForTokenClassification": ("modernbert", "token"),
+    "ModernBertForMaskedLM": ("modernbert", "masked_lm"),
 }
 
 
@@ -746,15 +758,28 @@ def _head_weights(architecture: str, config: Dict[str, Any], num_labels: int, ti
     V = config["vocab_size"]
     w: Dict[str, np.ndarray] = {}
 
-    def linear(name, out_features, in_features, gain=1.0):
+    def linear(name, out_features, in_features, gain=1.0, bias=True):
         w[name + ".weight"] = rng.normal(0.0, gain / math.sqrt(in_features), size=(out_features, in_features))
-        w[name + ".bias"] = rng.normal(0.0, 0.05, size=(out_features,))
+        if bias:
+            w[name + ".bias"] = rng.normal(0.0, 0.05, size=(out_features,))
 
-    def norm(name):
+    def norm(name, bias=True):
         w[name + ".weight"] = 1.0 + rng.normal(0.0, 0.1, size=(H,))
-        w[name + ".bias"] = rng.normal(0.0, 0.05, size=(H,))
+        if bias:
+            w[name + ".bias"] = rng.normal(0.0, 0.05, size=(H,))
 
-    if kind == "sequence":
+    if family == "modernbert":
+        # ModernBertPredictionHead, then classifier (nn.Linear: always a bias) or decoder.
+        linear("head.dense", H, H, gain=1.5, bias=config.get("classifier_bias", False))
+        norm("head.norm", bias=config.get("norm_bias", False))
+        if kind == "masked_lm":
+            if not tied:
+                w["decoder.weight"] = rng.normal(0.0, 1.0 / math.sqrt(H), size=(V, H))
+            if config.get("decoder_bias", True):
+                w["decoder.bias"] = rng.normal(0.0, 0.5, size=(V,))
+        else:
+            linear("classifier", num_labels, H, gain=2.0)
+    elif kind == "sequence":
         if family == "bert":
             linear(encoder_prefix + "pooler.dense", H, H, gain=1.5)
             linear("classifier", num_labels, H, gain=2.0)
@@ -842,6 +867,8 @@ def reference_head(weights: Dict[str, np.ndarray], config: Dict[str, Any], hidde
     def linear(x, name):
         return F.linear(x, w[name + ".weight"], w[name + ".bias"] if name + ".bias" in w else None)
 
+    if family == "modernbert":
+        return _reference_modernbert_head(w, config, kind, h, positions)
     if kind == "sequence":
         x = h[0]
         if family == "bert":
@@ -877,6 +904,38 @@ def reference_head(weights: Dict[str, np.ndarray], config: Dict[str, Any], hidde
                      float(config["layer_norm_eps"]))
     decoder = w.get("lm_head.decoder.weight", word)
     return (x @ decoder.T + w["lm_head.bias"]).numpy()
+
+
+def _reference_modernbert_head(w, config: Dict[str, Any], kind: str, h, positions) -> np.ndarray:
+    """ModernBertFor{SequenceClassification, TokenClassification, MaskedLM} on [L, H] float64 states
+    (transformers models/modernbert/modeling_modernbert.py): head = norm(act(dense(x))) with
+    ModernBertPredictionHead's head.dense (bias: classifier_bias), ACT2FN[classifier_activation] and
+    head.norm (norm_eps, bias: norm_bias); sequence classification pools first (classifier_pooling "cls":
+    h[0]; "mean": the mean over the sequence's tokens), then classifier(head(x)); token classification
+    classifier(head(h[t])); masked LM decoder(head(h[t])) + decoder.bias, the decoder weight
+    model.embeddings.tok_embeddings when tied."""
+    import torch
+    import torch.nn.functional as F
+
+    name = config.get("classifier_activation", "gelu")
+    if name is None:
+        name = config.get("hidden_activation", "gelu")
+    act = torch.tanh if name == "tanh" else modern._activation(name)
+    H = h.shape[-1]
+
+    def head(x):
+        x = act(F.linear(x, w["head.dense.weight"], w.get("head.dense.bias")))
+        return F.layer_norm(x, (H,), w["head.norm.weight"], w.get("head.norm.bias"),
+                            float(config.get("norm_eps", 1e-5)))
+
+    if kind == "sequence":
+        pooling = config.get("classifier_pooling", "cls")
+        x = h[0] if pooling == "cls" else h.sum(dim=0) / h.shape[0]
+        return F.linear(head(x), w["classifier.weight"], w["classifier.bias"]).numpy()
+    if kind == "token":
+        return F.linear(head(h), w["classifier.weight"], w["classifier.bias"]).numpy()
+    decoder = w.get("decoder.weight", w["embeddings.tok_embeddings.weight"])
+    return F.linear(head(h[list(positions)]), decoder, w.get("decoder.bias")).numpy()
 
 
 def reference_normalize(x: np.ndarray) -> np.ndarray:
@@ -929,7 +988,8 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--family", choices=FAMILIES + modern.MODERN_FAMILIES, default="bert",
                         help="config keys and tensor names (the size options keep their BERT names)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                        help="modern families: set config.json's KEY to the JSON value")
+                        help="modern families (and their --architecture): set config.json's KEY to "
+                             "the JSON value")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--layers", type=int, default=2)
@@ -992,6 +1052,19 @@ def main(argv: List[str] | None = None) -> int:
                 overrides[key] = json.loads(value)
             config, weights = modern.make_modern_checkpoint(
                 args.out_dir, args.family, seed=args.seed, dtype=args.dtype, prefix=args.prefix,
+                hidden_size=args.hidden, num_attention_heads=args.heads,
+                intermediate_size=args.intermediate, num_hidden_layers=args.layers,
+                vocab_size=args.vocab, max_position_embeddings=args.max_positions, **overrides)
+        elif args.architecture and HEAD_ARCHITECTURES[args.architecture][0] in modern.MODERN_FAMILIES:
+            overrides = {}
+            for item in args.set:
+                key, _, value = item.partition("=")
+                overrides[key] = json.loads(value)
+            labels = dict(enumerate(args.labels.split(","))) if args.labels else None
+            config, weights = make_task_checkpoint(
+                args.out_dir, architecture=args.architecture, num_labels=args.num_labels, labels=labels,
+                tied=not args.untied, seed=args.seed, dtype=args.dtype,
+                **({"prefix": args.prefix} if args.prefix else {}),
                 hidden_size=args.hidden, num_attention_heads=args.heads,
                 intermediate_size=args.intermediate, num_hidden_layers=args.layers,
                 vocab_size=args.vocab, max_position_embeddings=args.max_positions, **overrides)

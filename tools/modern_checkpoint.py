@@ -21,6 +21,9 @@ modernbert   transformers models/modernbert (ModernBertModel; ModernBertForMaske
              x += mlp.Wo(act(a) * g) with a, g = Wi(mlp_norm(x)).chunk(2); x = final_norm(x).
              Layer l is global when l % global_attn_every_n_layers == 0 (rotary θ = global_rope_theta),
              else local: query i sees keys |i - j| <= local_attention // 2 (θ = local_rope_theta).
+             Task checkpoints (ModernBertForSequenceClassification / ForTokenClassification / ForMaskedLM:
+             head.dense, head.norm, classifier or decoder + decoder.bias) and their float64 heads:
+             make_checkpoint.make_task_checkpoint and make_checkpoint.reference_head.
 nomic_bert   contrastors modeling_hf_nomic_bert.py (NomicBertModel; NomicBertForPreTraining: "bert.").
              config (GPT2Config keys): n_embd, n_head, n_layer, n_inner, n_positions, vocab_size,
              layer_norm_epsilon, activation_function (swiglu | geglu | gelu...), rotary_emb_fraction,

@@ -36,8 +36,9 @@ struct LoadOptions {
 };
 
 // The task head a model folder's config.json names in `architectures`
-// (BertForSequenceClassification, RobertaForTokenClassification, DistilBertForMaskedLM, ...); none
-// for a bare encoder (BertModel) or an architecture vecformer has no head for.
+// (BertForSequenceClassification, RobertaForTokenClassification, DistilBertForMaskedLM,
+// ModernBertForSequenceClassification, ...); none for a bare encoder (BertModel) or an architecture
+// vecformer has no head for.
 enum class HeadKind { none, sequence_classification, token_classification, masked_lm };
 
 // How a classification head's logits become scores, as Hugging Face's text-classification
@@ -45,12 +46,21 @@ enum class HeadKind { none, sequence_classification, token_classification, maske
 // "multi_label_classification", none (the logits) for "regression", softmax otherwise.
 enum class Scoring { softmax, sigmoid, none };
 
+// How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean
+// times sqrt(length).
+enum class Pooling { none, cls, mean, max, mean_sqrt_len };
+// "none", "cls", "mean", "max", "mean_sqrt_len": the names the CLI and sentence-transformers use.
+VECFORMER_API std::string_view to_string(Pooling pooling);
+
 struct HeadInfo {
   HeadKind kind = HeadKind::none;
   std::string architecture;  // the entry of `architectures` the head comes from, or ""
   std::vector<std::string> architectures;  // config.json's list as written
   std::vector<std::string> labels;         // classification heads: id2label in id order
   Scoring scoring = Scoring::softmax;
+  // Sequence classification: the row the head reads per sequence, its first token (cls) or the
+  // mean of its tokens (ModernBERT's classifier_pooling "mean").
+  Pooling pooling = Pooling::cls;
 };
 
 VECFORMER_API std::string_view to_string(HeadKind kind);
@@ -92,12 +102,6 @@ struct Sequence {
   std::vector<int64_t> input_ids;
   std::vector<int64_t> token_type_ids;
 };
-
-// How token states become one vector per sequence. mean_sqrt_len is sentence-transformers' mean
-// times sqrt(length).
-enum class Pooling { none, cls, mean, max, mean_sqrt_len };
-// "none", "cls", "mean", "max", "mean_sqrt_len": the names the CLI and sentence-transformers use.
-VECFORMER_API std::string_view to_string(Pooling pooling);
 
 struct EncodeOptions {
   int threads = 0;  // 0: every core of the machine
@@ -172,7 +176,8 @@ class VECFORMER_API Model {
 
   // Task heads (LoadOptions::load_head; vecformer::Error when the model has no such head or was
   // loaded without it). Thread-safe like encode.
-  // The sequence-classification head on each sequence's first token ([CLS] / <s>): [N, labels].
+  // The sequence-classification head on each sequence's first token ([CLS] / <s>), or on the mean
+  // of its tokens for a ModernBERT head with classifier_pooling "mean": [N, labels].
   LabelScores classify(const std::vector<Sequence>& sequences,
                        const EncodeOptions& options = {}) const;
   // The token-classification head on every token (softmax scores).

@@ -81,6 +81,16 @@ size_t text_max_length(const HeadOptions& options, const Model& model) {
                                 : static_cast<size_t>(model.max_sequence_length());
 }
 
+namespace {
+
+// ModernBERT has no token-type input (its tokenizer's model_input_names are input_ids and
+// attention_mask): a pair is the tokenizer's pair template with the type ids dropped.
+bool pairs_without_token_types(const Model& model) {
+  return model.info().model_type == "modernbert";
+}
+
+}  // namespace
+
 InputLine encode_text(const Tokenizer& tokenizer, const Model& model, std::string_view text,
                       std::optional<std::string_view> pair, size_t max_length) {
   EncodingOptions encoding;
@@ -92,7 +102,8 @@ InputLine encode_text(const Tokenizer& tokenizer, const Model& model, std::strin
   line.sequence.input_ids = std::move(e.ids);
   // Token types only when they say something: a model without any takes none.
   if (model.config().type_vocab_size > 0 ||
-      std::any_of(e.type_ids.begin(), e.type_ids.end(), [](int64_t t) { return t != 0; })) {
+      (!pairs_without_token_types(model) &&
+       std::any_of(e.type_ids.begin(), e.type_ids.end(), [](int64_t t) { return t != 0; }))) {
     line.sequence.token_type_ids = std::move(e.type_ids);
   }
   line.tokens = std::move(e.tokens);
@@ -125,7 +136,7 @@ std::vector<InputLine> read_input_lines(const HeadOptions& options, const Model&
     std::optional<std::string_view> pair;
     std::string_view first = text;
     if (tab != std::string::npos) {
-      if (config.type_vocab_size == 0) {
+      if (config.type_vocab_size == 0 && !pairs_without_token_types(model)) {
         throw Error(where + "a text pair (a line with a TAB) needs a model with token types; " +
                     options.model + " has none");
       }

@@ -34,7 +34,8 @@ std::string head_text(const HeadInfo& head) {
     text += (i ? ", " : "") + detail::printable(head.labels[i]);
   }
   if (head.kind == HeadKind::sequence_classification) {
-    text += " (" + std::string(to_string(head.scoring)) + ")";
+    text += " (" + std::string(to_string(head.scoring)) +
+            (head.pooling == Pooling::mean ? ", mean pooling" : "") + ")";
   }
   return text;
 }

@@ -16,6 +16,7 @@ int64_t linear_parameters(const LinearWeights& l) {
 Head::Head(HeadWeights weights, const Backend& backend)
     : backend_(backend),
       kind_(weights.kind),
+      pooling_(weights.pooling),
       dense_activation_(weights.dense_activation),
       norm_(std::move(weights.norm)),
       norm_eps_(weights.norm_eps) {

@@ -25,8 +25,13 @@ enum class DenseActivation {
 //   DistilBERT sequence classification dense = pre_classifier (ReLU), out = classifier
 //   token classification              out = classifier
 //   masked LM                         dense (GELU), norm, out = decoder + output bias
+//   ModernBERT (all three heads)      dense = head.dense (classifier_activation), norm = head.norm,
+//                                     out = classifier, or decoder + decoder.bias
+// A sequence-classification head reads one row per sequence: its first token (cls) or the mean of
+// its tokens (ModernBERT's classifier_pooling "mean").
 struct HeadWeights {
   HeadKind kind = HeadKind::none;
+  Pooling pooling = Pooling::cls;
   LinearWeights dense;  // weight empty: none
   DenseActivation dense_activation = DenseActivation::none;
   Activation fused_activation = Activation::gelu_erf;
@@ -44,6 +49,8 @@ class Head {
   ~Head();
 
   HeadKind kind() const { return kind_; }
+  // Sequence classification: how each sequence's states become the row run() reads (cls or mean).
+  Pooling pooling() const { return pooling_; }
   int64_t outputs() const { return outputs_; }
   int64_t parameters() const { return parameters_; }
 
@@ -62,6 +69,7 @@ class Head {
 
   const Backend& backend_;
   HeadKind kind_;
+  Pooling pooling_;
   std::unique_ptr<PreparedLinear> dense_;
   DenseActivation dense_activation_;
   Norm norm_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "io/config_json.hpp"
 #include "io/printable.hpp"
 #include "model/checkpoint_reader.hpp"
 #include "vecformer/error.hpp"
@@ -16,7 +17,7 @@ namespace vecformer::detail {
 
 namespace {
 
-enum class Style { bert, roberta, distilbert };
+enum class Style { bert, roberta, distilbert, modernbert };
 
 struct Architecture {
   std::string_view name;
@@ -42,6 +43,11 @@ constexpr std::array kArchitectures = {
     Architecture{"DistilBertForTokenClassification", HeadKind::token_classification,
                  Style::distilbert},
     Architecture{"DistilBertForMaskedLM", HeadKind::masked_lm, Style::distilbert},
+    Architecture{"ModernBertForSequenceClassification", HeadKind::sequence_classification,
+                 Style::modernbert},
+    Architecture{"ModernBertForTokenClassification", HeadKind::token_classification,
+                 Style::modernbert},
+    Architecture{"ModernBertForMaskedLM", HeadKind::masked_lm, Style::modernbert},
 };
 
 const Architecture* find_architecture(std::string_view name) {
@@ -59,8 +65,16 @@ std::string encoder_prefix(Style style) {
       return "roberta.";
     case Style::distilbert:
       return "distilbert.";
+    case Style::modernbert:
+      return "model.";
   }
   return "";
+}
+
+// The encoder's word embedding table (the tied masked-LM decoder, and the probe for the prefix).
+std::string word_embeddings_name(Style style) {
+  return style == Style::modernbert ? "embeddings.tok_embeddings.weight"
+                                    : "embeddings.word_embeddings.weight";
 }
 
 // The tensor whose rows are the labels.
@@ -151,6 +165,17 @@ Scoring scoring_of(const nlohmann::json& root, const std::filesystem::path& path
   return Scoring::softmax;
 }
 
+// ModernBertForSequenceClassification's classifier_pooling: "cls" (the default) or "mean".
+Pooling modernbert_pooling(const ConfigReader& json, bool strict) {
+  const std::string pooling = json.string("classifier_pooling", "cls");
+  if (pooling == "mean") return Pooling::mean;
+  if (pooling != "cls" && strict) {
+    json.fail("field 'classifier_pooling' is \"" + printable(pooling) +
+              "\" (expected cls or mean)");
+  }
+  return Pooling::cls;
+}
+
 HeadInfo read_info(const nlohmann::json& root, const std::filesystem::path& path,
                    const Checkpoint& checkpoint, bool strict) {
   HeadInfo info;
@@ -185,6 +210,9 @@ HeadInfo read_info(const nlohmann::json& root, const std::filesystem::path& path
   info.scoring = arch->kind == HeadKind::token_classification
                      ? Scoring::softmax
                      : scoring_of(root, path, info.labels.size(), strict);
+  if (arch->style == Style::modernbert && arch->kind == HeadKind::sequence_classification) {
+    info.pooling = modernbert_pooling(ConfigReader(path, root), strict);
+  }
   return info;
 }
 
@@ -197,20 +225,67 @@ bool tied_embeddings(const nlohmann::json& root) {
 Matrix decoder_weight(const CheckpointReader& top, const CheckpointReader& encoder,
                       const std::string& name, const nlohmann::json& root,
                       const std::filesystem::path& config_path, const Checkpoint& checkpoint,
-                      const Config& config) {
+                      const Config& config, const std::string& embeddings) {
   const int64_t vocab = config.vocab_size, hidden = config.hidden_size;
   if (top.has(name)) return top.matrix(name, vocab, hidden);
   if (!tied_embeddings(root)) {
     throw Error(checkpoint.path().string() + ": tensor '" + name + "' is missing (" +
                 config_path.filename().string() + " has tie_word_embeddings false)");
   }
-  return encoder.matrix("embeddings.word_embeddings.weight", vocab, hidden);
+  return encoder.matrix(embeddings, vocab, hidden);
 }
 
 std::vector<float> first_vector(const CheckpointReader& top, const std::string& name,
                                 const std::string& alternative, int64_t size) {
   if (!top.has(name) && top.has(alternative)) return top.vector(alternative, size);
   return top.vector(name, size);
+}
+
+// ModernBertPredictionHead (head.dense, classifier_activation, head.norm) and what follows it:
+// `classifier` for the classification heads (always with a bias: nn.Linear's default), the
+// decoder's bias for the masked LM (its weight is read by the caller: it may be tied). The flags
+// default as ModernBertConfig's do.
+void read_modernbert_head(HeadWeights& w, const CheckpointReader& top, const nlohmann::json& root,
+                          const ConfigReader& json, const Config& config, int64_t labels) {
+  const int64_t hidden = config.hidden_size;
+  w.dense = top.linear("head.dense", hidden, hidden, json.boolean("classifier_bias", false));
+  // ACT2FN[classifier_activation]: "gelu" when absent (ModernBertConfig's default); null falls back
+  // to the encoder's hidden_activation.
+  const char* key = "classifier_activation";
+  const std::string name = !root.contains(key) ? "gelu"
+                           : json.value(key)   ? json.string(key, "gelu")
+                                               : std::string();
+  if (name.empty()) {
+    w.dense_activation = DenseActivation::fused;
+    w.fused_activation = config.hidden_act;
+  } else if (name == "tanh") {
+    w.dense_activation = DenseActivation::tanh;
+  } else if (name == "gelu" || name == "gelu_new" || name == "gelu_pytorch_tanh" ||
+             name == "relu" || name == "silu" || name == "swish") {
+    w.dense_activation = DenseActivation::fused;
+    w.fused_activation = parse_activation(json, key, name);
+  } else {
+    json.fail("field 'classifier_activation' is \"" + printable(name) +
+              "\", which is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu, "
+              "silu, swish, tanh)");
+  }
+  w.norm = top.norm("head.norm", hidden, false, json.boolean("norm_bias", false));
+  w.norm_eps = static_cast<float>(config.layer_norm_eps);  // norm_eps
+  switch (w.kind) {
+    case HeadKind::sequence_classification:
+    case HeadKind::token_classification:
+      w.out = top.linear("classifier", labels, hidden);
+      break;
+    case HeadKind::masked_lm:
+      if (json.boolean("decoder_bias", true)) {
+        w.out.bias = top.vector("decoder.bias", config.vocab_size);
+      } else {
+        top.reject("decoder.bias", "config.json has decoder_bias false");
+      }
+      break;
+    case HeadKind::none:
+      break;
+  }
 }
 
 }  // namespace
@@ -241,12 +316,21 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
   HeadWeights w;
   if (!arch) return w;
   w.kind = arch->kind;
-  const std::string prefix =
-      detect_prefix(checkpoint, "embeddings.word_embeddings.weight", encoder_prefix(arch->style));
+  w.pooling = info.pooling;
+  const std::string embeddings = word_embeddings_name(arch->style);
+  const std::string prefix = detect_prefix(checkpoint, embeddings, encoder_prefix(arch->style));
   const CheckpointReader top(checkpoint, "");
   const CheckpointReader encoder(checkpoint, prefix);
   const int64_t hidden = config.hidden_size;
   const auto labels = static_cast<int64_t>(info.labels.size());
+  if (arch->style == Style::modernbert) {
+    read_modernbert_head(w, top, root, ConfigReader(config_path, root), config, labels);
+    if (arch->kind == HeadKind::masked_lm) {
+      w.out.weight = decoder_weight(top, encoder, "decoder.weight", root, config_path, checkpoint,
+                                    config, embeddings);
+    }
+    return w;
+  }
 
   switch (arch->kind) {
     case HeadKind::sequence_classification:
@@ -267,6 +351,8 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
           w.fused_activation = Activation::relu;
           w.out = top.linear("classifier", labels, hidden);
           break;
+        case Style::modernbert:  // read above
+          break;
       }
       break;
     case HeadKind::token_classification:
@@ -282,7 +368,7 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
           w.norm = top.norm("cls.predictions.transform.LayerNorm", hidden);
           w.norm_eps = static_cast<float>(config.layer_norm_eps);
           w.out.weight = decoder_weight(top, encoder, "cls.predictions.decoder.weight", root,
-                                        config_path, checkpoint, config);
+                                        config_path, checkpoint, config, embeddings);
           w.out.bias =
               first_vector(top, "cls.predictions.bias", "cls.predictions.decoder.bias", vocab);
           break;
@@ -292,7 +378,7 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
           w.norm = top.norm("lm_head.layer_norm", hidden);
           w.norm_eps = static_cast<float>(config.layer_norm_eps);
           w.out.weight = decoder_weight(top, encoder, "lm_head.decoder.weight", root, config_path,
-                                        checkpoint, config);
+                                        checkpoint, config, embeddings);
           w.out.bias = first_vector(top, "lm_head.bias", "lm_head.decoder.bias", vocab);
           break;
         case Style::distilbert:
@@ -301,8 +387,10 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
           w.norm = top.norm("vocab_layer_norm", hidden);
           w.norm_eps = 1e-12f;  // fixed in Hugging Face's DistilBertForMaskedLM
           w.out.weight = decoder_weight(top, encoder, "vocab_projector.weight", root, config_path,
-                                        checkpoint, config);
+                                        checkpoint, config, embeddings);
           w.out.bias = top.vector("vocab_projector.bias", vocab);
+          break;
+        case Style::modernbert:  // read above
           break;
       }
       break;

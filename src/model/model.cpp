@@ -116,13 +116,11 @@ class ModelImpl {
     out.logits.data.resize(static_cast<size_t>(n * head.outputs()));
     if (n > 0) {
       const std::vector<float> states = last_hidden(batch, exec);
-      // The first token of each sequence ([CLS] / <s>): the rows the head reads.
-      std::vector<float> first(static_cast<size_t>(padded_rows(n) * hidden));
-      for (int64_t i = 0; i < n; ++i) {
-        const float* row = states.data() + batch.offsets()[i] * hidden;
-        std::copy(row, row + hidden, first.begin() + i * hidden);
-      }
-      head.run(first.data(), n, out.logits.data.data(), exec);
+      // One row per sequence: its first token ([CLS] / <s>), or the mean of its tokens
+      // (ModernBERT's classifier_pooling "mean").
+      std::vector<float> pooled(static_cast<size_t>(padded_rows(n) * hidden));
+      pool(states.data(), batch.offsets(), hidden, head.pooling(), pooled.data());
+      head.run(pooled.data(), n, out.logits.data.data(), exec);
     }
     out.scores = score(out.logits, info_.head.scoring);
     return out;

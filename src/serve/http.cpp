@@ -258,8 +258,11 @@ Sequence Service::encode_texts(const std::string& text, const std::string* pair,
                              " (set `truncate`)"};
   }
   const int64_t type_vocab = model_.config().type_vocab_size;
+  // ModernBERT has no token-type input: its pairs drop the tokenizer's type ids (as `vecformer
+  // classify`).
+  const bool types_dropped = model_.info().model_type == "modernbert";
   for (const int64_t type : e.type_ids) {
-    if (type >= std::max<int64_t>(type_vocab, 1)) {
+    if (!types_dropped && type >= std::max<int64_t>(type_vocab, 1)) {
       throw HttpError{422, where + ": the tokenizer gives token type " + std::to_string(type) +
                                ", but the model has " + std::to_string(type_vocab) +
                                " token types"};

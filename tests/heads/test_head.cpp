@@ -1,6 +1,7 @@
 // The task-head engine on both backends: the optimized head against the reference on random heads
-// of every shape (dense + tanh, dense + fused activation + layer norm, a classifier alone), row
-// counts that include 1 and odd numbers, and concurrent calls; plus scoring and top-k.
+// of every shape (dense + tanh, dense + fused activation + layer norm, a classifier alone;
+// ModernBERT's dense without bias + SiLU or tanh + layer norm without beta), row counts that
+// include 1 and odd numbers, and concurrent calls; plus scoring and top-k.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <thread>
@@ -19,12 +20,17 @@ detail::HeadWeights random_head(std::mt19937& rng, int shape, int64_t hidden, in
   if (shape >= 1) {
     w.dense = test::random_linear(rng, hidden, hidden);
     w.dense_activation =
-        shape == 1 ? detail::DenseActivation::tanh : detail::DenseActivation::fused;
-    w.fused_activation = Activation::gelu_erf;
+        shape == 1 || shape == 4 ? detail::DenseActivation::tanh : detail::DenseActivation::fused;
+    w.fused_activation = shape == 3 ? Activation::silu : Activation::gelu_erf;
   }
-  if (shape == 2) {
+  if (shape >= 2) {
     w.norm = test::random_norm(rng, hidden);
     w.norm_eps = 1e-5f;
+  }
+  if (shape >= 3) {
+    // ModernBertPredictionHead without classifier_bias and norm_bias: no dense bias, no norm beta.
+    w.dense.bias.clear();
+    w.norm.beta.clear();
   }
   w.out = test::random_linear(rng, outputs, hidden);
   return w;
@@ -45,7 +51,7 @@ TEST_CASE("optimized heads match the reference", "[heads]") {
   std::mt19937 rng(7);
   const auto reference = detail::make_reference_backend();
   const auto optimized = detail::make_optimized_backend();
-  for (int shape = 0; shape < 3; ++shape) {
+  for (int shape = 0; shape < 5; ++shape) {
     for (const int64_t hidden : {8, 33, 64}) {
       for (const int64_t outputs : {1, 3, 257}) {
         const detail::HeadWeights weights = random_head(rng, shape, hidden, outputs);
