@@ -83,10 +83,13 @@ int serve(const ServeOptions& options) {
   serve::Metrics metrics;
   serve::ServerOptions server_options;
   server_options.payload_limit = options.payload_limit;
-  // Each open connection holds a thread while it waits for its batch: enough for every request
-  // the queue admits, so a full queue answers 429 at once instead of leaving connections waiting.
+  // Each open connection holds a thread while it waits for its batch (and, kept alive, between
+  // requests): enough for every request the queue admits, and at least 256, so that a full queue
+  // answers 429 at once on kept-alive connections instead of making clients reconnect through the
+  // overflow threads (at 4x a queue of 64, closing refused connections cost TCP reconnects whose
+  // SYN retries took seconds).
   server_options.connection_threads =
-      static_cast<int>(std::clamp<int64_t>(options.max_concurrent_requests + 8, 16, 1024));
+      static_cast<int>(std::clamp<int64_t>(options.max_concurrent_requests + 8, 256, 1024));
   server_options.read_timeout_s = options.read_timeout;
   server_options.write_timeout_s = options.read_timeout;
   server_options.quiet = options.quiet;

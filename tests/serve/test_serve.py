@@ -325,13 +325,13 @@ def main() -> int:
             server.stop()
 
         # --- a connection beyond the connection threads is answered at once, not left waiting ------------
-        # --max-concurrent-requests 1 gives 16 connection threads; 16 idle keep-alive connections hold
-        # them all. The 17th connection's work is refused at once (429, Connection: close); its
-        # health check is answered; once the held connections close, work is served again.
+        # --max-concurrent-requests 1 gives 256 connection threads (the minimum); 256 idle keep-alive
+        # connections hold them all. The next connection's work is refused at once (429, Connection:
+        # close); its health check is answered; once the held connections close, work is served again.
         server = ServeProcess(binary, MODEL, ["--threads", "1", "--max-concurrent-requests", "1", "--quiet"])
         held: list[http.client.HTTPConnection] = []
         try:
-            for _ in range(16):
+            for _ in range(256):
                 connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
                 connection.request("GET", "/health")
                 connection.getresponse().read()
@@ -346,10 +346,10 @@ def main() -> int:
             extra.close()
             check(response.status == 429 and body.get("error_type") == "overloaded" and
                   "connection" in body.get("error", ""),
-                  f"17th connection: {response.status} {body}")
+                  f"257th connection: {response.status} {body}")
             check((response.getheader("Connection") or "").lower() == "close",
-                  f"17th connection's answer closes it: Connection {response.getheader('Connection')!r}")
-            check(elapsed < 2.0, f"17th connection answered after {elapsed:.2f} s (at once expected)")
+                  f"257th connection's answer closes it: Connection {response.getheader('Connection')!r}")
+            check(elapsed < 2.0, f"257th connection answered after {elapsed:.2f} s (at once expected)")
             status, _ = server.json("GET", "/health", timeout_s=10)
             check(status == 200, f"/health on an overflow connection: {status}")
             for connection in held:
