@@ -39,9 +39,9 @@ enum class RotaryScaling {
 
 // Rotary position embedding (RoPE), used when position_embedding_type is rotary.
 struct RotaryConfig {
-  int64_t dim = 0;            // rotated features: the first `dim` of each head's q and k (even)
-  bool interleaved = false;   // false: NeoX rotate-half pairs (i, i + dim/2); true: pairs (2i, 2i+1)
-  double base = 10000.0;      // θ of global layers
+  int64_t dim = 0;           // rotated features: the first `dim` of each head's q and k (even)
+  bool interleaved = false;  // false: NeoX rotate-half pairs (i, i + dim/2); true: pairs (2i, 2i+1)
+  double base = 10000.0;     // θ of global layers
   double local_base = 10000.0;  // θ of local-window layers (ModernBERT's local_rope_theta)
   RotaryScaling scaling = RotaryScaling::none;
   double scaling_factor = 1.0;

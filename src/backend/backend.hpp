@@ -35,7 +35,7 @@ struct EmbeddingTables {
 // holding cos(p · θ_i), sin(p · θ_i) for θ_i = base^(-2i/dim), computed as the model's own source
 // computes them (inverse frequencies and their products with positions in float32).
 struct RotaryTable {
-  int64_t dim = 0;  // rotated features per head (even)
+  int64_t dim = 0;           // rotated features per head (even)
   bool interleaved = false;  // see RotaryConfig
   int64_t positions = 0;
   std::vector<float> cos;
@@ -104,8 +104,8 @@ class Backend {
   // Rotates the queries and keys of every head in qkv [T, 3·heads·head_dim] in place: the token
   // at position p of its sequence (p = t - offsets[s]) by table row p. Values are untouched. The
   // offsets may be a part of a batch's (row indices stay absolute); every sequence fits the table.
-  virtual void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads,
-                      int64_t head_dim, const RotaryTable& table, const Execution& exec) const = 0;
+  virtual void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads, int64_t head_dim,
+                      const RotaryTable& table, const Execution& exec) const = 0;
 
   // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values
   // of every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.

@@ -44,7 +44,7 @@ class Encoder {
     std::unique_ptr<PreparedLinear> ffn_in;  // with the activation fused (gated: the gate too)
     std::unique_ptr<PreparedLinear> ffn_out;
     Norm ffn_norm;
-    AttentionSpec spec;  // ALiBi slopes, local window
+    AttentionSpec spec;                   // ALiBi slopes, local window
     const RotaryTable* rotary = nullptr;  // global or local base; null without rotary positions
   };
 
@@ -64,9 +64,9 @@ class Encoder {
   Norm embedding_norm_;
   std::vector<PreparedLayer> layers_;
   Norm final_norm_;
-  std::vector<float> alibi_slopes_;  // [heads] with ALiBi positions
-  RotaryTable global_rotary_;        // with rotary positions: for every position
-  RotaryTable local_rotary_;         // with rotary positions and local layers
+  std::vector<float> alibi_slopes_;      // [heads] with ALiBi positions
+  RotaryTable global_rotary_;            // with rotary positions: for every position
+  RotaryTable local_rotary_;             // with rotary positions and local layers
   std::shared_ptr<const void> storage_;  // see EncoderWeights::storage
   mutable WorkspacePool workspaces_;  // per-call scratch, reused: not part of the encoder's state
 };
