@@ -48,6 +48,11 @@ struct AttentionSpec {
   const float* alibi_slopes = nullptr;
   // 0: every key; otherwise query i sees only keys j with |i - j| <= window / 2.
   int64_t window = 0;
+  // Rotary positions, applied inside attention to every head's query and key (values untouched):
+  // empty, none; otherwise one table per sequence, and the token at position p of sequence s
+  // (p = t - offsets[s]) is rotated by row p of rotary[s] (each sequence fits its table). The
+  // tables may differ between sequences: dynamic NTK gives long sequences a base of their own.
+  std::span<const RotaryTable* const> rotary;
 };
 
 // A backend's per-caller state: buffers (GEMM scratchpads, converted inputs, attention scratch)
@@ -101,14 +106,9 @@ class Backend {
   virtual void embed(const EmbeddingTables& tables, const Batch& batch, float* x,
                      const Execution& exec) const = 0;
 
-  // Rotates the queries and keys of every head in qkv [T, 3·heads·head_dim] in place: the token
-  // at position p of its sequence (p = t - offsets[s]) by table row p. Values are untouched. The
-  // offsets may be a part of a batch's (row indices stay absolute); every sequence fits the table.
-  virtual void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads, int64_t head_dim,
-                      const RotaryTable& table, const Execution& exec) const = 0;
-
   // Multi-head self-attention on packed tokens. qkv is [T, 3·heads·head_dim] (queries, keys, values
-  // of every head side by side); context is [T, heads·head_dim]. Attention never crosses sequences.
+  // of every head side by side, left unchanged); context is [T, heads·head_dim]. Attention never
+  // crosses sequences. The spec adds ALiBi, a local window and rotary positions.
   virtual void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
                          int64_t head_dim, const AttentionSpec& spec, float* context,
                          Scratch& scratch, const Execution& exec) const = 0;

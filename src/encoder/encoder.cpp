@@ -4,6 +4,7 @@
 #include <exception>
 #include <span>
 
+#include "backend/reference/reference_ops.hpp"
 #include "encoder/positional.hpp"
 
 namespace vecformer::detail {
@@ -111,34 +112,53 @@ Encoder::Encoder(EncoderWeights weights, std::unique_ptr<Backend> backend)
   }
 }
 
-// Rotates every sequence's queries and keys by position. With dynamic NTK scaling, a sequence
-// longer than the trained positions gets a table of its own, whose base grows with its length.
-void Encoder::apply_rotary(const RotaryTable& table, float* qkv, const Batch& batch,
-                           const Execution& exec) const {
-  const Backend& be = *backend_;
-  const int64_t heads = config_.num_attention_heads, head_dim = config_.head_dim();
-  const std::span<const int64_t> offsets = batch.offsets();
-  const RotaryConfig& rotary = config_.rotary;
-  if (rotary.scaling != RotaryScaling::dynamic_ntk) {
-    be.rotary(qkv, offsets, heads, head_dim, table, exec);
-    return;
-  }
-  // Runs of sequences within the trained positions share the table; each longer one has its own.
-  const auto sequences = static_cast<int64_t>(offsets.size()) - 1;
-  int64_t run = 0;
-  for (int64_t s = 0; s <= sequences; ++s) {
-    const bool long_sequence =
-        s < sequences && offsets[s + 1] - offsets[s] > rotary.max_trained_positions;
-    if (s < sequences && !long_sequence) continue;
-    if (s > run) be.rotary(qkv, offsets.subspan(run, s - run + 1), heads, head_dim, table, exec);
-    if (long_sequence) {
-      const int64_t length = offsets[s + 1] - offsets[s];
-      const double base = &table == &local_rotary_ ? rotary.local_base : rotary.base;
-      const RotaryTable own = rotary_table(config_, base, length, length);
-      be.rotary(qkv, offsets.subspan(s, 2), heads, head_dim, own, exec);
+namespace {
+
+// qkv's queries and keys rotated in place, sequence s's by its table tables[s] (the reference
+// backend's loops; for inspection only).
+void rotate_queries_and_keys(float* qkv, std::span<const int64_t> offsets,
+                             std::span<const RotaryTable* const> tables, const Config& config) {
+  const int64_t heads = config.num_attention_heads, head_dim = config.head_dim();
+  const int64_t hidden = heads * head_dim;
+  for (size_t s = 0; s + 1 < offsets.size(); ++s) {
+    const RotaryTable& table = *tables[s];
+    for (int64_t t = offsets[s]; t < offsets[s + 1]; ++t) {
+      const int64_t half = table.dim / 2, position = t - offsets[s];
+      float* row = qkv + t * 3 * hidden;
+      for (int64_t h = 0; h < 2 * heads; ++h) {  // every head's query, then every head's key
+        reference::rotate(row + h * head_dim, table.cos.data() + position * half,
+                          table.sin.data() + position * half, table.dim, table.interleaved);
+      }
     }
-    run = s + 1;
   }
+}
+
+}  // namespace
+
+// The rotary table of every sequence of the batch for a layer whose table is `table`. With dynamic
+// NTK scaling, a sequence longer than the trained positions gets a table of its own, whose base
+// grows with its length.
+std::span<const RotaryTable* const> Encoder::rotary_tables(const RotaryTable& table,
+                                                           const Batch& batch,
+                                                           Workspace& ws) const {
+  const std::span<const int64_t> offsets = batch.offsets();
+  const auto sequences = offsets.size() - 1;
+  ws.rotary.assign(sequences, &table);
+  const RotaryConfig& rotary = config_.rotary;
+  if (rotary.scaling != RotaryScaling::dynamic_ntk) return ws.rotary;
+  ws.long_rotary.clear();
+  size_t longer = 0;
+  for (size_t s = 0; s < sequences; ++s)
+    longer += offsets[s + 1] - offsets[s] > rotary.max_trained_positions ? 1 : 0;
+  ws.long_rotary.reserve(longer);  // the pointers below stay valid
+  const double base = &table == &local_rotary_ ? rotary.local_base : rotary.base;
+  for (size_t s = 0; s < sequences; ++s) {
+    const int64_t length = offsets[s + 1] - offsets[s];
+    if (length <= rotary.max_trained_positions) continue;
+    ws.long_rotary.push_back(rotary_table(config_, base, length, length));
+    ws.rotary[s] = &ws.long_rotary.back();
+  }
+  return ws.rotary;
 }
 
 // ws.delta = attention_out(MultiHeadAttention(qkv(x))), positions applied inside attention.
@@ -146,9 +166,10 @@ void Encoder::attention_block(const PreparedLayer& layer, const float* x, const 
                               Workspace& ws, const Execution& exec) const {
   const Backend& be = *backend_;
   be.linear(*layer.qkv, x, batch.tokens(), ws.qkv.data(), *ws.backend, exec);
-  if (layer.rotary) apply_rotary(*layer.rotary, ws.qkv.data(), batch, exec);
+  AttentionSpec spec = layer.spec;
+  if (layer.rotary) spec.rotary = rotary_tables(*layer.rotary, batch, ws);
   be.attention(ws.qkv.data(), batch.offsets(), config_.num_attention_heads, config_.head_dim(),
-               layer.spec, ws.context.data(), *ws.backend, exec);
+               spec, ws.context.data(), *ws.backend, exec);
   be.linear(*layer.attention_out, ws.context.data(), batch.tokens(), ws.delta.data(), *ws.backend,
             exec);
 }
@@ -182,7 +203,10 @@ void Encoder::forward(const Batch& batch, float* hidden_out, const Execution& ex
   for (size_t l = 0; l < layers_.size(); ++l) {
     const PreparedLayer& layer = layers_[l];
     auto observe = [&] {
-      if (observer) observer(static_cast<int64_t>(l), ws.qkv.data(), ws.context.data());
+      if (!observer) return;
+      // Attention rotated its own copies; the observer gets them as attention used them.
+      if (layer.rotary) rotate_queries_and_keys(ws.qkv.data(), batch.offsets(), ws.rotary, config_);
+      observer(static_cast<int64_t>(l), ws.qkv.data(), ws.context.data());
     };
     if (!config_.norm_first) {
       // Post-norm (BERT): x = LN_a(x + attention(x)); x = LN_f(x + ffn(x)).

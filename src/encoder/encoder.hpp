@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -11,9 +12,9 @@
 
 namespace vecformer::detail {
 
-// Called once per layer, after attention, with the layer's packed qkv [T, 3·hidden] and attention
-// context [T, hidden]: a window for inspection (vecformer explain), not a way to change the
-// forward.
+// Called once per layer, after attention, with the layer's packed qkv [T, 3·hidden] (with rotary
+// positions, its queries and keys rotated as attention used them) and attention context
+// [T, hidden]: a window for inspection (vecformer explain), not a way to change the forward.
 using AttentionObserver =
     std::function<void(int64_t layer, const float* qkv, const float* context)>;
 
@@ -50,8 +51,8 @@ class Encoder {
 
   void attention_block(const PreparedLayer& layer, const float* x, const Batch& batch,
                        Workspace& ws, const Execution& exec) const;
-  void apply_rotary(const RotaryTable& table, float* qkv, const Batch& batch,
-                    const Execution& exec) const;
+  std::span<const RotaryTable* const> rotary_tables(const RotaryTable& table, const Batch& batch,
+                                                    Workspace& ws) const;
   void feed_forward(const PreparedLayer& layer, const float* x, int64_t tokens, Workspace& ws,
                     const Execution& exec) const;
 

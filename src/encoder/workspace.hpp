@@ -20,6 +20,10 @@ struct Workspace {
   std::vector<float> context;  // [T, hidden]
   std::vector<float> delta;    // [T, hidden]
   std::vector<float> inner;    // [T, intermediate]
+  // Rotary positions: each sequence's table for the layer at hand, and the dynamic-NTK tables of
+  // the sequences longer than the trained positions (made per call).
+  std::vector<const RotaryTable*> rotary;
+  std::vector<RotaryTable> long_rotary;
   std::unique_ptr<Scratch> backend;
 
   void reserve_for(int64_t rows, const Config& config);

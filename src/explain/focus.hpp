@@ -22,7 +22,9 @@ struct FocusToken {
 };
 
 // Finds the pieces of `focus` in `ids` (a sentence's [CLS] ... [SEP]) as whole words: a match
-// followed by a "##" continuation is the start of a longer word and does not count. Throws
+// followed by a "##" continuation is the start of a longer word and does not count. With byte-level
+// BPE or SentencePiece pieces, the focus after a space ("Ġcat", "▁cat") matches too, and a match
+// followed by a piece without the space mark that starts with a letter or digit does not. Throws
 // vecformer::Error when the focus has no pieces, is not there (the message lists the sentence's
 // tokens), or appears fewer than `occurrence` (1-based) times.
 FocusToken find_focus(const Tokenizer& tokenizer, std::span<const int64_t> ids,

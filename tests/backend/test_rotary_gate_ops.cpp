@@ -1,5 +1,5 @@
-// The rotary and gated-linear ops of the two backends: the reference on hand-worked values, and
-// the optimized backend (f32, bf16, int8) against it on random inputs.
+// Rotary positions inside the two backends' attention, and their gated-linear ops: the reference
+// on hand-worked values, and the optimized backend (f32, bf16, int8) against it on random inputs.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include "backend/backend.hpp"
 #include "backend/optimized/gated_linear.hpp"
 #include "backend/optimized/kernels/kernels.hpp"
+#include "backend/reference/reference_ops.hpp"
 #include "encoder/positional.hpp"
 #include "support/random_model.hpp"
 #include "vecformer/config.hpp"
@@ -77,67 +78,127 @@ void check_within_bar(const std::vector<float>& actual, const std::vector<float>
 
 }  // namespace
 
-TEST_CASE("reference rotary rotates queries and keys of every head by position",
+TEST_CASE("reference attention rotates queries and keys by position within each sequence",
           "[reference][rotary]") {
-  // 2 heads of 4, rotary dim 2 (partial, NeoX: the pair (0, 1)); two sequences of 2 tokens; the
-  // op runs on the second sequence only (offsets {2, 4}: a sub-span, rows absolute).
-  const int64_t heads = 2, head_dim = 4, hidden = heads * head_dim;
-  const auto table = table_of(2, false, 4);  // θ = 1
-  std::vector<float> qkv(4 * 3 * hidden);
-  for (size_t i = 0; i < qkv.size(); ++i) qkv[i] = static_cast<float>(i % 7) + 1.0f;
-  const auto before = qkv;
-  const std::vector<int64_t> offsets = {2, 4};
+  // One head of 2, rotary dim 2 (θ = 1: angle p at position p); two identical sequences of 2
+  // tokens packed. Every query and key is (1, 0), values (1, 0) then (0, 1). Token 1's query and
+  // key rotate to (cos 1, sin 1), token 0's stay: scores/√2 are, for query 0, (1, cos 1) and, for
+  // query 1, (cos 1, 1). Positions restart at the second sequence, so it gets the same context.
+  const int64_t heads = 1, head_dim = 2, hidden = 2;
+  const auto table = table_of(2, false, 4);
+  const std::vector<float> qkv = {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1,
+                                  1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1};
+  const std::vector<int64_t> offsets = {0, 2, 4};
+  const std::vector<const detail::RotaryTable*> tables = {&table, &table};
+  detail::AttentionSpec spec;
+  spec.rotary = tables;
   const auto backend = detail::make_reference_backend();
-  backend->rotary(qkv.data(), offsets, heads, head_dim, table, detail::execution_for(1));
-  // Rows 0 and 1 (the first sequence) untouched; row 2 is position 0 (the identity).
-  for (int64_t i = 0; i < 3 * 3 * hidden; ++i) CHECK(qkv[i] == before[i]);
-  // Row 3 is position 1: angle 1 on features (0, 1) of each head's query and key.
-  const float* was = before.data() + 3 * 3 * hidden;
-  const float* now = qkv.data() + 3 * 3 * hidden;
-  const double c = std::cos(1.0), s = std::sin(1.0);
-  for (int64_t part = 0; part < 3; ++part) {
-    for (int64_t h = 0; h < heads; ++h) {
-      const int64_t at = part * hidden + h * head_dim;
-      CAPTURE(part, h);
-      if (part == 2) {  // values
-        for (int64_t d = 0; d < head_dim; ++d) CHECK(now[at + d] == was[at + d]);
-        continue;
-      }
-      CHECK(now[at] == Approx(was[at] * c - was[at + 1] * s).epsilon(1e-6));
-      CHECK(now[at + 1] == Approx(was[at + 1] * c + was[at] * s).epsilon(1e-6));
-      CHECK(now[at + 2] == was[at + 2]);
-      CHECK(now[at + 3] == was[at + 3]);
-    }
+  const auto scratch = backend->make_scratch();
+  std::vector<float> context(8, -1.0f);
+  const auto copy = qkv;
+  backend->attention(qkv.data(), offsets, heads, head_dim, spec, context.data(), *scratch,
+                     detail::execution_for(1));
+  CHECK(qkv == copy);  // the rotation is attention's own
+  const double c = std::cos(1.0), r = 1.0 / std::sqrt(2.0);
+  // softmax over two scores: weight of the second = 1 / (1 + e^(first − second)).
+  const double w0 = 1.0 / (1.0 + std::exp((1.0 - c) * r));  // query 0's weight on value 1
+  const double w1 = 1.0 / (1.0 + std::exp((c - 1.0) * r));  // query 1's weight on value 1
+  for (int64_t s = 0; s < 2; ++s) {
+    CAPTURE(s);
+    const float* out = context.data() + s * 2 * hidden;
+    CHECK(out[0] == Approx(1.0 - w0).epsilon(1e-6));
+    CHECK(out[1] == Approx(w0).epsilon(1e-6));
+    CHECK(out[2] == Approx(1.0 - w1).epsilon(1e-6));
+    CHECK(out[3] == Approx(w1).epsilon(1e-6));
   }
+  // Without rotary positions both queries weigh both keys alike.
+  backend->attention(qkv.data(), offsets, heads, head_dim, detail::AttentionSpec{}, context.data(),
+                     *scratch, detail::execution_for(1));
+  for (float v : context) CHECK(v == Approx(0.5).epsilon(1e-6));
 }
 
-TEST_CASE("optimized rotary matches the reference", "[optimized][rotary]") {
+TEST_CASE("reference attention with rotary tables is attention over the rotated rows",
+          "[reference][rotary]") {
+  // 2 heads of 4, rotary dim 2 (partial); sequence 1 has a table of its own (as dynamic NTK gives
+  // a long sequence): each sequence's rows rotated by reference::rotate with its table, then plain
+  // attention, must be what the spec'd attention gives.
+  const int64_t heads = 2, head_dim = 4, hidden = heads * head_dim;
+  const auto table = table_of(2, false, 8);
+  Config config;
+  config.rotary.dim = 2;
+  const auto other = detail::rotary_table(config, 500.0, 8, 0);
+  std::mt19937 rng(5);
+  const std::vector<int64_t> offsets = {0, 3, 8};
+  const auto qkv = test::random_values(rng, static_cast<size_t>(8 * 3 * hidden), 1.0f);
+  auto rotated = qkv;
+  const detail::RotaryTable* tables[] = {&table, &other};
+  for (int64_t s = 0; s < 2; ++s) {
+    for (int64_t t = offsets[s]; t < offsets[s + 1]; ++t) {
+      const int64_t p = t - offsets[s];
+      for (int64_t part = 0; part < 2; ++part) {
+        for (int64_t h = 0; h < heads; ++h) {
+          detail::reference::rotate(rotated.data() + t * 3 * hidden + part * hidden + h * head_dim,
+                                    tables[s]->cos.data() + p, tables[s]->sin.data() + p, 2, false);
+        }
+      }
+    }
+  }
+  const auto backend = detail::make_reference_backend();
+  const auto scratch = backend->make_scratch();
+  std::vector<float> expected(8 * hidden), actual(8 * hidden);
+  backend->attention(rotated.data(), offsets, heads, head_dim, detail::AttentionSpec{},
+                     expected.data(), *scratch, detail::execution_for(1));
+  detail::AttentionSpec spec;
+  spec.rotary = tables;
+  backend->attention(qkv.data(), offsets, heads, head_dim, spec, actual.data(), *scratch,
+                     detail::execution_for(1));
+  CHECK(actual == expected);
+  CHECK(test::max_abs_diff(rotated, qkv) > 0.0f);  // something was rotated
+}
+
+TEST_CASE("optimized attention with rotary positions matches the reference",
+          "[optimized][rotary]") {
   const auto reference = detail::make_reference_backend();
-  const auto optimized = detail::make_optimized_backend();
   std::mt19937 rng(21);
   const std::vector<int64_t> offsets = {0, 5, 6, 6 + 17, 6 + 17 + 40};
   const int64_t tokens = offsets.back();
-  for (bool interleaved : {false, true}) {
-    for (auto [heads, head_dim, dim] : {std::tuple<int64_t, int64_t, int64_t>{2, 16, 16},
-                                        {3, 64, 32},
-                                        {2, 34, 10},
-                                        {1, 128, 128}}) {
-      const int64_t hidden = heads * head_dim;
-      const auto table = table_of(dim, interleaved, 64);
-      const auto qkv = test::random_values(rng, static_cast<size_t>(tokens * 3 * hidden), 1.0f);
-      for (std::span<const int64_t> span :
-           {std::span<const int64_t>(offsets), std::span<const int64_t>(offsets).subspan(2, 3)}) {
-        auto expected = qkv, actual = qkv;
-        reference->rotary(expected.data(), span, heads, head_dim, table, detail::execution_for(1));
-        optimized->rotary(actual.data(), span, heads, head_dim, table, detail::execution_for(2));
-        CAPTURE(interleaved, heads, head_dim, dim, span.size());
-        double worst = 0;
-        for (size_t i = 0; i < qkv.size(); ++i) {
-          worst = std::max(worst, std::abs(static_cast<double>(actual[i]) - expected[i]));
+  std::vector<ComputeType> dtypes = {ComputeType::f32};
+  if (detail::kernels::avx512_bf16_supported()) dtypes.push_back(ComputeType::bf16);
+  for (ComputeType dtype : dtypes) {
+    const auto optimized = detail::make_optimized_backend(dtype);
+    for (bool interleaved : {false, true}) {
+      for (auto [heads, head_dim, dim] : {std::tuple<int64_t, int64_t, int64_t>{2, 16, 16},
+                                          {3, 64, 32},
+                                          {2, 34, 10},
+                                          {1, 128, 128}}) {
+        const int64_t hidden = heads * head_dim;
+        const auto table = table_of(dim, interleaved, 64);
+        Config config;
+        config.rotary.dim = dim;
+        config.rotary.interleaved = interleaved;
+        const auto other = detail::rotary_table(config, 300.0, 64, 0);
+        const std::vector<const detail::RotaryTable*> tables = {&table, &table, &other, &table};
+        const auto qkv = test::random_values(rng, static_cast<size_t>(tokens * 3 * hidden), 1.0f);
+        for (int64_t window : {0, 8}) {
+          detail::AttentionSpec spec;
+          spec.rotary = tables;
+          spec.window = window;
+          std::vector<float> expected(static_cast<size_t>(tokens * hidden));
+          std::vector<float> actual(expected.size()), plain(expected.size());
+          const auto reference_scratch = reference->make_scratch();
+          reference->attention(qkv.data(), offsets, heads, head_dim, spec, expected.data(),
+                               *reference_scratch, detail::execution_for(1));
+          const auto scratch = optimized->make_scratch();
+          optimized->attention(qkv.data(), offsets, heads, head_dim, spec, actual.data(), *scratch,
+                               detail::execution_for(2));
+          spec.rotary = {};
+          reference->attention(qkv.data(), offsets, heads, head_dim, spec, plain.data(),
+                               *reference_scratch, detail::execution_for(1));
+          CAPTURE(dtype == ComputeType::bf16, interleaved, heads, head_dim, dim, window);
+          // f32: the attention twins' bar; bf16: products of bf16-rounded inputs (tests/encoder's).
+          CHECK(test::max_abs_diff(actual, expected) <= (dtype == ComputeType::f32 ? 1e-5 : 2e-2));
+          CHECK(test::max_abs_diff(plain, expected) > 1e-3);  // the rotation changed the result
         }
-        // The kernel twin's bound (4u · (|a| + |b|)) for N(0, 1) values up to ~5.
-        CHECK(worst <= 4 * kUnitRoundoff * 12);
-        CHECK(test::max_abs_diff(qkv, expected) > 0.0f);  // the op rotated something
       }
     }
   }

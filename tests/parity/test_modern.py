@@ -343,6 +343,17 @@ def text_case(binary: str, workdir: str) -> None:
         check(error <= TOLERANCE["optimized"], f"{name}: max abs error {error:.2e}")
         summary.append(f"{name}: optimized={error:.1e} ({sum(len(e) for e in expected)} tokens)")
         print(f"  {name}: optimized={error:.1e}", flush=True)
+        # `explain` recomputes attention with the reference ops from the forward's queries and keys,
+        # which the backends rotate inside attention: the observer must see them rotated (layer 1:
+        # ModernBERT's local layer, nomic's second global one).
+        for backend, bar in (("reference", 0.0), ("optimized", 1e-5)):
+            result = subprocess.run([binary, "explain", "--model", folder, "--text", "the cat sat on the mat",
+                                     "--focus", "cat", "--layer", "1", "--head", "1", "--backend", backend,
+                                     "--format", "json"], capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+            if not check(result.returncode == 0, f"{name}: explain: {result.stderr.strip()[:300]}"):
+                continue
+            difference = json.loads(result.stdout)["check"]["layer_max_abs_difference"]
+            check(difference <= bar, f"{name}: explain on {backend}: walk-through vs backend {difference:.2e} > {bar}")
 
 
 # ---------------------------------------------------------------------------------------------------

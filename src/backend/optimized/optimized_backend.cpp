@@ -100,7 +100,10 @@ class OptimizedBackend final : public Backend {
   }
 
   // The head kernels take the head's ALiBi slope and the layer's window: a local layer's blocks
-  // of queries read only their window's keys, so its cost and scratch stay linear in length.
+  // of queries read only their window's keys, so its cost and scratch stay linear in length. With
+  // rotary positions, each (sequence, head) task first gathers its head's rows into its thread's
+  // scratch, rotating the queries and keys on the way (the data the kernel reads next, in cache),
+  // rather than a separate pass rotating them in place over the whole qkv.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
                  int64_t head_dim, const AttentionSpec& spec, float* context, Scratch& scratch,
                  const Execution& exec) const override {
@@ -111,40 +114,44 @@ class OptimizedBackend final : public Backend {
       longest = std::max(longest, offsets[s + 1] - offsets[s]);
     // bf16 compute runs the attention products in bf16 too where the CPU has the instructions.
     const bool bf16 = dtype_ == ComputeType::bf16 && kernels::avx512_bf16_supported();
-    const auto per_thread =
+    const auto kernel_floats =
         static_cast<size_t>(bf16 ? kernels::attention_bf16_scratch_floats(longest, head_dim)
                                  : kernels::attention_scratch_floats(longest, head_dim));
+    const bool rotary = !spec.rotary.empty();
+    // The gathered rows (rotary only): [length][query | key | value of one head].
+    const size_t per_thread =
+        kernel_floats + (rotary ? static_cast<size_t>(longest * 3 * head_dim) : 0);
     const auto head = bf16 ? &kernels::attention_head_bf16 : &kernels::attention_head;
     float* const buffers = static_cast<OptimizedScratch&>(scratch).attention.get<float>(
         per_thread * static_cast<size_t>(exec.threads));
     // One block per (sequence, head); blocks are independent.
     parallel_for_dynamic(exec, sequences * heads, [&](int64_t block, int thread) {
       const int64_t s = block / heads, h = block % heads;
-      const int64_t begin = offsets[s];
-      head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden, offsets[s + 1] - begin,
-           head_dim, context + begin * hidden + h * head_dim, hidden,
-           buffers + per_thread * static_cast<size_t>(thread),
-           spec.alibi_slopes ? spec.alibi_slopes[h] : 0.0f, spec.window);
-    });
-  }
-
-  // One task per token: its sequence is the last whose offset is <= its row, its position the
-  // distance from that offset; every head's query and key are rotated by that table row.
-  void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads, int64_t head_dim,
-              const RotaryTable& table, const Execution& exec) const override {
-    const int64_t hidden = heads * head_dim, half = table.dim / 2;
-    const int64_t first = offsets.front();
-    parallel_for(exec, offsets.back() - first, [&](int64_t i) {
-      const int64_t t = first + i;
-      const auto s = std::upper_bound(offsets.begin(), offsets.end(), t) - offsets.begin() - 1;
-      const int64_t position = t - offsets[s];
-      const float* cos = table.cos.data() + position * half;
-      const float* sin = table.sin.data() + position * half;
-      float* row = qkv + t * 3 * hidden;
-      for (int64_t h = 0; h < heads; ++h) {
-        kernels::rotate(row + h * head_dim, cos, sin, table.dim, table.interleaved);
-        kernels::rotate(row + hidden + h * head_dim, cos, sin, table.dim, table.interleaved);
+      const int64_t begin = offsets[s], length = offsets[s + 1] - begin;
+      float* const own = buffers + per_thread * static_cast<size_t>(thread);
+      const float* rows = qkv + begin * 3 * hidden + h * head_dim;
+      int64_t stride = 3 * hidden, key_offset = hidden;
+      if (rotary) {
+        const RotaryTable& table = *spec.rotary[s];
+        const int64_t half = table.dim / 2;
+        float* const gathered = own + kernel_floats;
+        for (int64_t p = 0; p < length; ++p) {
+          const float* from = rows + p * stride;
+          float* to = gathered + p * 3 * head_dim;
+          std::copy(from, from + head_dim, to);
+          std::copy(from + hidden, from + hidden + head_dim, to + head_dim);
+          std::copy(from + 2 * hidden, from + 2 * hidden + head_dim, to + 2 * head_dim);
+          const float* cos = table.cos.data() + p * half;
+          const float* sin = table.sin.data() + p * half;
+          kernels::rotate(to, cos, sin, table.dim, table.interleaved);
+          kernels::rotate(to + head_dim, cos, sin, table.dim, table.interleaved);
+        }
+        rows = gathered;
+        stride = 3 * head_dim;
+        key_offset = head_dim;
       }
+      head(rows, stride, key_offset, length, head_dim, context + begin * hidden + h * head_dim,
+           hidden, own, spec.alibi_slopes ? spec.alibi_slopes[h] : 0.0f, spec.window);
     });
   }
 

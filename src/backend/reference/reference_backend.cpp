@@ -102,39 +102,39 @@ class ReferenceBackend final : public Backend {
   }
 
   // Each (sequence, head) on its own: the eight steps of reference::attention_head, with the
-  // head's ALiBi slope and the layer's local window from the spec.
+  // head's ALiBi slope and the layer's local window from the spec. With rotary positions the
+  // sequence's rows are copied and their queries and keys rotated first (the token at position p
+  // by table row p, every head alike, values untouched); qkv itself stays as it is.
   void attention(const float* qkv, std::span<const int64_t> offsets, int64_t heads,
                  int64_t head_dim, const AttentionSpec& spec, float* context, Scratch&,
                  const Execution&) const override {
     const int64_t hidden = heads * head_dim;
+    std::vector<float> rotated;
     for (size_t s = 0; s + 1 < offsets.size(); ++s) {
       const int64_t begin = offsets[s];
       const int64_t length = offsets[s + 1] - begin;
+      const float* rows = qkv + begin * 3 * hidden;
+      if (!spec.rotary.empty()) {
+        const RotaryTable& table = *spec.rotary[s];
+        const int64_t half = table.dim / 2;
+        rotated.assign(rows, rows + length * 3 * hidden);
+        for (int64_t p = 0; p < length; ++p) {
+          const float* cos = table.cos.data() + p * half;
+          const float* sin = table.sin.data() + p * half;
+          float* row = rotated.data() + p * 3 * hidden;
+          for (int64_t h = 0; h < heads; ++h) {
+            reference::rotate(row + h * head_dim, cos, sin, table.dim, table.interleaved);  // query
+            reference::rotate(row + hidden + h * head_dim, cos, sin, table.dim,
+                              table.interleaved);  // key
+          }
+        }
+        rows = rotated.data();
+      }
       for (int64_t h = 0; h < heads; ++h) {
         const float slope = spec.alibi_slopes ? spec.alibi_slopes[h] : 0.0f;
-        reference::attention_head(qkv + begin * 3 * hidden + h * head_dim, 3 * hidden, hidden,
-                                  length, head_dim, context + begin * hidden + h * head_dim, hidden,
-                                  slope, spec.window);
-      }
-    }
-  }
-
-  // Each token's position p = t − offsets[s] within its sequence picks the table row; every
-  // head's query and key are rotated by it, the values are not.
-  void rotary(float* qkv, std::span<const int64_t> offsets, int64_t heads, int64_t head_dim,
-              const RotaryTable& table, const Execution&) const override {
-    const int64_t hidden = heads * head_dim, half = table.dim / 2;
-    for (size_t s = 0; s + 1 < offsets.size(); ++s) {
-      for (int64_t t = offsets[s]; t < offsets[s + 1]; ++t) {
-        const int64_t position = t - offsets[s];
-        const float* cos = table.cos.data() + position * half;
-        const float* sin = table.sin.data() + position * half;
-        float* row = qkv + t * 3 * hidden;
-        for (int64_t h = 0; h < heads; ++h) {
-          reference::rotate(row + h * head_dim, cos, sin, table.dim, table.interleaved);  // query
-          reference::rotate(row + hidden + h * head_dim, cos, sin, table.dim,
-                            table.interleaved);  // key
-        }
+        reference::attention_head(rows + h * head_dim, 3 * hidden, hidden, length, head_dim,
+                                  context + begin * hidden + h * head_dim, hidden, slope,
+                                  spec.window);
       }
     }
   }
