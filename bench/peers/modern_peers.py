@@ -361,7 +361,9 @@ def main() -> int:
                                        MODELS["modernbert"]["vocab"], curve, ort_max, args.threads, work)
     finally:
         ort.close()
-    rep["fma_peak"] = peers.fma_peak(os.path.join(os.path.dirname(binary), "bench", "vecformer_bench"))
+    # Beside the build's binary (`binary` is the private copy by now).
+    rep["fma_peak"] = peers.fma_peak(os.path.join(os.path.dirname(os.path.abspath(args.binary)), "bench",
+                                                  "vecformer_bench"))
     rep["rounds_ms"] = rounds_out
 
     def med(name: str) -> Optional[float]:

@@ -228,6 +228,7 @@ def test_classify_and_rerank_equal_cli(binary, reranker, tmp_path):
                             capture_output=True, text=True, timeout=120, check=True)
     expected = [json.loads(line) for line in result.stdout.splitlines()]
     m = vecformer.Model.load(reranker, load_head=True)
+    assert m.info["head"]["kind"] == "sequence-classification" and m.info["head"]["pooling"] == "cls"
     logits, scores = m.classify(pairs, threads=THREADS)
     assert logits.shape == (2, 1)
     assert [np.float32(e["logits"][0]) for e in expected] == list(logits[:, 0])

@@ -361,6 +361,8 @@ py::dict info_dict(const Model& model) {
   head["architectures"] = i.head.architectures;
   head["labels"] = i.head.labels;
   head["scoring"] = std::string(to_string(i.head.scoring));
+  // Sequence classification reads its first token ("cls") or the mean of its tokens ("mean").
+  head["pooling"] = std::string(to_string(i.head.pooling));
   d["head"] = head;
   d["head_loaded"] = i.head_loaded;
   d["backend"] = model.backend() == BackendKind::reference ? "reference" : "optimized";

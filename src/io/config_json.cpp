@@ -95,15 +95,19 @@ nlohmann::json read_json_object(const std::filesystem::path& path) {
   return root;
 }
 
-Config read_bert_config(const ConfigReader& reader) {
-  Config config;
-  config.model_type = reader.string("model_type", "bert");
+void read_bert_sizes(const ConfigReader& reader, Config& config) {
   config.hidden_size = reader.positive_int("hidden_size", max_dimension);
   config.num_attention_heads = reader.positive_int("num_attention_heads", max_dimension);
   config.intermediate_size = reader.positive_int("intermediate_size", max_dimension);
   config.num_hidden_layers = reader.positive_int("num_hidden_layers", max_dimension);
   config.vocab_size = reader.positive_int("vocab_size", max_vocab_size);
   config.max_position_embeddings = reader.positive_int("max_position_embeddings", max_dimension);
+}
+
+Config read_bert_config(const ConfigReader& reader) {
+  Config config;
+  config.model_type = reader.string("model_type", "bert");
+  read_bert_sizes(reader, config);
   // 0 means the model has no token type embedding at all.
   config.type_vocab_size = reader.non_negative_int("type_vocab_size", 2, max_dimension);
   config.hidden_act = parse_activation(reader, "hidden_act", reader.string("hidden_act", "gelu"));

@@ -137,7 +137,10 @@ Config read_config(const std::filesystem::path& path);
 // The same from an already parsed object: the keys shared by the BERT-like families.
 Config read_bert_config(const ConfigReader& reader);
 
-// Shared by the families' config readers.
+// Shared by the families' config readers. read_bert_sizes reads BertConfig's size keys
+// (hidden_size, num_attention_heads, intermediate_size, num_hidden_layers, vocab_size,
+// max_position_embeddings), which the families built after it keep.
+void read_bert_sizes(const ConfigReader& reader, Config& config);
 Activation parse_activation(const ConfigReader& reader, const char* key, const std::string& name);
 void check_heads_divide_hidden(const ConfigReader& reader, const Config& config,
                                const char* hidden_key, const char* heads_key);

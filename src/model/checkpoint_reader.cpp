@@ -157,6 +157,24 @@ void CheckpointReader::reject(const std::string& name, const std::string& why) c
   if (file) throw Error(file->path().string() + ": tensor '" + full + "' is unexpected: " + why);
 }
 
+void CheckpointReader::embeddings(const Config& config, const std::string& no_positions,
+                                  EncoderWeights& w) const {
+  const int64_t hidden = config.hidden_size;
+  w.word_embeddings = matrix("embeddings.word_embeddings.weight", config.vocab_size, hidden);
+  if (config.position_embedding_type == PositionEmbedding::learned) {
+    w.position_embeddings =
+        matrix("embeddings.position_embeddings.weight", config.max_position_embeddings, hidden);
+  } else {
+    reject("embeddings.position_embeddings.weight", no_positions);
+  }
+  if (config.type_vocab_size > 0) {
+    w.token_type_embeddings =
+        matrix("embeddings.token_type_embeddings.weight", config.type_vocab_size, hidden);
+  } else {
+    reject("embeddings.token_type_embeddings.weight", "type_vocab_size is 0");
+  }
+}
+
 std::vector<LayerWeights> read_layers(int64_t count,
                                       const std::function<LayerWeights(int64_t)>& read_layer) {
   std::vector<LayerWeights> layers(static_cast<size_t>(count));

@@ -44,6 +44,11 @@ class CheckpointReader {
                            const std::vector<RowBlock>& blocks, bool bias) const;
   // Throws when the tensor is present: `why` says why the model has no such tensor.
   void reject(const std::string& name, const std::string& why) const;
+  // BERT's embedding tables, "embeddings.{word,position,token_type}_embeddings.weight", into w: the
+  // position table with learned positions (otherwise a stored one is an error, `no_positions`
+  // saying why), the token-type table when type_vocab_size > 0 (a stored one is an error
+  // otherwise).
+  void embeddings(const Config& config, const std::string& no_positions, EncoderWeights& w) const;
 
  private:
   std::vector<float> read(const std::string& name, const std::vector<int64_t>& shape) const;

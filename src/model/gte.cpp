@@ -46,12 +46,7 @@ void read_rope_scaling(const ConfigReader& reader, Config& config) {
 Config read_gte_config(const ConfigReader& reader) {
   Config config;
   config.model_type = "new";
-  config.hidden_size = reader.positive_int("hidden_size", max_dimension);
-  config.num_attention_heads = reader.positive_int("num_attention_heads", max_dimension);
-  config.intermediate_size = reader.positive_int("intermediate_size", max_dimension);
-  config.num_hidden_layers = reader.positive_int("num_hidden_layers", max_dimension);
-  config.vocab_size = reader.positive_int("vocab_size", max_vocab_size);
-  config.max_position_embeddings = reader.positive_int("max_position_embeddings", max_dimension);
+  read_bert_sizes(reader, config);
   config.type_vocab_size = reader.non_negative_int("type_vocab_size", 1, max_dimension);
   config.hidden_act = parse_activation(reader, "hidden_act", reader.string("hidden_act", "gelu"));
   config.layer_norm_eps = reader.positive_number("layer_norm_eps", 1e-12);
@@ -97,20 +92,8 @@ EncoderWeights load_gte_weights(const Config& config, const ConfigReader& json,
 
   EncoderWeights w;
   w.config = config;
-  w.word_embeddings = reader.matrix("embeddings.word_embeddings.weight", config.vocab_size, hidden);
-  if (config.position_embedding_type == PositionEmbedding::learned) {
-    w.position_embeddings = reader.matrix("embeddings.position_embeddings.weight",
-                                          config.max_position_embeddings, hidden);
-  } else {
-    reader.reject("embeddings.position_embeddings.weight",
-                  "with position_embedding_type \"rope\" the model has no position table");
-  }
-  if (config.type_vocab_size > 0) {
-    w.token_type_embeddings =
-        reader.matrix("embeddings.token_type_embeddings.weight", config.type_vocab_size, hidden);
-  } else {
-    reader.reject("embeddings.token_type_embeddings.weight", "type_vocab_size is 0");
-  }
+  reader.embeddings(config, "with position_embedding_type \"rope\" the model has no position table",
+                    w);
   w.embedding_norm = reader.norm("embeddings.LayerNorm", hidden);
   w.layers = read_layers(config.num_hidden_layers, [&](int64_t l) {
     const std::string layer = "encoder.layer." + std::to_string(l) + ".";

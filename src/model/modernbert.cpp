@@ -73,12 +73,7 @@ void check_layer_types(const ConfigReader& reader, const Config& config) {
 Config read_modernbert_config(const ConfigReader& reader) {
   Config config;
   config.model_type = "modernbert";
-  config.hidden_size = reader.positive_int("hidden_size", max_dimension);
-  config.num_attention_heads = reader.positive_int("num_attention_heads", max_dimension);
-  config.intermediate_size = reader.positive_int("intermediate_size", max_dimension);
-  config.num_hidden_layers = reader.positive_int("num_hidden_layers", max_dimension);
-  config.vocab_size = reader.positive_int("vocab_size", max_vocab_size);
-  config.max_position_embeddings = reader.positive_int("max_position_embeddings", max_dimension);
+  read_bert_sizes(reader, config);
   config.type_vocab_size = 0;
   config.hidden_act =
       parse_activation(reader, "hidden_activation", reader.string("hidden_activation", "gelu"));

@@ -141,18 +141,7 @@ EncoderWeights load_nomic_bert_weights(const Config& config, const ConfigReader&
 
   EncoderWeights w;
   w.config = config;
-  w.word_embeddings = reader.matrix("embeddings.word_embeddings.weight", config.vocab_size, hidden);
-  if (config.position_embedding_type == PositionEmbedding::learned) {
-    w.position_embeddings = reader.matrix("embeddings.position_embeddings.weight",
-                                          config.max_position_embeddings, hidden);
-  } else {
-    reader.reject("embeddings.position_embeddings.weight",
-                  "with rotary_emb_fraction > 0 the model has no position table");
-  }
-  if (config.type_vocab_size > 0) {
-    w.token_type_embeddings =
-        reader.matrix("embeddings.token_type_embeddings.weight", config.type_vocab_size, hidden);
-  }
+  reader.embeddings(config, "with rotary_emb_fraction > 0 the model has no position table", w);
   w.embedding_norm = reader.norm("emb_ln", hidden);
   w.layers = read_layers(config.num_hidden_layers, [&](int64_t l) {
     const std::string layer = "encoder.layers." + std::to_string(l) + ".";
