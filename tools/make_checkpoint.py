@@ -166,7 +166,7 @@ DTYPES = ("F32", "F16", "BF16")
 FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert")
 # The prefix Hugging Face's task models (BertForX, RobertaForX, ...) put in front of every tensor name.
 FAMILY_PREFIX = {"bert": "bert.", "roberta": "roberta.", "xlm-roberta": "roberta.",
-                 "distilbert": "distilbert.", "modernbert": "model."}
+                 "distilbert": "distilbert.", "modernbert": "model.", "new": "new.", "nomic_bert": "bert."}
 DISTILBERT_ACTIVATIONS = ("gelu", "relu")
 POOLING_MODES = ("cls", "mean", "max", "mean_sqrt_len")
 _POOLING_KEYS = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens",
@@ -747,14 +747,20 @@ HEAD_ARCHITECTURES = {
     "ModernBertForSequenceClassification": ("modernbert", "sequence"),
     "ModernBertForTokenClassification": ("modernbert", "token"),
     "ModernBertForMaskedLM": ("modernbert", "masked_lm"),
+    # BERT's pooler (dense + tanh on the first token) and classifier under the family's prefix.
+    "NewForSequenceClassification": ("new", "sequence"),
+    "NewForTokenClassification": ("new", "token"),
+    "NomicBertForSequenceClassification": ("nomic_bert", "sequence"),
 }
+POOLER_FAMILIES = ("bert", "new", "nomic_bert")  # sequence heads of BertPooler + classifier
 
 
 def _head_weights(architecture: str, config: Dict[str, Any], num_labels: int, tied: bool,
                   rng: np.random.Generator, encoder_prefix: str) -> Dict[str, np.ndarray]:
     """The head's tensors under their stored names (the pooler under the encoder prefix)."""
     family, kind = HEAD_ARCHITECTURES[architecture]
-    H = config["dim"] if family == "distilbert" else config["hidden_size"]
+    H = {"distilbert": "dim", "nomic_bert": "n_embd"}.get(family, "hidden_size")
+    H = config[H]
     V = config["vocab_size"]
     w: Dict[str, np.ndarray] = {}
 
@@ -780,7 +786,7 @@ def _head_weights(architecture: str, config: Dict[str, Any], num_labels: int, ti
         else:
             linear("classifier", num_labels, H, gain=2.0)
     elif kind == "sequence":
-        if family == "bert":
+        if family in POOLER_FAMILIES:
             linear(encoder_prefix + "pooler.dense", H, H, gain=1.5)
             linear("classifier", num_labels, H, gain=2.0)
         elif family == "distilbert":
@@ -871,7 +877,7 @@ def reference_head(weights: Dict[str, np.ndarray], config: Dict[str, Any], hidde
         return _reference_modernbert_head(w, config, kind, h, positions)
     if kind == "sequence":
         x = h[0]
-        if family == "bert":
+        if family in POOLER_FAMILIES:
             return linear(torch.tanh(linear(x, "pooler.dense")), "classifier").numpy()
         if family == "distilbert":
             return linear(F.relu(linear(x, "pre_classifier")), "classifier").numpy()

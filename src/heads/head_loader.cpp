@@ -17,7 +17,10 @@ namespace vecformer::detail {
 
 namespace {
 
-enum class Style { bert, roberta, distilbert, modernbert };
+// The families' head layouts. gte (GTE v1.5, "new") and nomic follow BERT's pooler + classifier
+// under their own encoder prefixes (NewForSequenceClassification,
+// NomicBertForSequenceClassification build NewModel / NomicBertModel with a pooling layer).
+enum class Style { bert, roberta, distilbert, modernbert, gte, nomic };
 
 struct Architecture {
   std::string_view name;
@@ -48,6 +51,10 @@ constexpr std::array kArchitectures = {
     Architecture{"ModernBertForTokenClassification", HeadKind::token_classification,
                  Style::modernbert},
     Architecture{"ModernBertForMaskedLM", HeadKind::masked_lm, Style::modernbert},
+    Architecture{"NewForSequenceClassification", HeadKind::sequence_classification, Style::gte},
+    Architecture{"NewForTokenClassification", HeadKind::token_classification, Style::gte},
+    Architecture{"NomicBertForSequenceClassification", HeadKind::sequence_classification,
+                 Style::nomic},
 };
 
 const Architecture* find_architecture(std::string_view name) {
@@ -67,6 +74,10 @@ std::string encoder_prefix(Style style) {
       return "distilbert.";
     case Style::modernbert:
       return "model.";
+    case Style::gte:
+      return "new.";
+    case Style::nomic:
+      return "bert.";
   }
   return "";
 }
@@ -336,6 +347,8 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
     case HeadKind::sequence_classification:
       switch (arch->style) {
         case Style::bert:
+        case Style::gte:
+        case Style::nomic:
           w.dense = encoder.linear("pooler.dense", hidden, hidden);
           w.dense_activation = DenseActivation::tanh;
           w.out = top.linear("classifier", labels, hidden);
@@ -391,6 +404,8 @@ HeadWeights load_head_weights(const HeadInfo& info, const nlohmann::json& root,
           w.out.bias = top.vector("vocab_projector.bias", vocab);
           break;
         case Style::modernbert:  // read above
+        case Style::gte:         // no masked-LM architecture of theirs is listed
+        case Style::nomic:
           break;
       }
       break;

@@ -237,6 +237,8 @@ CASES = [
 # so layers 1 and 2 are local and the 17-token lines reach past their window; head_dim 16 (rotary).
 MODERN = dict(hidden_size=32, num_attention_heads=2, intermediate_size=48, num_hidden_layers=3,
               vocab_size=120, max_position_embeddings=40, local_attention=8)
+GTE = dict(hidden_size=32, num_attention_heads=2, intermediate_size=48, num_hidden_layers=2, vocab_size=120,
+           max_position_embeddings=40)
 MODERN_CASES = [
     ("modernbert_seq_cls_prefixed", "ModernBertForSequenceClassification",
      dict(MODERN, seed=21, classifier_pooling="cls", labels={0: "negative", 1: "neutral", 2: "positive"})),
@@ -256,6 +258,15 @@ MODERN_CASES = [
      dict(MODERN, seed=26, hidden_activation="gelu_pytorch_tanh")),
     ("modernbert_mlm_unprefixed_untied_no_decoder_bias", "ModernBertForMaskedLM",
      dict(MODERN, seed=27, prefix="", tied=False, decoder_bias=False, classifier_bias=True)),
+    # BERT's pooler + classifier under GTE's "new." and NomicBERT's "bert." prefixes: the one-label
+    # reranker shape of gte-multilingual-reranker-base (sigmoid), GTE token classification unprefixed
+    # (type_vocab_size 0: no token types), a two-label nomic classifier with token types.
+    ("gte_seq_reranker_prefixed", "NewForSequenceClassification",
+     dict(GTE, seed=28, num_labels=1, labels={})),
+    ("gte_token_unprefixed", "NewForTokenClassification",
+     dict(GTE, seed=29, prefix="", labels={0: "O", 1: "B-ORG", 2: "I-ORG"})),
+    ("nomic_seq_prefixed", "NomicBertForSequenceClassification",
+     dict(GTE, seed=30, labels={0: "negative", 1: "positive"})),
 ]
 CASES += MODERN_CASES
 
