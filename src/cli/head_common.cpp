@@ -8,7 +8,6 @@
 #include "cli/common.hpp"
 #include "heads/head_loader.hpp"
 #include "io/config_json.hpp"
-#include "io/printable.hpp"
 #include "io/token_input.hpp"
 #include "model/sentence_transformers.hpp"
 #include "vecformer/error.hpp"
@@ -41,22 +40,6 @@ void add_head_options(CLI::App& command, HeadOptions& o, bool text_flag, bool in
   command.add_flag("--quiet", o.quiet, "Do not print the summary line on stderr");
 }
 
-namespace {
-
-[[noreturn]] void no_head(const std::string& folder, HeadKind kind, const nlohmann::json& root) {
-  std::string names;
-  const auto it = root.find("architectures");
-  if (it != root.end() && it->is_array()) {
-    for (const auto& a : *it) {
-      if (a.is_string()) names += (names.empty() ? "" : ", ") + a.get<std::string>();
-    }
-  }
-  throw Error(folder + " has no " + std::string(to_string(kind)) + " head (architectures: " +
-              (names.empty() ? "none" : detail::printable(names, 200)) + ")");
-}
-
-}  // namespace
-
 Model load_head_model(const HeadOptions& options, HeadKind kind) {
   const LoadOptions plain = load_options(options.backend, options.dtype);
   // From config.json first: a folder with another head (or none) fails before any weight is read,
@@ -65,7 +48,8 @@ Model load_head_model(const HeadOptions& options, HeadKind kind) {
   if (std::filesystem::is_directory(options.model, ec)) {
     const detail::ModelLayout layout = detail::read_model_layout(options.model);
     const nlohmann::json root = detail::read_json_object(layout.transformer_folder / "config.json");
-    if (detail::head_kind_named(root) != kind) no_head(options.model, kind, root);
+    if (detail::head_kind_named(root) != kind)
+      throw Error(detail::no_head_message(options.model, kind, root));
   }
   LoadOptions load = plain;
   load.load_head = true;

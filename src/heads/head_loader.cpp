@@ -308,6 +308,29 @@ HeadKind head_kind_named(const nlohmann::json& root) {
   return HeadKind::none;
 }
 
+std::string no_head_message(const std::string& folder, HeadKind kind,
+                            const std::vector<std::string>& architectures) {
+  std::string names, unread;
+  for (const std::string& name : architectures) {
+    names += (names.empty() ? "" : ", ") + name;
+    // A task model ("...For...") vecformer has no head for; bare encoders ("...Model") have none.
+    if (!find_architecture(name) && name.find("For") != std::string::npos)
+      unread += (unread.empty() ? "" : ", ") + name;
+  }
+  std::string message =
+      folder + " has no " + std::string(to_string(kind)) +
+      " head (architectures: " + (names.empty() ? "none" : printable(names, 200)) + ")";
+  if (!unread.empty()) {
+    message += ": vecformer does not read the head of " + printable(unread, 200) +
+               " (docs/FORMAT.md, Task heads, lists the task models it reads)";
+  }
+  return message;
+}
+
+std::string no_head_message(const std::string& folder, HeadKind kind, const nlohmann::json& root) {
+  return no_head_message(folder, kind, read_architectures(root, {}, /*strict=*/false));
+}
+
 HeadInfo read_head_info(const nlohmann::json& root, const std::filesystem::path& config_path,
                         const Checkpoint& checkpoint, bool strict) {
   if (strict) return read_info(root, config_path, checkpoint, true);

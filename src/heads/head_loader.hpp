@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "heads/head.hpp"
 #include "io/checkpoint.hpp"
@@ -23,6 +25,13 @@ HeadInfo read_head_info(const nlohmann::json& root, const std::filesystem::path&
 // The kind of head config.json's `architectures` names, from the config alone (none when it names
 // none vecformer has, or is not a list of strings).
 HeadKind head_kind_named(const nlohmann::json& root);
+
+// "DIR has no <kind> head (architectures: A, B)", and when an entry names a task model vecformer
+// has no head for (e.g. NewForMultipleChoice), a clause saying so. `root`: config.json (its
+// `architectures` read leniently).
+std::string no_head_message(const std::string& folder, HeadKind kind,
+                            const std::vector<std::string>& architectures);
+std::string no_head_message(const std::string& folder, HeadKind kind, const nlohmann::json& root);
 
 // The head's tensors with the shapes the config implies; errors name the file and the tensor. The
 // masked-LM decoder is the word embedding table when the checkpoint has none (tied weights, as

@@ -227,11 +227,8 @@ class ModelImpl {
 
   const Head& require_head(HeadKind kind) const {
     if (info_.head.kind != kind) {
-      std::string names;
-      for (const std::string& a : info_.head.architectures)
-        names += (names.empty() ? "" : ", ") + a;
-      throw Error(info_.transformer_folder.string() + " has no " + std::string(to_string(kind)) +
-                  " head (architectures: " + (names.empty() ? "none" : names) + ")");
+      throw Error(
+          no_head_message(info_.transformer_folder.string(), kind, info_.head.architectures));
     }
     if (!head_) {
       throw Error("the model was loaded without its " + std::string(to_string(kind)) +

@@ -447,6 +447,14 @@ def error_cases(binary: str, work: str) -> List[str]:
     e.expect("no tag head", ["tag", "--model", three, "--text", "--input", "-"], "x\n", 1,
              ["has no token-classification head", "BertForSequenceClassification"])
 
+    def multiple_choice(config, folder):
+        config["architectures"] = ["BertForMultipleChoice"]
+    e.expect("a task model without a vecformer head",
+             ["classify", "--model", model("choice", "BertForSequenceClassification", multiple_choice, seed=33),
+              "--text", "--input", "-"], "x\n", 1,
+             ["has no sequence-classification head (architectures: BertForMultipleChoice): vecformer does not "
+              "read the head of BertForMultipleChoice", "docs/FORMAT.md"])
+
     def fewer_labels(config, folder):
         config["id2label"] = {"0": "a", "1": "b"}
     e.expect("labels missing from id2label",
